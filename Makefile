@@ -1,0 +1,138 @@
+# Makefile - builds dsm (the allocator), libsm (static and shared) and the
+# tests; `make help` lists the targets. Sanitizer builds go to their own
+# directories (build/asan, build/tsan) with the same rules.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 1.0.0
+SOVERSION := 1
+
+CC       ?= cc
+B        ?= build
+SAN      ?=
+OPT      ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror $(OPT) $(SAN) -pthread
+LDFLAGS  += $(SAN) -pthread
+LIBBSD   := -lbsd
+
+COMMON_SRC := common/message.c common/wire.c common/util.c
+ALLOC_SRC  := allocator/options.c allocator/hostfile.c allocator/pagetable.c \
+              allocator/coherence.c allocator/nodelink.c allocator/joblog.c \
+              allocator/services.c allocator/launch.c allocator/output.c \
+              allocator/proxy.c allocator/job.c
+CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
+              client/node.c client/alloc.c client/sync.c client/report.c
+TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
+EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
+
+.PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
+        integration deps
+all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/sm.pc \
+     $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
+
+help:
+	@echo "make            build dsm, libsm and the tests into $(B)/"
+	@echo "make demo       install missing build dependencies, build, run an example"
+	@echo "make check      unit tests, integration tests, and both again under ASan+UBSan"
+	@echo "make valgrind   integration tests with every node under valgrind memcheck"
+	@echo "make tsan       integration tests built with ThreadSanitizer"
+	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# libsm: position-independent, everything hidden but the sm_ API
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/dsm: $(call obj,$(COMMON_SRC) $(ALLOC_SRC) allocator/main.c)
+	$(CC) $(LDFLAGS) $^ $(LIBBSD) -o $@
+
+# One relocatable object with the internal symbols made local, so the static
+# library exports exactly what the shared one does: the five sm_ functions.
+$(B)/libsm.o: $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
+	ld -r -o $@.tmp $^
+	objcopy --localize-hidden $@.tmp $@
+	rm -f $@.tmp
+
+$(B)/libsm.a: $(B)/libsm.o
+	rm -f $@
+	ar rcs $@ $<
+
+$(B)/libsm.so.$(VERSION): $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libsm.so.$(SOVERSION) $^ -o $@
+
+$(B)/libsm.so: $(B)/libsm.so.$(VERSION)
+	ln -sf libsm.so.$(VERSION) $@
+	ln -sf libsm.so.$(VERSION) $(B)/libsm.so.$(SOVERSION)
+
+$(B)/sm.pc: sm.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(B)/tests/%: tests/programs/%.c $(B)/libsm.a client/sm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
+
+$(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
+
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
+
+unit: $(B)/unit
+
+# ---- set-up and tests --------------------------------------------------
+deps:
+	@tests/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	$(B)/dsm -n 4 $(B)/examples/hello
+
+asan:
+	$(MAKE) B=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
+
+check: all unit asan
+	tests/check.sh $(B) build/asan
+
+integration: all
+	tests/integration.sh $(B)/dsm $(B)/tests
+
+valgrind: all
+	DSM_VALGRIND=1 tests/integration.sh $(B)/dsm $(B)/tests valgrind
+
+tsan:
+	$(MAKE) B=build/tsan SAN="-fsanitize=thread" OPT="-O1 -g" all
+	tests/integration.sh build/tsan/dsm build/tsan/tests tsan
+
+# ---- installation ------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(B)/dsm $(DESTDIR)$(PREFIX)/bin/dsm
+	install -m 644 client/sm.h $(DESTDIR)$(PREFIX)/include/sm.h
+	install -m 644 $(B)/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.a
+	install -m 755 $(B)/libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION)
+	ln -sf libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION)
+	ln -sf libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so
+	install -m 644 $(B)/sm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/dsm $(DESTDIR)$(PREFIX)/include/sm.h \
+	      $(DESTDIR)$(PREFIX)/lib/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.so \
+	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION) \
+	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION) \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,61 @@
+/*
+ * coherence.h - the page protocol: single writer / multiple readers,
+ * write-invalidate with read-revoke, run by whichever proxy receives the
+ * message that moves a page's transaction forward.
+ *
+ * Every function takes the page's stripe lock itself and never blocks while
+ * holding it except to write a message into a node's link (bounded: see
+ * docs/design.md). A transaction is a small state machine stored in the page
+ * entry: begin (send revokes/invalidations, remember whose replies are
+ * pending), then each reply clears one pending bit, and the reply that clears
+ * the last one grants the page and starts the next queued request.
+ */
+#ifndef DSM_COHERENCE_H
+#define DSM_COHERENCE_H
+
+#include <stdint.h>
+
+#include "../common/protocol.h"
+#include "pagetable.h"
+
+/* How the engine reaches the world; a fake in the unit tests. */
+struct coherence_io {
+	/* Send to a node. 0 when written, -1 when the node is gone. */
+	int (*send)(struct coherence_io *io, uint32_t node, const struct msg *m,
+		    const void *payload);
+	/* One log line per action; may be NULL. */
+	void (*log)(struct coherence_io *io, uint32_t node, uint32_t page, const char *action,
+		    int32_t peer);
+	void *ctx;
+};
+
+/* node faults on page (write or read). */
+void coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
+	       int write);
+
+/*
+ * node answers a revoke/invalidate of page: data is the page for
+ * MSG_PAGE_DATA, NULL for MSG_INVALIDATE_ACK. -1 with *why if the reply was
+ * not asked for (a misbehaving node).
+ */
+int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
+	      const uint8_t *data, const char **why);
+
+/* node writes page back while leaving the job. -1 with *why if it did not hold it. */
+int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
+		const uint8_t *data, const char **why);
+
+/*
+ * node's link closed without sm_node_exit: pages it held writable are lost,
+ * transactions waiting for its reply go on without it.
+ */
+void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node);
+
+/*
+ * Hand pages [first, first+count) to node as fresh memory it holds writable,
+ * and send it MSG_CHUNK. 0, or -1 if the node is gone.
+ */
+int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
+		    uint32_t count);
+
+#endif /* DSM_COHERENCE_H */

@@ -1,0 +1,566 @@
+/*
+ * job.c - the allocator's event loop (see job.h). Everything the allocator
+ * waits for is a file descriptor in one poll(): the listening socket and
+ * half-joined connections, the proxies' control sockets, the nodes' output
+ * pipes, a signalfd (SIGCHLD, SIGINT, SIGTERM, SIGHUP) and a timerfd (the join
+ * deadline, then the grace period before SIGKILL).
+ */
+#include "job.h"
+
+#include <arpa/inet.h>
+#include <bsd/stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "../common/wire.h"
+#include "coherence.h"
+#include "hostfile.h"
+#include "joblog.h"
+#include "launch.h"
+#include "nodelink.h"
+#include "output.h"
+#include "pagetable.h"
+#include "proxy.h"
+#include "services.h"
+
+#define JOIN_TIMEOUT_S 30
+#define KILL_GRACE_S 2
+#define HELLO_SIZE (DSM_HEADER_SIZE + DSM_SECRET_LEN)
+#define CONTROL_BUF (2 * DSM_MAX_MESSAGE)
+
+struct pending_conn {
+	int fd;
+	size_t len;
+	uint8_t buf[HELLO_SIZE];
+	char peer[64];
+};
+
+struct job {
+	const struct options *opt;
+	struct pagetable *pt;
+	struct coherence_io io;
+	struct services svc;
+	uint32_t n;
+	struct node_proc *procs;
+	struct output_stream *outs; /* 2 per node: stdout, stderr */
+	pid_t *proxies;
+	int *proxy_reaped;
+	int *control;               /* allocator end of each proxy's socket */
+	struct wire_reader *control_readers;
+	uint8_t *control_bufs;
+	int listen_fd, signal_fd, timer_fd;
+	struct pending_conn *pending;
+	size_t npending, cap_pending;
+	uint32_t joined;
+	int started;      /* proxies forked, WELCOME sent */
+	int ending;       /* teardown begun */
+	int killed;       /* SIGKILL sent */
+	int status;       /* dsm's exit status */
+	uint32_t reaped;
+	uint8_t secret[DSM_SECRET_LEN];
+};
+
+static void arm_timer(struct job *j, int seconds)
+{
+	struct itimerspec t = {.it_value = {.tv_sec = seconds}};
+
+	if (timerfd_settime(j->timer_fd, 0, &t, NULL) < 0)
+		die_errno("timerfd_settime");
+}
+
+static void signal_nodes(struct job *j, int sig)
+{
+	for (uint32_t i = 0; i < j->n; i++)
+		if (j->procs[i].pid > 0 && !j->procs[i].reaped)
+			kill(-j->procs[i].pid, sig);
+}
+
+/* End the job: every node gets SIGTERM now and SIGKILL after the grace period. */
+static void end_job(struct job *j, int status)
+{
+	if (j->ending)
+		return;
+	j->ending = 1;
+	j->status = status;
+	signal_nodes(j, SIGTERM);
+	arm_timer(j, KILL_GRACE_S);
+}
+
+static void describe_status(int st, char *out, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(out, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(out, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(out, len, "stopped");
+}
+
+static int status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void drain_output(struct job *j, uint32_t node)
+{
+	for (int k = 0; k < 2; k++) {
+		struct output_stream *s = &j->outs[2 * node + k];
+
+		if (s->in_fd < 0)
+			continue;
+		fcntl(s->in_fd, F_SETFL, O_NONBLOCK);
+		/* the node is gone: everything it wrote is in the pipe already */
+		while (s->in_fd >= 0) {
+			size_t before = s->len;
+
+			if (output_pump(s) == 0 && s->len == before)
+				break;
+		}
+		if (s->in_fd >= 0) {
+			output_pump(s); /* flush a partial tail */
+			close(s->in_fd);
+			s->in_fd = -1;
+		}
+	}
+}
+
+static void node_ended(struct job *j, uint32_t i, int st)
+{
+	struct node_proc *p = &j->procs[i];
+	char how[128];
+
+	p->reaped = 1;
+	p->status = st;
+	j->reaped++;
+	drain_output(j, i);
+	if (j->ending)
+		return;
+	describe_status(st, how, sizeof(how));
+	if (!p->joined) {
+		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
+		       "it call sm_node_init?", i, p->host, how);
+		end_job(j, status_code(st) ? status_code(st) : 1);
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		report("node %u (%s) %s", i, p->host, how);
+		end_job(j, status_code(st));
+	} else if (j->opt->verbose) {
+		report("node %u (%s) exited with status 0", i, p->host);
+	}
+}
+
+static void reap(struct job *j)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (uint32_t i = 0; i < j->n; i++) {
+			if (j->procs[i].pid == pid) {
+				node_ended(j, i, st);
+				goto next;
+			}
+			if (j->proxies && j->proxies[i] == pid) {
+				j->proxy_reaped[i] = 1;
+				if (!j->ending && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
+					char how[128];
+
+					describe_status(st, how, sizeof(how));
+					report("proxy for node %u %s; ending the job", i, how);
+					end_job(j, 1);
+				}
+				goto next;
+			}
+		}
+next:;
+	}
+	if (pid < 0 && errno != ECHILD)
+		die_errno("waitpid");
+}
+
+static void on_signal(struct job *j)
+{
+	struct signalfd_siginfo si;
+
+	while (read(j->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(j);
+		} else if (!j->ending) {
+			report("%s: ending the job", strsignal((int)si.ssi_signo));
+			end_job(j, 128 + (int)si.ssi_signo);
+		} else if (!j->killed) {
+			signal_nodes(j, SIGKILL); /* asked twice: do not wait */
+			j->killed = 1;
+		}
+	}
+}
+
+static void on_timer(struct job *j)
+{
+	uint64_t expirations;
+
+	if (read(j->timer_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	if (!j->ending) {
+		/* the join deadline passed */
+		for (uint32_t i = 0; i < j->n; i++)
+			if (!j->procs[i].joined)
+				report("node %u (%s) did not join within %d s; is the program linked "
+				       "with libsm and does it call sm_node_init?",
+				       i, j->procs[i].host, JOIN_TIMEOUT_S);
+		end_job(j, 1);
+		return;
+	}
+	signal_nodes(j, SIGKILL);
+	j->killed = 1;
+}
+
+/* ---- the rendezvous ---------------------------------------------------- */
+
+static void drop_pending(struct job *j, size_t k, const char *why)
+{
+	if (why) {
+		report("refused a connection from %s: %s", j->pending[k].peer, why);
+		joblog_write(0, "refused", -1, -1, -1);
+	}
+	close(j->pending[k].fd);
+	j->pending[k] = j->pending[--j->npending];
+}
+
+static void on_accept(struct job *j)
+{
+	struct sockaddr_in addr;
+	socklen_t alen = sizeof(addr);
+	int fd = accept4(j->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int one = 1;
+
+	if (fd < 0)
+		return; /* EAGAIN, or the peer already gave up */
+	if (j->npending == j->cap_pending) {
+		report("refused a connection: too many half-open connections");
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct pending_conn *c = &j->pending[j->npending++];
+
+	c->fd = fd;
+	c->len = 0;
+	snprintf(c->peer, sizeof(c->peer), "%s:%u", inet_ntoa(addr.sin_addr), ntohs(addr.sin_port));
+}
+
+/* Constant-time comparison (libbsd 0.11 has no timingsafe_bcmp). */
+static int secret_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t diff = 0;
+
+	for (unsigned i = 0; i < DSM_SECRET_LEN; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+static void on_hello_data(struct job *j, size_t k)
+{
+	struct pending_conn *c = &j->pending[k];
+	ssize_t n = read(c->fd, c->buf + c->len, HELLO_SIZE - c->len);
+	struct msg_limits lim = {.npages = j->pt->npages, .nnodes = j->n};
+	struct msg m;
+	size_t total;
+	const char *why;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop_pending(j, k, NULL);
+		return;
+	}
+	c->len += (size_t)n;
+	if (msg_decode(c->buf, c->len, FROM_NODE, &lim, &m, &total, &why) == DECODE_BAD) {
+		drop_pending(j, k, why);
+		return;
+	}
+	if (c->len < HELLO_SIZE)
+		return;
+	if (m.type != MSG_HELLO)
+		drop_pending(j, k, "did not start with HELLO");
+	else if (!secret_equal(c->buf + DSM_HEADER_SIZE, j->secret))
+		drop_pending(j, k, "wrong job secret");
+	else if (j->procs[m.node].joined)
+		drop_pending(j, k, "node id already joined");
+	else {
+		j->pt->nodes[m.node].fd = c->fd;
+		j->procs[m.node].joined = 1;
+		j->joined++;
+		c->fd = -1;
+		j->pending[k] = j->pending[--j->npending];
+		joblog_write(m.node, "join", -1, -1, -1);
+	}
+}
+
+static void start_proxies(struct job *j)
+{
+	pid_t self = getpid();
+
+	close(j->listen_fd);
+	j->listen_fd = -1;
+	while (j->npending)
+		drop_pending(j, j->npending - 1, "all nodes have joined");
+	for (uint32_t i = 0; i < j->n; i++) {
+		int sv[2];
+		pid_t pid;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			die_errno("socketpair");
+		pid = fork();
+		if (pid < 0)
+			die_errno("fork");
+		if (pid == 0) {
+			/* keep only the links, our control socket and the log */
+			for (uint32_t k = 0; k < 2 * j->n; k++)
+				if (j->outs[k].in_fd >= 0)
+					close(j->outs[k].in_fd);
+			for (uint32_t k = 0; k < i; k++)
+				close(j->control[k]);
+			close(sv[0]);
+			close(j->signal_fd);
+			close(j->timer_fd);
+			proxy_run(j->pt, i, sv[1], self);
+		}
+		close(sv[1]);
+		j->control[i] = sv[0];
+		j->proxies[i] = pid;
+		wire_reader_init(&j->control_readers[i], sv[0], FROM_NODE,
+				 j->control_bufs + (size_t)i * CONTROL_BUF, CONTROL_BUF);
+	}
+	for (uint32_t i = 0; i < j->n; i++) {
+		struct msg m = {.type = MSG_WELCOME, .node = j->n, .page = j->pt->npages,
+				.arg = j->pt->base};
+
+		node_send(j->pt, i, &m, NULL);
+	}
+	j->started = 1;
+	arm_timer(j, 0); /* the join deadline no longer applies */
+	if (j->opt->verbose)
+		report("all %u nodes joined", j->n);
+}
+
+static void on_control(struct job *j, uint32_t i)
+{
+	struct wire_reader *r = &j->control_readers[i];
+	struct msg m;
+	const uint8_t *payload;
+	const char *why;
+	enum fill_result f = wire_fill(r);
+
+	while (wire_next(r, &m, &payload, &why) == DECODE_OK)
+		services_handle(&j->svc, i, &m);
+	if (f == FILL_EOF || f == FILL_ERROR) {
+		close(j->control[i]);
+		j->control[i] = -1;
+	}
+}
+
+/* ---- setup and the loop ------------------------------------------------ */
+
+static int listen_local(unsigned *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die_errno("socket");
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		die_errno("listening on 127.0.0.1");
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void raise_fd_limit(uint32_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 5ull * n + 64)
+		die(1, "%u nodes need about %u open files; the limit is %llu (ulimit -n)", n,
+		    5 * n + 64, (unsigned long long)rl.rlim_cur);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		die(1, "out of memory");
+	return p;
+}
+
+static int job_finished(const struct job *j)
+{
+	return j->reaped == j->n;
+}
+
+int job_run(const struct options *opt, const char *executable)
+{
+	struct job job = {.opt = opt, .n = opt->nodes, .listen_fd = -1};
+	struct job *j = &job;
+	struct hostlist hosts;
+	struct launch_spec spec;
+	char err[512], secret_hex[2 * DSM_SECRET_LEN + 1];
+	unsigned port;
+	sigset_t sigs;
+	uint32_t npages = (uint32_t)(opt->region_size / DSM_PAGE_SIZE);
+
+	if (hostfile_load(opt->hostfile, &hosts, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	for (uint32_t i = 0; i < j->n; i++)
+		if (!host_is_local(hostlist_place(&hosts, i)))
+			die(2, "%s: host '%s' is not this machine; remote nodes are not supported "
+			       "yet (use localhost)", opt->hostfile, hostlist_place(&hosts, i));
+	raise_fd_limit(j->n);
+	if (opt->logfile && joblog_open(opt->logfile) < 0)
+		die_errno("cannot open log file %s", opt->logfile);
+	j->pt = pt_create(j->n, npages, DSM_REGION_BASE);
+	if (!j->pt)
+		die_errno("cannot create the page table for %u pages", npages);
+	nodelink_io_init(&j->io, j->pt);
+	if (services_init(&j->svc, j->pt, &j->io) < 0)
+		die(1, "out of memory");
+	j->procs = xcalloc(j->n, sizeof(*j->procs));
+	j->outs = xcalloc(2 * (size_t)j->n, sizeof(*j->outs));
+	j->proxies = xcalloc(j->n, sizeof(*j->proxies));
+	j->proxy_reaped = xcalloc(j->n, sizeof(*j->proxy_reaped));
+	j->control = xcalloc(j->n, sizeof(*j->control));
+	j->control_readers = xcalloc(j->n, sizeof(*j->control_readers));
+	j->control_bufs = xcalloc(j->n, CONTROL_BUF);
+	j->cap_pending = 2 * (size_t)j->n + 16;
+	j->pending = xcalloc(j->cap_pending, sizeof(*j->pending));
+	for (uint32_t i = 0; i < j->n; i++)
+		j->control[i] = -1;
+
+	arc4random_buf(j->secret, sizeof(j->secret));
+	for (unsigned i = 0; i < DSM_SECRET_LEN; i++)
+		snprintf(secret_hex + 2 * i, 3, "%02x", j->secret[i]);
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0)
+		die_errno("sigprocmask");
+	signal(SIGPIPE, SIG_IGN);
+	j->signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	j->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (j->signal_fd < 0 || j->timer_fd < 0)
+		die_errno("signalfd/timerfd");
+	j->listen_fd = listen_local(&port);
+
+	spec = (struct launch_spec){
+		.executable = executable,
+		.user_argv = opt->node_argv,
+		.user_argc = opt->node_argc,
+		.nnodes = j->n,
+		.connect_host = "127.0.0.1",
+		.port = port,
+		.secret_hex = secret_hex,
+	};
+	if (opt->verbose)
+		report("starting %u node%s of %s; shared region of %u pages at %#llx; "
+		       "listening on 127.0.0.1:%u", j->n, j->n == 1 ? "" : "s", executable, npages,
+		       (unsigned long long)DSM_REGION_BASE, port);
+	arm_timer(j, JOIN_TIMEOUT_S);
+	for (uint32_t i = 0; i < j->n; i++) {
+		j->procs[i].host = "localhost";
+		if (launch_local(&spec, i, &j->procs[i]) < 0) {
+			report_errno("cannot start node %u", i);
+			end_job(j, 1);
+			j->n = i; /* only the ones started need reaping */
+			break;
+		}
+		if (output_init(&j->outs[2 * i], j->procs[i].out_fd, STDOUT_FILENO) < 0 ||
+		    output_init(&j->outs[2 * i + 1], j->procs[i].err_fd, STDERR_FILENO) < 0)
+			die(1, "out of memory");
+	}
+	explicit_bzero(secret_hex, sizeof(secret_hex));
+
+	size_t cap = 4 + j->cap_pending + 3 * (size_t)j->n;
+	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
+
+	while (!job_finished(j)) {
+		size_t np = 0, first_pending, first_out, first_control;
+
+		pfd[np++] = (struct pollfd){.fd = j->signal_fd, .events = POLLIN};
+		pfd[np++] = (struct pollfd){.fd = j->timer_fd, .events = POLLIN};
+		pfd[np++] = (struct pollfd){.fd = j->listen_fd, .events = POLLIN};
+		first_pending = np;
+		for (size_t k = 0; k < j->npending; k++)
+			pfd[np++] = (struct pollfd){.fd = j->pending[k].fd, .events = POLLIN};
+		first_out = np;
+		for (uint32_t k = 0; k < 2 * j->n; k++)
+			pfd[np++] = (struct pollfd){.fd = j->outs[k].in_fd, .events = POLLIN};
+		first_control = np;
+		for (uint32_t k = 0; k < j->n; k++)
+			pfd[np++] = (struct pollfd){.fd = j->control[k], .events = POLLIN};
+		if (poll(pfd, np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		for (uint32_t k = 0; k < 2 * j->n; k++)
+			if (pfd[first_out + k].revents && j->outs[k].in_fd >= 0)
+				output_pump(&j->outs[k]);
+		for (uint32_t k = 0; k < j->n; k++)
+			if (pfd[first_control + k].revents && j->control[k] >= 0)
+				on_control(j, k);
+		for (size_t k = j->npending; k-- > 0;)
+			if (pfd[first_pending + k].revents)
+				on_hello_data(j, k);
+		if (pfd[2].revents)
+			on_accept(j);
+		if (!j->started && !j->ending && j->joined == j->n)
+			start_proxies(j);
+		if (pfd[1].revents)
+			on_timer(j);
+		if (pfd[0].revents)
+			on_signal(j);
+	}
+
+	/* every node is gone; proxies end when their links close */
+	for (uint32_t i = 0; i < j->n; i++)
+		if (j->proxies[i] > 0 && !j->proxy_reaped[i]) {
+			int st;
+
+			kill(j->proxies[i], SIGKILL);
+			while (waitpid(j->proxies[i], &st, 0) < 0 && errno == EINTR)
+				;
+		}
+	free(pfd);
+	for (uint32_t k = 0; k < 2 * j->n; k++)
+		output_free(&j->outs[k]);
+	services_free(&j->svc);
+	hostlist_free(&hosts);
+	pt_destroy(j->pt);
+	return j->status;
+}

@@ -1,0 +1,42 @@
+/*
+ * launch.h - starting nodes on this machine (local-only mode): fork, a
+ * process group of its own (so ^C reaches dsm, which ends the job in order),
+ * PR_SET_PDEATHSIG so a node never outlives a killed dsm, stdout and stderr
+ * into pipes that dsm forwards line by line, and exec of the program with
+ * the one argument dsm adds (see client/args.c).
+ */
+#ifndef DSM_LAUNCH_H
+#define DSM_LAUNCH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct node_proc {
+	pid_t pid;
+	int out_fd, err_fd; /* read ends; -1 once at EOF */
+	const char *host;
+	int reaped;
+	int status;        /* wait status once reaped */
+	int joined;
+};
+
+struct launch_spec {
+	const char *executable; /* absolute or relative path that exists */
+	char **user_argv;       /* NODE-OPTIONs, NULL-terminated */
+	int user_argc;
+	uint32_t nnodes;
+	const char *connect_host; /* where nodes reach the allocator */
+	unsigned port;
+	const char *secret_hex;
+};
+
+/* Start node `nid` on this machine. 0, or -1 with errno (nothing started). */
+int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc *np);
+
+/*
+ * Resolve the executable like execvp would (a name without '/' is searched
+ * in PATH). Returns a malloc'ed path, or NULL with errno (ENOENT, EACCES).
+ */
+char *resolve_executable(const char *name);
+
+#endif /* DSM_LAUNCH_H */

@@ -1,0 +1,125 @@
+/*
+ * options.c - parsing of dsm's command line and of region sizes.
+ */
+#include "options.h"
+
+#include <bsd/stdlib.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/protocol.h"
+
+const char options_usage[] =
+	"Usage: dsm [OPTION]... EXECUTABLE [NODE-OPTION]...\n"
+	"Run EXECUTABLE as N nodes that share one region of memory (see sm.h).\n"
+	"\n"
+	"  -H HOSTFILE  hosts to start nodes on (default: ./hosts; a missing or\n"
+	"               empty file means localhost only)\n"
+	"  -n N         number of nodes to start (default 1, at most 1024)\n"
+	"  -l LOGFILE   write one line per allocator action to LOGFILE\n"
+	"  -s SIZE      size of the shared region, e.g. 64M or 2G\n"
+	"               (default 65535 pages, 256M less one page)\n"
+	"  -v           say what dsm is doing on stderr\n"
+	"  -h           show this help and exit\n"
+	"\n"
+	"NODE-OPTIONs are passed to every node unchanged. dsm exits 0 when every\n"
+	"node exits 0, otherwise with the status of the first node that failed\n"
+	"(128+N if it was killed by signal N), and 2 for usage errors.\n";
+
+int parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 'p': case 'P': shift = 12; end++; break; /* pages */
+	default: break;
+	}
+	/* a multiple may be spelt 64M, 64MB or 64MiB */
+	if (shift && shift != 12 && strcmp(end, "iB") == 0)
+		end += 2;
+	else if (shift && shift != 12 && strcmp(end, "B") == 0)
+		end++;
+	if (*end != '\0' || v == 0 || v > (DSM_MAX_REGION >> shift))
+		return -1;
+	v <<= shift;
+	v = (v + DSM_PAGE_SIZE - 1) / DSM_PAGE_SIZE * DSM_PAGE_SIZE;
+	if (v > DSM_MAX_REGION)
+		return -1;
+	*bytes = v;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	int c;
+	const char *errstr;
+
+	memset(o, 0, sizeof(*o));
+	o->hostfile = "hosts";
+	o->nodes = 1;
+	o->region_size = (uint64_t)DSM_DEFAULT_PAGES * DSM_PAGE_SIZE;
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first non-option, the executable */
+	while ((c = getopt(argc, argv, "+:H:n:l:s:vh")) != -1) {
+		switch (c) {
+		case 'H':
+			o->hostfile = optarg;
+			o->hostfile_given = 1;
+			break;
+		case 'n':
+			o->nodes = (uint32_t)strtonum(optarg, 1, DSM_MAX_NODES, &errstr);
+			if (errstr) {
+				snprintf(err, errlen, "-n %s: the node count must be a number from 1 to %u",
+					 optarg, DSM_MAX_NODES);
+				return -1;
+			}
+			break;
+		case 'l':
+			o->logfile = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, &o->region_size) < 0) {
+				snprintf(err, errlen,
+					 "-s %s: expected a size from 4K to 64G such as 64M or 2G", optarg);
+				return -1;
+			}
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			o->help = 1;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option -%c needs an argument", optopt);
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option -%c", optopt);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		snprintf(err, errlen, "no executable given");
+		return -1;
+	}
+	o->executable = argv[optind];
+	o->node_argv = argv + optind + 1;
+	o->node_argc = argc - optind - 1;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * options.h - the dsm command line: `dsm [OPTION]... EXECUTABLE [NODE-OPTION]...`
+ * Parsing stops at the executable; everything after it belongs to the nodes.
+ */
+#ifndef DSM_OPTIONS_H
+#define DSM_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct options {
+	const char *hostfile;  /* -H */
+	int hostfile_given;
+	uint32_t nodes;        /* -n */
+	const char *logfile;   /* -l */
+	uint64_t region_size;  /* -s, bytes, a multiple of the page size */
+	int verbose;           /* -v */
+	int help;              /* -h */
+	const char *executable;
+	char **node_argv;      /* the NODE-OPTIONs, NULL-terminated */
+	int node_argc;
+};
+
+/*
+ * Parse argv. Returns 0, or -1 after writing a message into err (the caller
+ * prints it and exits with status 2).
+ */
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen);
+
+/*
+ * Parse a size such as 4096, 64K, 256M or 2G (binary multiples) and round it
+ * up to whole pages. 0 on success, -1 if malformed or outside 1 page .. the
+ * maximum region size.
+ */
+int parse_size(const char *s, uint64_t *bytes);
+
+/* The usage text for -h. */
+extern const char options_usage[];
+
+#endif /* DSM_OPTIONS_H */

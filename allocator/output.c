@@ -1,0 +1,73 @@
+/*
+ * output.c - line-by-line forwarding of node output (see output.h).
+ */
+#include "output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int output_init(struct output_stream *s, int in_fd, int out_fd)
+{
+	s->in_fd = in_fd;
+	s->out_fd = out_fd;
+	s->len = 0;
+	s->buf = malloc(OUTPUT_LINE_MAX);
+	return s->buf ? 0 : -1;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* our own output is gone (closed pipe): drop, keep running */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void flush_upto(struct output_stream *s, size_t n)
+{
+	write_all(s->out_fd, s->buf, n);
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+}
+
+int output_pump(struct output_stream *s)
+{
+	ssize_t n;
+	char *nl;
+
+	do
+		n = read(s->in_fd, s->buf + s->len, OUTPUT_LINE_MAX - s->len);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (s->len)
+			flush_upto(s, s->len);
+		close(s->in_fd);
+		s->in_fd = -1;
+		return -1;
+	}
+	s->len += (size_t)n;
+	nl = memrchr(s->buf, '\n', s->len);
+	if (nl)
+		flush_upto(s, (size_t)(nl - s->buf) + 1);
+	else if (s->len == OUTPUT_LINE_MAX)
+		flush_upto(s, s->len);
+	return 0;
+}
+
+void output_free(struct output_stream *s)
+{
+	if (s->in_fd >= 0)
+		close(s->in_fd);
+	free(s->buf);
+	s->buf = NULL;
+}

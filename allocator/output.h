@@ -1,0 +1,26 @@
+/*
+ * output.h - forwarding of node stdout/stderr to dsm's own, in whole lines:
+ * bytes are collected per stream and written out up to the last newline in
+ * one write(), so lines of different nodes never interleave mid-line. A
+ * line longer than the buffer goes out in pieces; the tail is flushed at EOF.
+ */
+#ifndef DSM_OUTPUT_H
+#define DSM_OUTPUT_H
+
+#include <stddef.h>
+
+#define OUTPUT_LINE_MAX 65536
+
+struct output_stream {
+	int in_fd;       /* read end of the node's pipe; -1 at EOF */
+	int out_fd;      /* STDOUT_FILENO or STDERR_FILENO */
+	size_t len;
+	char *buf;       /* OUTPUT_LINE_MAX bytes */
+};
+
+int output_init(struct output_stream *s, int in_fd, int out_fd);
+/* Read what is available; returns 0, or -1 at EOF (stream flushed and closed). */
+int output_pump(struct output_stream *s);
+void output_free(struct output_stream *s);
+
+#endif /* DSM_OUTPUT_H */

@@ -1,0 +1,144 @@
+/*
+ * pagetable.c - creation of the job's shared state and its locks.
+ */
+#include "pagetable.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../common/util.h"
+
+static size_t round_up(size_t v, size_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+static int init_robust_mutex(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int rc = pthread_mutexattr_init(&a);
+
+	if (rc == 0)
+		rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (rc == 0)
+		rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (rc == 0)
+		rc = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc;
+}
+
+struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base)
+{
+	uint32_t words = (nnodes + 63) / 64;
+	size_t entry_size = round_up(sizeof(struct page_entry) + 2 * words * sizeof(uint64_t), 8);
+	size_t head = round_up(sizeof(struct pagetable) + nnodes * sizeof(struct node_slot), 64);
+	size_t entries_off = head;
+	size_t store_off = round_up(entries_off + (size_t)npages * entry_size, DSM_PAGE_SIZE);
+	size_t total = store_off + (size_t)npages * DSM_PAGE_SIZE;
+	struct pagetable *pt;
+	int rc;
+
+	pt = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+		  -1, 0);
+	if (pt == MAP_FAILED)
+		return NULL;
+	pt->nnodes = nnodes;
+	pt->npages = npages;
+	pt->words = words;
+	pt->entry_size = (uint32_t)entry_size;
+	pt->base = base;
+	atomic_init(&pt->allocated, 0);
+	pt->map_size = total;
+	pt->entries = (struct page_entry *)((uint8_t *)pt + entries_off);
+	pt->store = (uint8_t *)pt + store_off;
+	for (uint32_t i = 0; i < PT_STRIPES; i++)
+		if ((rc = init_robust_mutex(&pt->stripes[i])) != 0)
+			goto fail;
+	for (uint32_t i = 0; i < nnodes; i++) {
+		struct node_slot *s = &pt->nodes[i];
+
+		if ((rc = init_robust_mutex(&s->send_lock)) != 0)
+			goto fail;
+		s->fd = -1;
+		s->state = NODE_LIVE;
+		s->wait_next = PT_NONE;
+	}
+	for (uint32_t p = 0; p < npages; p++) {
+		struct page_entry *e = pt_entry(pt, p);
+
+		e->writer = e->requester = e->queue_head = e->queue_tail = PT_NONE;
+		e->lost_by = PT_NONE;
+	}
+	return pt;
+fail:
+	munmap(pt, total);
+	errno = rc;
+	return NULL;
+}
+
+void pt_destroy(struct pagetable *pt)
+{
+	if (pt)
+		munmap(pt, pt->map_size);
+}
+
+/*
+ * A robust mutex tells the next locker when its owner died. Only a proxy can
+ * die holding one, and the allocator ends the whole job when a proxy dies, so
+ * the state it guarded is only read for the teardown: mark it consistent and
+ * go on rather than wedge everyone.
+ */
+static void lock_robust(pthread_mutex_t *m)
+{
+	int rc = pthread_mutex_lock(m);
+
+	if (rc == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	else if (rc != 0)
+		die_errno_code(rc, "pthread_mutex_lock");
+}
+
+void pt_lock_stripe(struct pagetable *pt, uint32_t stripe)
+{
+	lock_robust(&pt->stripes[stripe]);
+}
+
+void pt_unlock_stripe(struct pagetable *pt, uint32_t stripe)
+{
+	pthread_mutex_unlock(&pt->stripes[stripe]);
+}
+
+void pt_lock_page(struct pagetable *pt, uint32_t page)
+{
+	pt_lock_stripe(pt, page % PT_STRIPES);
+}
+
+void pt_unlock_page(struct pagetable *pt, uint32_t page)
+{
+	pt_unlock_stripe(pt, page % PT_STRIPES);
+}
+
+void pt_lock_node(struct pagetable *pt, uint32_t node)
+{
+	lock_robust(&pt->nodes[node].send_lock);
+}
+
+void pt_unlock_node(struct pagetable *pt, uint32_t node)
+{
+	pthread_mutex_unlock(&pt->nodes[node].send_lock);
+}
+
+int bits_empty(const uint64_t *b, uint32_t words)
+{
+	for (uint32_t i = 0; i < words; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+void bits_zero(uint64_t *b, uint32_t words)
+{
+	memset(b, 0, words * sizeof(uint64_t));
+}

@@ -1,0 +1,126 @@
+/*
+ * pagetable.h - the job's shared state: created by the allocator in one
+ * MAP_SHARED|MAP_ANONYMOUS mapping before the proxies are forked, so every
+ * proxy sees the same page table, node slots and page store, and nothing is
+ * left in the file system.
+ *
+ *  - page entries: per page, the writer, the readers (a bitmap), the
+ *    transaction in progress (requester, kind, nodes whose reply is pending),
+ *    the FIFO of nodes waiting for the page, and whether the page was lost;
+ *  - node slots: per node, its link's fd, the lock that serialises writes to
+ *    it, whether it has left, and its place in a page's wait queue;
+ *  - the page store: the allocator's copy of every page, up to date whenever
+ *    the page has no writer.
+ *
+ * Locking: page entries are guarded by striped robust mutexes (page %
+ * PT_STRIPES); a node slot's send lock is always taken after, never before, a
+ * stripe lock, and nothing else is locked while holding a send lock.
+ */
+#ifndef DSM_PAGETABLE_H
+#define DSM_PAGETABLE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/protocol.h"
+
+#define PT_STRIPES 1024u
+#define PT_NONE (-1)
+
+enum node_state {
+	NODE_LIVE = 0,
+	NODE_EXITED = 1, /* left with sm_node_exit: wrote back everything */
+	NODE_DIED = 2,   /* link closed without leaving: its writable pages are lost */
+};
+
+struct node_slot {
+	pthread_mutex_t send_lock;
+	int fd;              /* the node's link; the same number in every process */
+	int state;           /* enum node_state, changed under send_lock */
+	int32_t wait_next;   /* next node in the same page's wait queue */
+	uint32_t wait_page;  /* the page this node waits for */
+	uint8_t wait_write;  /* ... and whether for writing */
+};
+
+struct page_entry {
+	int32_t writer;      /* node holding the page writable, or PT_NONE */
+	int32_t requester;   /* node whose transaction is in progress, or PT_NONE */
+	int32_t queue_head;  /* first node waiting for the page, or PT_NONE */
+	int32_t queue_tail;
+	int32_t lost_by;     /* node that died holding the only copy, or PT_NONE */
+	uint8_t txn_write;   /* the transaction is a write fault */
+	uint8_t txn_had_copy; /* requester's copy was valid when the txn started */
+	uint8_t pad[2];
+	uint64_t bits[];     /* readers[words] then pending[words] */
+};
+
+struct pagetable {
+	uint32_t nnodes;
+	uint32_t npages;
+	uint32_t words;       /* 64-bit words per node bitmap */
+	uint32_t entry_size;
+	uint64_t base;        /* the region's address in the nodes */
+	_Atomic uint32_t allocated; /* pages [0, allocated) were handed out */
+	size_t map_size;
+	pthread_mutex_t stripes[PT_STRIPES];
+	struct page_entry *entries;
+	uint8_t *store;
+	struct node_slot nodes[];
+};
+
+/* Create the shared state for nnodes nodes and npages pages. NULL + errno. */
+struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base);
+void pt_destroy(struct pagetable *pt);
+
+static inline struct page_entry *pt_entry(const struct pagetable *pt, uint32_t page)
+{
+	return (struct page_entry *)((uint8_t *)pt->entries + (size_t)page * pt->entry_size);
+}
+
+static inline uint8_t *pt_page_data(const struct pagetable *pt, uint32_t page)
+{
+	return pt->store + (size_t)page * DSM_PAGE_SIZE;
+}
+
+static inline uint64_t *pt_readers(const struct pagetable *pt, struct page_entry *e)
+{
+	(void)pt;
+	return e->bits;
+}
+
+static inline uint64_t *pt_pending(const struct pagetable *pt, struct page_entry *e)
+{
+	return e->bits + pt->words;
+}
+
+/* Lock / unlock one stripe; several only ever in ascending order. */
+void pt_lock_stripe(struct pagetable *pt, uint32_t stripe);
+void pt_unlock_stripe(struct pagetable *pt, uint32_t stripe);
+
+/* Lock / unlock the stripe that guards a page (robust: see pagetable.c). */
+void pt_lock_page(struct pagetable *pt, uint32_t page);
+void pt_unlock_page(struct pagetable *pt, uint32_t page);
+
+/* Node slot send lock. */
+void pt_lock_node(struct pagetable *pt, uint32_t node);
+void pt_unlock_node(struct pagetable *pt, uint32_t node);
+
+/* Bitmaps of nodes. */
+static inline int bit_test(const uint64_t *b, uint32_t i)
+{
+	return (int)((b[i / 64] >> (i % 64)) & 1u);
+}
+static inline void bit_set(uint64_t *b, uint32_t i)
+{
+	b[i / 64] |= 1ull << (i % 64);
+}
+static inline void bit_clear(uint64_t *b, uint32_t i)
+{
+	b[i / 64] &= ~(1ull << (i % 64));
+}
+int bits_empty(const uint64_t *b, uint32_t words);
+void bits_zero(uint64_t *b, uint32_t words);
+
+#endif /* DSM_PAGETABLE_H */

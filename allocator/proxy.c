@@ -1,0 +1,145 @@
+/*
+ * proxy.c - the proxy event loop (see proxy.h).
+ */
+#include "proxy.h"
+
+#include <bsd/unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "../common/wire.h"
+#include "coherence.h"
+#include "joblog.h"
+#include "nodelink.h"
+
+struct proxy {
+	struct pagetable *pt;
+	uint32_t node;
+	int control_fd;
+	int left; /* the node sent MSG_EXIT */
+	struct coherence_io io;
+};
+
+static struct wire_reader reader;
+static uint8_t reader_buf[WIRE_READER_CAPACITY];
+
+static void to_allocator(struct proxy *p, const struct msg *m)
+{
+	if (wire_send(p->control_fd, m, NULL) < 0)
+		die_errno("proxy for node %u: writing to the allocator", p->node);
+}
+
+/* The link is over: clean up after the node and tell the allocator. */
+static noreturn void finish(struct proxy *p, int status)
+{
+	if (!p->left) {
+		struct msg gone = {.type = MSG_EXIT, .flags = MSGF_DIED};
+
+		node_mark_died(p->pt, p->node);
+		coh_node_died(p->pt, &p->io, p->node);
+		to_allocator(p, &gone);
+	}
+	_exit(status);
+}
+
+static void bad_message(struct proxy *p, const char *what, const char *why)
+{
+	report("node %u sent %s: %s; closing its link", p->node, what, why);
+	shutdown(p->pt->nodes[p->node].fd, SHUT_RDWR);
+	finish(p, 1);
+}
+
+static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
+{
+	const char *why;
+
+	switch (m->type) {
+	case MSG_FAULT:
+		coh_fault(p->pt, &p->io, p->node, m->page, m->flags & MSGF_WRITE);
+		return;
+	case MSG_PAGE_DATA:
+	case MSG_INVALIDATE_ACK:
+		if (coh_reply(p->pt, &p->io, p->node, m->page,
+			      m->type == MSG_PAGE_DATA ? payload : NULL, &why) < 0)
+			bad_message(p, msg_type_name(m->type), why);
+		return;
+	case MSG_RELEASE:
+		if (coh_release(p->pt, &p->io, p->node, m->page, payload, &why) < 0)
+			bad_message(p, "RELEASE", why);
+		return;
+	case MSG_MALLOC:
+	case MSG_BARRIER:
+	case MSG_BCAST:
+		to_allocator(p, m);
+		return;
+	case MSG_EXIT:
+		p->left = 1;
+		node_send_exit_ack(p->pt, p->node);
+		to_allocator(p, m);
+		return;
+	default:
+		bad_message(p, msg_type_name(m->type), "not expected after joining");
+	}
+}
+
+noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid_t allocator)
+{
+	struct proxy p = {.pt = pt, .node = node, .control_fd = control_fd};
+	int fd = pt->nodes[node].fd, flags;
+	sigset_t sigio;
+
+	setproctitle("proxy for node %u", node);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die_errno("proxy for node %u: prctl", node);
+	if (getppid() != allocator)
+		_exit(1); /* the allocator is already gone */
+	signal(SIGINT, SIG_IGN); /* the allocator decides how the job ends */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigio);
+	sigaddset(&sigio, SIGIO);
+	/* exactly SIGIO blocked: the allocator's blocked set is not ours */
+	if (sigprocmask(SIG_SETMASK, &sigio, NULL) < 0)
+		die_errno("proxy for node %u: sigprocmask", node);
+	if (fcntl(fd, F_SETOWN, getpid()) < 0 || (flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK | O_ASYNC) < 0)
+		die_errno("proxy for node %u: fcntl", node);
+	nodelink_io_init(&p.io, pt);
+	wire_reader_init(&reader, fd, FROM_NODE, reader_buf, sizeof(reader_buf));
+	reader.limits.npages = pt->npages;
+	reader.limits.nnodes = pt->nnodes;
+	for (;;) {
+		struct msg m;
+		const uint8_t *payload;
+		const char *why;
+		enum decode_result d;
+
+		while ((d = wire_next(&reader, &m, &payload, &why)) == DECODE_OK)
+			handle(&p, &m, payload);
+		if (d == DECODE_BAD)
+			bad_message(&p, "a malformed message", why);
+		switch (wire_fill(&reader)) {
+		case FILL_DATA:
+			break;
+		case FILL_AGAIN:
+			/* SIGIO is blocked, so one that came since the read is pending */
+			while (sigwaitinfo(&sigio, NULL) < 0)
+				if (errno != EINTR)
+					die_errno("proxy for node %u: sigwaitinfo", node);
+			break;
+		case FILL_EOF:
+			finish(&p, 0);
+		case FILL_ERROR:
+			if (errno == ECONNRESET)
+				finish(&p, 0);
+			report_errno("proxy for node %u: reading the link", node);
+			finish(&p, 1);
+		}
+	}
+}

@@ -1,0 +1,177 @@
+/*
+ * services.c - sm_malloc, sm_barrier, sm_bcast and node exits, served by the
+ * allocator (see services.h).
+ */
+#include "services.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "joblog.h"
+
+int services_init(struct services *s, struct pagetable *pt, struct coherence_io *io)
+{
+	memset(s, 0, sizeof(*s));
+	s->pt = pt;
+	s->io = io;
+	s->nnodes = s->live = pt->nnodes;
+	s->in_job = malloc(pt->nnodes);
+	s->arrived = calloc(pt->nnodes, 1);
+	if (!s->in_job || !s->arrived)
+		return -1;
+	memset(s->in_job, 1, pt->nnodes);
+	s->root = -1;
+	return 0;
+}
+
+void services_free(struct services *s)
+{
+	free(s->in_job);
+	free(s->arrived);
+}
+
+uint32_t arena_take(uint32_t *next_page, uint32_t npages, uint64_t bytes, uint32_t *first)
+{
+	uint64_t need = (bytes + DSM_PAGE_SIZE - 1) / DSM_PAGE_SIZE;
+	uint64_t left = npages - *next_page;
+	uint64_t give;
+
+	if (need == 0)
+		need = 1;
+	if (need > left)
+		return 0;
+	give = need < CHUNK_PAGES ? CHUNK_PAGES : need;
+	if (give > left)
+		give = need;
+	*first = *next_page;
+	*next_page += (uint32_t)give;
+	return (uint32_t)give;
+}
+
+static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
+{
+	uint32_t first = 0, count = arena_take(&s->next_page, s->pt->npages, bytes, &first);
+
+	joblog_write(node, "malloc", -1, -1, (int64_t)bytes);
+	if (count == 0) {
+		struct msg m = {.type = MSG_CHUNK, .arg = 0};
+
+		s->io->send(s->io, node, &m, NULL);
+		return;
+	}
+	coh_grant_chunk(s->pt, s->io, node, first, count);
+}
+
+static void send_all_arrived(struct services *s, const struct msg *m)
+{
+	for (uint32_t n = 0; n < s->nnodes; n++)
+		if (s->arrived[n])
+			s->io->send(s->io, n, m, NULL);
+}
+
+static void reset_collective(struct services *s)
+{
+	memset(s->arrived, 0, s->nnodes);
+	s->arrivals = 0;
+	s->kind = COLL_NONE;
+	s->root = -1;
+	s->root_mismatch = 0;
+	s->root_arrived = 0;
+	s->value = 0;
+}
+
+static void fail_collective(struct services *s, uint32_t code, uint32_t detail)
+{
+	struct msg m = {.type = MSG_ERROR, .arg = code, .node = detail};
+
+	send_all_arrived(s, &m);
+	reset_collective(s);
+}
+
+/* Complete the collective if every node still in the job has arrived. */
+static void maybe_complete(struct services *s)
+{
+	struct msg m = {0};
+
+	if (s->kind == COLL_NONE || s->arrivals < s->live)
+		return;
+	if (s->kind == COLL_BARRIER) {
+		m.type = MSG_BARRIER_DONE;
+		joblog_write(0, "barrier-done", -1, -1, -1);
+	} else if (s->root_mismatch) {
+		fail_collective(s, DSM_ERR_BCAST_MISMATCH, (uint32_t)s->root);
+		return;
+	} else if (!s->root_arrived) {
+		fail_collective(s, DSM_ERR_BCAST_ROOT, (uint32_t)s->root);
+		return;
+	} else {
+		m.type = MSG_BCAST_DONE;
+		m.arg = s->value;
+		joblog_write((uint32_t)s->root, "bcast-done", -1, -1, -1);
+	}
+	send_all_arrived(s, &m);
+	reset_collective(s);
+}
+
+static void arrive(struct services *s, uint32_t node, enum collective_kind kind,
+		   const struct msg *m)
+{
+	if (s->arrived[node])
+		return; /* cannot happen with libsm: one call at a time */
+	if (s->kind != COLL_NONE && s->kind != kind) {
+		s->arrived[node] = 1;
+		fail_collective(s, DSM_ERR_COLLECTIVE_MISMATCH, node);
+		return;
+	}
+	s->kind = kind;
+	s->arrived[node] = 1;
+	s->arrivals++;
+	if (kind == COLL_BCAST) {
+		if (s->root == -1)
+			s->root = (int32_t)m->node;
+		else if (s->root != (int32_t)m->node)
+			s->root_mismatch = 1;
+		if (m->node == node) {
+			s->root_arrived = 1;
+			s->value = m->arg;
+		}
+		joblog_write(node, "bcast", -1, m->node, -1);
+	} else {
+		joblog_write(node, "barrier", -1, -1, -1);
+	}
+	maybe_complete(s);
+}
+
+static void leave(struct services *s, uint32_t node, int died)
+{
+	if (!s->in_job[node])
+		return;
+	s->in_job[node] = 0;
+	s->live--;
+	joblog_write(node, died ? "died" : "exit", -1, -1, -1);
+	if (s->arrived[node]) {
+		s->arrived[node] = 0;
+		s->arrivals--;
+	}
+	maybe_complete(s);
+}
+
+void services_handle(struct services *s, uint32_t node, const struct msg *m)
+{
+	switch (m->type) {
+	case MSG_MALLOC:
+		serve_malloc(s, node, m->arg);
+		break;
+	case MSG_BARRIER:
+		arrive(s, node, COLL_BARRIER, m);
+		break;
+	case MSG_BCAST:
+		arrive(s, node, COLL_BCAST, m);
+		break;
+	case MSG_EXIT:
+		leave(s, node, m->flags & MSGF_DIED);
+		break;
+	default:
+		break;
+	}
+}

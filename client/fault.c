@@ -1,0 +1,179 @@
+/*
+ * fault.c - the SIGSEGV handler that faults shared pages in, and the SIGTRAP
+ * handler that guarantees forward progress.
+ *
+ * A fault on a shared page sends one FAULT (a write fault straight away when
+ * the CPU says the access was a write, so a write to an invalid page costs
+ * one round trip, not two) and waits for the grant while answering everyone
+ * else. A fault outside the region is not ours: the default action is
+ * restored and the access faults again, so the node dies of a genuine SIGSEGV.
+ *
+ * Forward progress: if a revoke of the page just granted were served before
+ * the faulting instruction re-ran, two writers could steal the page from each
+ * other forever. So after a grant the handler sets the trap flag (x86-64
+ * EFLAGS.TF) in the interrupted context: the instruction runs once, SIGTRAP
+ * follows, and only then is a revoke of that page that arrived meanwhile
+ * served. sm_node_init checks that single-stepping works here (it does not
+ * under valgrind); without it the deferral is off and progress relies on the
+ * protocol's fairness alone.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "libsm.h"
+
+#define EFLAGS_TF 0x100
+#define PF_WRITE 0x2
+
+static struct sigaction previous_trap;
+static volatile sig_atomic_t trap_armed;
+static volatile sig_atomic_t selftest_phase;
+
+void sm__serve_deferred(void)
+{
+	sm__st.held_page = -1;
+	if (sm__st.have_deferred) {
+		sm__st.have_deferred = 0;
+		sm__region_take(&sm__st.deferred);
+	}
+}
+
+static void default_segv(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+static void report_fault_error(const struct msg *e, uint8_t *addr)
+{
+	char a[24], b[24], c[24];
+
+	if (e->arg == DSM_ERR_PAGE_LOST)
+		sm__say("shared page ", sm__fmt_u64(a, e->page), " (", sm__fmt_hex(b, (uintptr_t)addr),
+			") was lost: node ", sm__fmt_u64(c, e->node),
+			" held the only up-to-date copy and died", NULL);
+	else
+		sm__say("access to ", sm__fmt_hex(a, (uintptr_t)addr),
+			", which is in the shared region but was never returned by sm_malloc", NULL);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	uint8_t *addr = si->si_addr;
+	int saved = errno;
+	uint32_t page;
+	int write;
+
+	(void)sig;
+	if (!sm__st.base || addr < sm__st.base || addr >= sm__st.base + sm__st.size) {
+		default_segv(); /* not ours: fault again and die */
+		errno = saved;
+		return;
+	}
+	if (sm__st.exited || sm__st.fd < 0) {
+		sm__say("shared memory used after sm_node_exit", NULL);
+		default_segv();
+		errno = saved;
+		return;
+	}
+	/* a nested fault of one instruction spanning two pages: let the first go */
+	sm__serve_deferred();
+	page = (uint32_t)((size_t)(addr - sm__st.base) / DSM_PAGE_SIZE);
+	write = (uc->uc_mcontext.gregs[REG_ERR] & PF_WRITE) != 0;
+	if (sm__st.access[page] == PA_WRITE || (sm__st.access[page] == PA_READ && !write)) {
+		errno = saved; /* already granted meanwhile */
+		return;
+	}
+	if (sm__st.access[page] == PA_READ)
+		write = 1;
+	sm__st.fault_page = (int32_t)page;
+	sm__st.fault_done = 0;
+	sm__st.fault_error.type = MSG_NONE;
+	{
+		struct msg m = {.type = MSG_FAULT, .flags = write ? MSGF_WRITE : 0, .page = page};
+
+		sm__send(&m, NULL);
+	}
+	sm__wait_fault();
+	sm__st.fault_page = -1;
+	if (sm__st.fault_error.type == MSG_ERROR) {
+		report_fault_error(&sm__st.fault_error, addr);
+		default_segv();
+	} else if (sm__st.held_page >= 0) {
+		trap_armed = 1;
+		uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
+	}
+	errno = saved;
+}
+
+static void on_trap(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	int saved = errno;
+
+	if (selftest_phase == 1) {
+		/* self-test: single-step the instruction after raise() */
+		selftest_phase = 2;
+		uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
+		return;
+	}
+	if (selftest_phase == 2) {
+		selftest_phase = 3;
+		uc->uc_mcontext.gregs[REG_EFL] &= ~EFLAGS_TF;
+		return;
+	}
+	if (!trap_armed) {
+		/* not ours (a breakpoint, say): behave as if we were not here */
+		if (previous_trap.sa_flags & SA_SIGINFO && previous_trap.sa_sigaction) {
+			previous_trap.sa_sigaction(sig, si, ctx);
+		} else if (previous_trap.sa_handler != SIG_IGN && previous_trap.sa_handler != SIG_DFL) {
+			previous_trap.sa_handler(sig);
+		} else if (previous_trap.sa_handler == SIG_DFL) {
+			signal(SIGTRAP, SIG_DFL);
+			raise(SIGTRAP);
+		}
+		errno = saved;
+		return;
+	}
+	trap_armed = 0;
+	uc->uc_mcontext.gregs[REG_EFL] &= ~EFLAGS_TF;
+	sm__serve_deferred();
+	errno = saved;
+}
+
+int sm__fault_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_trap;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGIO);
+	if (sigaction(SIGTRAP, &sa, &previous_trap) < 0) {
+		sm__say("sigaction(SIGTRAP): ", strerror(errno), NULL);
+		return -1;
+	}
+	/* does single-stepping through the signal context work here? */
+	selftest_phase = 1;
+	raise(SIGTRAP);
+	__asm__ volatile("nop" ::: "memory");
+	sm__st.trap_works = selftest_phase == 3;
+	selftest_phase = 0;
+
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	if (sigaction(SIGSEGV, &sa, NULL) < 0) {
+		sm__say("sigaction(SIGSEGV): ", strerror(errno), NULL);
+		return -1;
+	}
+	return 0;
+}

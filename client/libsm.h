@@ -1,0 +1,102 @@
+/*
+ * libsm.h - state and internal functions shared by the files of libsm.
+ * Nothing here is exported: the library is built with -fvisibility=hidden and
+ * only the five sm_ functions of sm.h are visible to programs.
+ *
+ * Concurrency model: the program's thread, the SIGIO handler, the SIGSEGV
+ * handler and the SIGTRAP handler all use the link. Every path that reads or
+ * writes the link runs with SIGIO blocked (the handlers via sa_mask, the API
+ * functions via sigprocmask), so they never race for bytes.
+ */
+#ifndef LIBSM_H
+#define LIBSM_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/protocol.h"
+#include "../common/wire.h"
+
+enum page_access {
+	PA_NONE = 0,
+	PA_READ = 1,
+	PA_WRITE = 2,
+};
+
+/* What dsm told this node in the argument it added (see args.c). */
+struct node_args {
+	uint32_t nid;
+	uint32_t nnodes;
+	char host[256];
+	char port[16];
+};
+
+struct sm_state {
+	int fd;                 /* link to this node's proxy; -1 when not joined */
+	uint32_t nid, nnodes, npages;
+	uint8_t *base;          /* the program's view of the region */
+	uint8_t *alias;         /* libsm's always-writable view of the same pages */
+	size_t size;
+	uint8_t *access;        /* enum page_access per page */
+	int joined, exited;
+
+	/* the reply a blocked API call waits for (CHUNK, BARRIER_DONE, ...) */
+	uint8_t awaited_type;
+	volatile sig_atomic_t reply_ready;
+	struct msg reply;
+
+	/* the fault in progress */
+	int32_t fault_page;     /* -1 when no fault is waiting */
+	volatile sig_atomic_t fault_done;
+	struct msg fault_error; /* MSG_ERROR answering the fault, if any */
+
+	/*
+	 * Forward progress: the page just granted stays here until the faulting
+	 * instruction has run (SIGTRAP after one instruction); a revoke or
+	 * invalidation of it that arrives meanwhile waits in `deferred`.
+	 */
+	int trap_works;
+	int32_t held_page;
+	int have_deferred;
+	struct msg deferred;
+
+	struct wire_reader reader;
+	uint8_t reader_buf[WIRE_READER_CAPACITY];
+};
+
+extern struct sm_state sm__st;
+
+/* args.c: find and remove the argument dsm added. 0, or -1 if absent/bad. */
+int sm__args_take(int *argc, char ***argv, struct node_args *out);
+
+/* link.c */
+int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_LEN]);
+void sm__pump(void);                      /* handle everything that arrived */
+void sm__wait_reply(uint8_t type);        /* send first, then wait: SIGIO blocked */
+void sm__send(const struct msg *m, const void *payload);
+void sm__region_reply(uint8_t type, uint32_t page, const void *data); /* answer revoke/invalidate */
+void sm__wait_fault(void);                /* inside the SIGSEGV handler */
+void sm__block_sigio(sigset_t *old);
+void sm__restore_sigmask(const sigset_t *old);
+void sm__install_sigio(void);
+
+/* region.c */
+int sm__region_map(uint64_t base, uint32_t npages);
+void sm__region_grant(uint32_t page, int write, const uint8_t *data);
+void sm__region_take(const struct msg *m); /* REVOKE or INVALIDATE */
+void sm__region_chunk(uint32_t first, uint32_t count);
+void sm__region_release_all(void);
+
+/* fault.c */
+int sm__fault_install(void);
+void sm__serve_deferred(void);
+
+/* report.c: async-signal-safe messages */
+/* sm__say("a", "b", NULL) prints "dsm: node K: ab" */
+void sm__say(const char *first, ...) __attribute__((sentinel));
+void sm__die(const char *first, ...) __attribute__((sentinel, noreturn));
+char *sm__fmt_u64(char buf[24], uint64_t v);
+char *sm__fmt_hex(char buf[24], uint64_t v);
+
+#endif /* LIBSM_H */

@@ -1,0 +1,260 @@
+/*
+ * link.c - libsm's link to its proxy: connecting, the SIGIO handler, and the
+ * one receive path (sm__pump) that the SIGIO handler, the fault handler and
+ * every blocking API call share. Unsolicited messages (revoke, invalidate) are
+ * handled the moment they are read, whoever is reading, so a node waiting for
+ * its own reply always keeps answering others: no A-waits-for-B-waits-for-A.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "libsm.h"
+
+struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held_page = -1};
+
+void sm__block_sigio(sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGIO);
+	sigprocmask(SIG_BLOCK, &s, old);
+}
+
+void sm__restore_sigmask(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+void sm__send(const struct msg *m, const void *payload)
+{
+	if (wire_send(sm__st.fd, m, payload) < 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			sm__die("the connection to dsm closed; the job has ended", NULL);
+		sm__die("sending to dsm failed: ", strerror(errno), NULL);
+	}
+}
+
+static void dispatch(const struct msg *m, const uint8_t *payload)
+{
+	switch (m->type) {
+	case MSG_GRANT:
+		sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
+		if ((int32_t)m->page == sm__st.fault_page) {
+			/* hold the page until the faulting instruction has run */
+			if (sm__st.trap_works)
+				sm__st.held_page = (int32_t)m->page;
+			sm__st.fault_done = 1;
+		}
+		break;
+	case MSG_REVOKE:
+	case MSG_INVALIDATE:
+		if ((int32_t)m->page == sm__st.held_page && !sm__st.have_deferred) {
+			sm__st.deferred = *m;
+			sm__st.have_deferred = 1;
+			break;
+		}
+		sm__region_take(m);
+		break;
+	case MSG_ERROR:
+		if (m->arg == DSM_ERR_PAGE_LOST || m->arg == DSM_ERR_UNALLOCATED) {
+			/* the answer to the fault in progress */
+			sm__st.fault_error = *m;
+			sm__st.fault_done = 1;
+		} else {
+			/* the answer to the blocked API call (a bad sm_bcast) */
+			sm__st.reply = *m;
+			sm__st.reply_ready = 1;
+		}
+		break;
+	default:
+		if (m->type == sm__st.awaited_type) {
+			sm__st.reply = *m;
+			sm__st.reply_ready = 1;
+			break;
+		}
+		{
+			char num[24];
+
+			sm__die("unexpected message from dsm: ", msg_type_name(m->type), " ",
+				sm__fmt_u64(num, m->type), NULL);
+		}
+	}
+}
+
+void sm__region_reply(uint8_t type, uint32_t page, const void *data)
+{
+	struct msg m = {.type = type, .page = page, .length = data ? DSM_PAGE_SIZE : 0};
+
+	sm__send(&m, data);
+}
+
+void sm__pump(void)
+{
+	struct wire_reader *r = &sm__st.reader;
+
+	for (;;) {
+		struct msg m;
+		const uint8_t *payload;
+		const char *why;
+		enum decode_result d;
+
+		while ((d = wire_next(r, &m, &payload, &why)) == DECODE_OK)
+			dispatch(&m, payload);
+		if (d == DECODE_BAD)
+			sm__die("malformed message from dsm: ", why, NULL);
+		switch (wire_fill(r)) {
+		case FILL_DATA:
+			continue;
+		case FILL_AGAIN:
+			return;
+		case FILL_EOF:
+			sm__die("the connection to dsm closed; the job has ended", NULL);
+		case FILL_ERROR:
+			sm__die("reading from dsm failed: ", strerror(errno), NULL);
+		}
+	}
+}
+
+static void wait_readable(void)
+{
+	struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
+
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			sm__die("poll: ", strerror(errno), NULL);
+}
+
+void sm__wait_reply(uint8_t type)
+{
+	sm__st.awaited_type = type;
+	for (;;) {
+		sm__pump();
+		if (sm__st.reply_ready)
+			break;
+		wait_readable();
+	}
+	sm__st.reply_ready = 0;
+	sm__st.awaited_type = MSG_NONE;
+}
+
+void sm__wait_fault(void)
+{
+	for (;;) {
+		sm__pump();
+		if (sm__st.fault_done)
+			break;
+		wait_readable();
+	}
+}
+
+static void on_sigio(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (sm__st.fd >= 0)
+		sm__pump();
+	errno = saved;
+}
+
+void sm__install_sigio(void)
+{
+	struct sigaction sa;
+	struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = (pid_t)syscall(SYS_gettid)};
+	int flags;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigio;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGIO, &sa, NULL) < 0)
+		sm__die("sigaction(SIGIO): ", strerror(errno), NULL);
+	/* SIGIO always goes to the thread that joined (see sm.h on threads) */
+	if (fcntl(sm__st.fd, F_SETOWN_EX, &owner) < 0)
+		sm__die("fcntl(F_SETOWN_EX): ", strerror(errno), NULL);
+	if ((flags = fcntl(sm__st.fd, F_GETFL)) < 0 ||
+	    fcntl(sm__st.fd, F_SETFL, flags | O_NONBLOCK | O_ASYNC) < 0)
+		sm__die("fcntl(O_ASYNC): ", strerror(errno), NULL);
+}
+
+static int read_exact(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_LEN])
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res, *ai;
+	int fd = -1, one = 1, rc;
+	struct msg m = {.type = MSG_HELLO, .node = a->nid, .length = DSM_SECRET_LEN};
+	uint8_t header[DSM_HEADER_SIZE];
+	struct msg_limits lim = {0, 0};
+	size_t total;
+	const char *why;
+
+	if ((rc = getaddrinfo(a->host, a->port, &hints, &res)) != 0) {
+		sm__say("cannot resolve dsm's address ", a->host, ": ", gai_strerror(rc), NULL);
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		sm__say("cannot connect to dsm at ", a->host, " port ", a->port, NULL);
+		return -1;
+	}
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+		sm__say("setsockopt(TCP_NODELAY): ", strerror(errno), NULL);
+		close(fd);
+		return -1;
+	}
+	if (wire_send(fd, &m, secret) < 0 || read_exact(fd, header, sizeof(header)) < 0) {
+		sm__say("dsm refused this node or closed the connection while joining", NULL);
+		close(fd);
+		return -1;
+	}
+	if (msg_decode(header, sizeof(header), FROM_ALLOCATOR, &lim, &m, &total, &why) != DECODE_OK ||
+	    m.type != MSG_WELCOME || m.node != a->nnodes || m.page == 0) {
+		sm__say("unexpected answer from dsm while joining", NULL);
+		close(fd);
+		return -1;
+	}
+	sm__st.fd = fd;
+	sm__st.nnodes = m.node;
+	sm__st.npages = m.page;
+	wire_reader_init(&sm__st.reader, fd, FROM_ALLOCATOR, sm__st.reader_buf,
+			 sizeof(sm__st.reader_buf));
+	sm__st.reader.limits.npages = m.page;
+	sm__st.reader.limits.nnodes = m.node;
+	return sm__region_map(m.arg, m.page);
+}

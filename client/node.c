@@ -1,0 +1,105 @@
+/*
+ * node.c - joining and leaving the job: sm_node_init and sm_node_exit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libsm.h"
+#include "sm.h"
+
+#define SM_API __attribute__((visibility("default")))
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int take_secret(uint8_t secret[DSM_SECRET_LEN])
+{
+	const char *hex = getenv("DSM_SECRET");
+
+	if (!hex || strlen(hex) != 2 * DSM_SECRET_LEN)
+		return -1;
+	for (unsigned i = 0; i < DSM_SECRET_LEN; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		secret[i] = (uint8_t)(hi * 16 + lo);
+	}
+	/* keep it out of the environment of anything this program starts */
+	unsetenv("DSM_SECRET");
+	return 0;
+}
+
+static void leave_at_exit(void)
+{
+	sm_node_exit();
+}
+
+SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
+{
+	struct node_args a;
+	uint8_t secret[DSM_SECRET_LEN];
+	sigset_t old;
+
+	if (sm__st.joined || sm__st.exited) {
+		sm__say("sm_node_init called twice", NULL);
+		return -1;
+	}
+	if (!nodes || !nid || sm__args_take(argc, argv, &a) < 0) {
+		fprintf(stderr, "dsm: sm_node_init: this program must be started by dsm, "
+				"e.g. dsm -n 4 %s\n", argc && argv && *argv && **argv ? (*argv)[0] : "PROGRAM");
+		return -1;
+	}
+	sm__st.nid = a.nid;
+	if (take_secret(secret) < 0) {
+		sm__say("sm_node_init: DSM_SECRET is missing or malformed", NULL);
+		return -1;
+	}
+	if (sm__fault_install() < 0 || sm__link_connect(&a, secret) < 0)
+		return -1;
+	explicit_bzero(secret, sizeof(secret));
+	sm__block_sigio(&old);
+	sm__install_sigio();
+	sm__st.joined = 1;
+	sm__restore_sigmask(&old);
+	if (atexit(leave_at_exit) != 0) {
+		sm__say("atexit failed", NULL);
+		return -1;
+	}
+	/* node output is forwarded line by line by dsm; do not hold lines back */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	*nodes = (int)sm__st.nnodes;
+	*nid = (int)sm__st.nid;
+	return 0;
+}
+
+SM_API void sm_node_exit(void)
+{
+	sigset_t old;
+
+	if (!sm__st.joined || sm__st.exited)
+		return;
+	sm__block_sigio(&old);
+	sm__serve_deferred();
+	sm__region_release_all();
+	{
+		struct msg m = {.type = MSG_EXIT};
+
+		sm__send(&m, NULL);
+	}
+	/* answer revokes until dsm confirms we are out */
+	sm__wait_reply(MSG_EXIT_ACK);
+	sm__st.exited = 1;
+	close(sm__st.fd);
+	sm__st.fd = -1;
+	sm__restore_sigmask(&old);
+}

@@ -1,0 +1,125 @@
+/*
+ * region.c - the shared region in this node: two views of one memfd.
+ *
+ * The program's view sits at the job's fixed address and its protections
+ * follow the page protocol (none / read / read-write). libsm's alias view of
+ * the same pages is always writable: incoming pages are written through it
+ * before the program's view is opened, so the program never sees a page
+ * half-filled, and outgoing pages are read from it whatever the program's
+ * protection is.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libsm.h"
+
+static void protect(uint32_t first, size_t count, int prot)
+{
+	if (mprotect(sm__st.base + (size_t)first * DSM_PAGE_SIZE, count * DSM_PAGE_SIZE, prot) < 0) {
+		if (errno == ENOMEM)
+			sm__die("mprotect: too many mappings; raise vm.max_map_count", NULL);
+		sm__die("mprotect: ", strerror(errno), NULL);
+	}
+}
+
+int sm__region_map(uint64_t base, uint32_t npages)
+{
+	size_t size = (size_t)npages * DSM_PAGE_SIZE;
+	char num[24];
+	int fd;
+	void *view, *alias, *access;
+
+	if (sysconf(_SC_PAGESIZE) != DSM_PAGE_SIZE) {
+		sm__say("dsm needs 4096-byte pages; this machine uses ",
+			sm__fmt_u64(num, (uint64_t)sysconf(_SC_PAGESIZE)), NULL);
+		return -1;
+	}
+	fd = memfd_create("dsm-region", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		sm__say("cannot create the shared region: ", strerror(errno), NULL);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	view = mmap((void *)(uintptr_t)base, size, PROT_NONE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	if (view == MAP_FAILED || view != (void *)(uintptr_t)base) {
+		sm__say("cannot map the shared region at ", sm__fmt_hex(num, base),
+			": the address range is already in use or unavailable: ",
+			view == MAP_FAILED ? strerror(errno) : "kernel chose another address", NULL);
+		if (view != MAP_FAILED)
+			munmap(view, size);
+		close(fd);
+		return -1;
+	}
+	alias = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	access = mmap(NULL, npages, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	close(fd);
+	if (alias == MAP_FAILED || access == MAP_FAILED) {
+		sm__say("cannot map the shared region: ", strerror(errno), NULL);
+		munmap(view, size);
+		if (alias != MAP_FAILED)
+			munmap(alias, size);
+		if (access != MAP_FAILED)
+			munmap(access, npages);
+		return -1;
+	}
+	sm__st.base = view;
+	sm__st.alias = alias;
+	sm__st.access = access;
+	sm__st.size = size;
+	return 0;
+}
+
+void sm__region_grant(uint32_t page, int write, const uint8_t *data)
+{
+	if (data)
+		memcpy(sm__st.alias + (size_t)page * DSM_PAGE_SIZE, data, DSM_PAGE_SIZE);
+	protect(page, 1, write ? PROT_READ | PROT_WRITE : PROT_READ);
+	sm__st.access[page] = write ? PA_WRITE : PA_READ;
+}
+
+/* A revoke (keep a read copy) or an invalidation (drop the page). */
+void sm__region_take(const struct msg *m)
+{
+	uint32_t page = m->page;
+	const uint8_t *data = sm__st.alias + (size_t)page * DSM_PAGE_SIZE;
+
+	if (m->type == MSG_REVOKE) {
+		if (sm__st.access[page] == PA_WRITE) {
+			protect(page, 1, PROT_READ);
+			sm__st.access[page] = PA_READ;
+		}
+		sm__region_reply(MSG_PAGE_DATA, page, data);
+		return;
+	}
+	if (sm__st.access[page] != PA_NONE) {
+		protect(page, 1, PROT_NONE);
+		sm__st.access[page] = PA_NONE;
+	}
+	if (m->flags & MSGF_WANT_DATA)
+		sm__region_reply(MSG_PAGE_DATA, page, data);
+	else
+		sm__region_reply(MSG_INVALIDATE_ACK, page, NULL);
+}
+
+void sm__region_chunk(uint32_t first, uint32_t count)
+{
+	protect(first, count, PROT_READ | PROT_WRITE);
+	memset(sm__st.access + first, PA_WRITE, count);
+}
+
+/* Leaving: write every writable page back, then close the program's view. */
+void sm__region_release_all(void)
+{
+	for (uint32_t page = 0; page < sm__st.npages; page++) {
+		if (sm__st.access[page] != PA_WRITE)
+			continue;
+		struct msg m = {.type = MSG_RELEASE, .page = page, .length = DSM_PAGE_SIZE};
+
+		sm__send(&m, sm__st.alias + (size_t)page * DSM_PAGE_SIZE);
+	}
+	protect(0, sm__st.npages, PROT_NONE);
+	memset(sm__st.access, PA_NONE, sm__st.npages);
+}

@@ -1,0 +1,66 @@
+/*
+ * sm.h - the whole public interface of libsm, the dsm client library.
+ *
+ * A program includes only this header and links with -lsm (see sm.pc). It is
+ * compatible with the classic COMP9243 sm.h: the same five functions with the
+ * same signatures and meaning.
+ *
+ * Shared memory returned by sm_malloc() lives at the same virtual address on
+ * every node, so pointers into it may be stored in it and followed anywhere.
+ * Memory is sequentially consistent (single writer / multiple readers,
+ * write-invalidate with read-revoke).
+ *
+ * Limits worth knowing:
+ *  - A node program is expected to be single-threaded as far as shared memory
+ *    is concerned: touch shared memory from one thread only.
+ *  - A system call given a pointer into a shared page this node does not hold
+ *    (e.g. read(fd, shared_buf, n)) fails with EFAULT instead of faulting the
+ *    page in. Touch the buffer first (write one byte per page for a read(),
+ *    read one byte per page for a write()).
+ */
+#ifndef SM_H
+#define SM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Join the job. Must be called before any other sm_ function. Removes the
+ * arguments dsm added from *argc and *argv, so the program sees exactly the
+ * NODE-OPTIONs the user typed. Stores the number of nodes in *nodes and this
+ * node's id (0 .. *nodes-1) in *nid. Returns 0 on success, -1 on failure (with
+ * a message on stderr).
+ */
+int sm_node_init(int *argc, char **argv[], int *nodes, int *nid);
+
+/*
+ * Leave the job. Every page this node holds writable is written back first,
+ * so other nodes can still read everything this node wrote. Called
+ * automatically at exit() if the program does not call it.
+ */
+void sm_node_exit(void);
+
+/*
+ * Allocate size bytes of shared memory, 16-byte aligned, reading as zero.
+ * Any node may call it at any time. Returns NULL when the shared region is
+ * exhausted. There is no sm_free.
+ */
+void *sm_malloc(size_t size);
+
+/* Wait until every node (that has not yet left with sm_node_exit) arrives. */
+void sm_barrier(void);
+
+/*
+ * Copy the pointer value *addr of node root_nid into *addr on every other
+ * node. Every node must call it with the same root; it is also a barrier.
+ */
+void sm_bcast(void **addr, int root_nid);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SM_H */

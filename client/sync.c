@@ -1,0 +1,68 @@
+/*
+ * sync.c - sm_barrier and sm_bcast, both served by the allocator. While a
+ * node waits here it keeps answering revokes and invalidations.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "libsm.h"
+#include "sm.h"
+
+#define SM_API __attribute__((visibility("default")))
+
+static void bcast_failed(const struct msg *e, int root)
+{
+	char a[24];
+
+	if (e->arg == DSM_ERR_BCAST_MISMATCH)
+		sm__say("sm_bcast: nodes disagree on the root (this node gave ",
+			sm__fmt_u64(a, (uint64_t)root), ")", NULL);
+	else
+		sm__say("sm_bcast: root ", sm__fmt_u64(a, e->node),
+			" has left the job (sm_node_exit) or is not a node", NULL);
+	exit(1);
+}
+
+SM_API void sm_barrier(void)
+{
+	sigset_t old;
+	struct msg m = {.type = MSG_BARRIER};
+
+	if (!sm__st.joined || sm__st.exited)
+		return;
+	sm__block_sigio(&old);
+	sm__send(&m, NULL);
+	sm__wait_reply(MSG_BARRIER_DONE);
+	sm__restore_sigmask(&old);
+}
+
+SM_API void sm_bcast(void **addr, int root_nid)
+{
+	sigset_t old;
+	struct msg m = {.type = MSG_BCAST};
+	struct msg reply;
+
+	if (!sm__st.joined || sm__st.exited)
+		return;
+	if (root_nid < 0 || (uint32_t)root_nid >= sm__st.nnodes) {
+		fprintf(stderr, "dsm: node %u: sm_bcast: root %d is not a node id (0..%u)\n",
+			sm__st.nid, root_nid, sm__st.nnodes - 1);
+		exit(1);
+	}
+	if (!addr) {
+		fprintf(stderr, "dsm: node %u: sm_bcast: addr is NULL\n", sm__st.nid);
+		exit(1);
+	}
+	m.node = (uint32_t)root_nid;
+	if ((uint32_t)root_nid == sm__st.nid)
+		m.arg = (uint64_t)(uintptr_t)*addr; /* may fault: before blocking SIGIO is fine too */
+	sm__block_sigio(&old);
+	sm__send(&m, NULL);
+	sm__wait_reply(MSG_BCAST_DONE);
+	reply = sm__st.reply;
+	sm__restore_sigmask(&old);
+	if (reply.type == MSG_ERROR)
+		bcast_failed(&reply, root_nid);
+	if ((uint32_t)root_nid != sm__st.nid)
+		*addr = (void *)(uintptr_t)reply.arg;
+}

@@ -1,0 +1,109 @@
+/*
+ * protocol.h - the dsm wire protocol: message types, the header layout, and
+ * the fixed limits every side agrees on. This is the single definition of the
+ * protocol; docs/protocol.md describes the same messages for people.
+ *
+ * Every message is a 24-byte header, little-endian on the wire, optionally
+ * followed by a payload of exactly `length` bytes:
+ *
+ *   offset size field
+ *        0    1 type     (enum msg_type)
+ *        1    1 flags    (per type, see MSGF_*)
+ *        2    2 reserved (must be zero)
+ *        4    4 page     (page index into the shared region, or a count)
+ *        8    4 node     (node id, or a count)
+ *       12    4 length   (payload bytes following the header)
+ *       16    8 arg      (a size, an address or a pointer value)
+ */
+#ifndef DSM_PROTOCOL_H
+#define DSM_PROTOCOL_H
+
+#include <stdint.h>
+
+#define DSM_PAGE_SIZE 4096u
+#define DSM_HEADER_SIZE 24u
+#define DSM_SECRET_LEN 32u       /* bytes of the per-job secret */
+#define DSM_MAX_NODES 1024u
+#define DSM_DEFAULT_PAGES 0xffffu
+#define DSM_REGION_BASE 0x600000000000ull
+#define DSM_MAX_REGION (64ull << 30) /* 64 GiB */
+#define DSM_MAX_MESSAGE (DSM_HEADER_SIZE + DSM_PAGE_SIZE)
+
+/* Who may send a message: checked by every receiver. */
+enum msg_origin {
+	FROM_NODE = 1,      /* a node's libsm */
+	FROM_ALLOCATOR = 2, /* the allocator or a proxy */
+};
+
+enum msg_type {
+	MSG_NONE = 0,
+	/* node -> allocator, first message on a link: node id + secret */
+	MSG_HELLO,
+	/* allocator -> node: job starts. node = node count, page = region pages,
+	 * arg = region base address */
+	MSG_WELCOME,
+	/* node -> proxy: fault on page. MSGF_WRITE for a write fault */
+	MSG_FAULT,
+	/* proxy -> node: access granted. MSGF_WRITE for write access; payload
+	 * is the page contents, or empty when the node's copy is valid */
+	MSG_GRANT,
+	/* proxy -> node: downgrade page to read-only, reply with MSG_PAGE_DATA */
+	MSG_REVOKE,
+	/* proxy -> node: drop page; reply MSG_PAGE_DATA if MSGF_WANT_DATA,
+	 * otherwise MSG_INVALIDATE_ACK */
+	MSG_INVALIDATE,
+	/* node -> proxy: page contents answering a revoke/invalidate */
+	MSG_PAGE_DATA,
+	/* node -> proxy: read copy dropped */
+	MSG_INVALIDATE_ACK,
+	/* node -> proxy: write back a writable page while leaving the job */
+	MSG_RELEASE,
+	/* node -> allocator: need arg bytes of fresh memory */
+	MSG_MALLOC,
+	/* allocator -> node: a chunk: arg = address (0 = region exhausted),
+	 * page = number of pages; the node holds them writable */
+	MSG_CHUNK,
+	/* node -> allocator: arrived at a barrier */
+	MSG_BARRIER,
+	/* allocator -> node: every live node arrived */
+	MSG_BARRIER_DONE,
+	/* node -> allocator: broadcast; node = root, arg = value (root only) */
+	MSG_BCAST,
+	/* allocator -> node: broadcast done, arg = the root's value */
+	MSG_BCAST_DONE,
+	/* node -> proxy: leaving the job (all writable pages released) */
+	MSG_EXIT,
+	/* proxy -> node: the node is out of the job; it may close the link */
+	MSG_EXIT_ACK,
+	/* allocator/proxy -> node: a request failed. arg = enum dsm_error,
+	 * page/node give detail */
+	MSG_ERROR,
+	MSG_TYPE_COUNT
+};
+
+/* flags */
+#define MSGF_WRITE 0x01u     /* MSG_FAULT, MSG_GRANT */
+#define MSGF_WANT_DATA 0x02u /* MSG_INVALIDATE */
+#define MSGF_DIED 0x04u      /* MSG_EXIT from a proxy: the link closed without leaving */
+
+/* MSG_ERROR codes */
+enum dsm_error {
+	DSM_ERR_PAGE_LOST = 1,   /* page = lost page, node = node that died */
+	DSM_ERR_UNALLOCATED = 2, /* page = page never handed out by sm_malloc */
+	DSM_ERR_BCAST_ROOT = 3,  /* node = the root that is invalid or gone */
+	DSM_ERR_BCAST_MISMATCH = 4, /* nodes disagree on the root */
+	DSM_ERR_COLLECTIVE_MISMATCH = 5, /* some nodes in sm_barrier, others in sm_bcast */
+	DSM_ERR_COUNT
+};
+
+/* A decoded header. */
+struct msg {
+	uint8_t type;
+	uint8_t flags;
+	uint32_t page;
+	uint32_t node;
+	uint32_t length;
+	uint64_t arg;
+};
+
+#endif /* DSM_PROTOCOL_H */

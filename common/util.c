@@ -1,0 +1,91 @@
+/*
+ * util.c - error reporting (see util.h).
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char dsm_msg_prefix[48] = "dsm";
+
+static void vreport(int code, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s: ", dsm_msg_prefix);
+
+	if (n < 0)
+		return;
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (code && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(code));
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return; /* nowhere left to report to */
+}
+
+void report(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vreport(0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void report_errno(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vreport(saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void report_code(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(code, fmt, ap);
+	va_end(ap);
+}
+
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void die_errno(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vreport(saved, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void die_errno_code(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(code, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

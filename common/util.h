@@ -1,0 +1,27 @@
+/*
+ * util.h - error reporting in the one format dsm uses everywhere:
+ * "dsm: <what failed>: <why>" on stderr. Messages are formatted into a stack
+ * buffer and written with a single write(), so lines from many processes do
+ * not interleave.
+ */
+#ifndef DSM_UTIL_H
+#define DSM_UTIL_H
+
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+/* Printed before every message; "dsm" by default, "dsm: node 3" in libsm. */
+extern char dsm_msg_prefix[48];
+
+/* "PREFIX: message" */
+void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PREFIX: message: strerror(errno)" */
+void report_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report and exit(status). */
+noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die_errno_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* DSM_UTIL_H */

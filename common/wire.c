@@ -1,0 +1,117 @@
+/*
+ * wire.c - implementation of the single send and receive path (see wire.h).
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+void wire_reader_init(struct wire_reader *r, int fd, enum msg_origin peer, uint8_t *buf,
+		      size_t cap)
+{
+	r->buf = buf;
+	r->cap = cap;
+	r->fd = fd;
+	r->peer = peer;
+	r->limits.npages = 0;
+	r->limits.nnodes = 0;
+	r->start = r->end = 0;
+}
+
+enum fill_result wire_fill(struct wire_reader *r)
+{
+	ssize_t n;
+
+	if (r->start > 0 && (r->start == r->end || r->end > r->cap - DSM_MAX_MESSAGE)) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap)
+		return FILL_AGAIN; /* full: consume first (cannot happen with valid messages) */
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		r->end += (size_t)n;
+		return FILL_DATA;
+	}
+	if (n == 0)
+		return FILL_EOF;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return FILL_AGAIN;
+	return FILL_ERROR;
+}
+
+enum decode_result wire_next(struct wire_reader *r, struct msg *m, const uint8_t **payload,
+			     const char **why)
+{
+	size_t total = 0;
+	enum decode_result d = msg_decode(r->buf + r->start, r->end - r->start, r->peer,
+					  &r->limits, m, &total, why);
+
+	if (d != DECODE_OK)
+		return d;
+	*payload = r->buf + r->start + DSM_HEADER_SIZE;
+	r->start += total;
+	return DECODE_OK;
+}
+
+static int wait_writable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int rc;
+
+	do
+		rc = poll(&p, 1, -1);
+	while (rc < 0 && errno == EINTR);
+	return rc < 0 ? -1 : 0;
+}
+
+int wire_send(int fd, const struct msg *m, const void *payload)
+{
+	uint8_t header[DSM_HEADER_SIZE];
+	struct iovec iov[2];
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = m->length ? 2 : 1};
+
+	msg_encode(m, header);
+	iov[0].iov_base = header;
+	iov[0].iov_len = sizeof(header);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = m->length;
+	while (mh.msg_iovlen > 0) {
+		/* MSG_NOSIGNAL: a vanished peer is EPIPE, not SIGPIPE */
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0)
+				continue;
+			return -1;
+		}
+		/* advance over what was written: drop finished iovecs, trim the next */
+		while (mh.msg_iovlen > 0 && (size_t)n >= mh.msg_iov->iov_len) {
+			n -= (ssize_t)mh.msg_iov->iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen > 0) {
+			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + n;
+			mh.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int wire_send_simple(int fd, uint8_t type, uint8_t flags, uint32_t page, uint32_t node,
+		     uint64_t arg)
+{
+	struct msg m = {.type = type, .flags = flags, .page = page, .node = node, .arg = arg};
+
+	return wire_send(fd, &m, NULL);
+}
