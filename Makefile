@@ -76,13 +76,14 @@ $(B)/libsm.so: $(B)/libsm.so.$(VERSION)
 $(B)/sm.pc: sm.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
+# test programs and examples build as a user's program would: sm.h and libsm only
 $(B)/tests/%: tests/programs/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
+	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 
 $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
+	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 
 $(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@

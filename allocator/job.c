@@ -161,6 +161,12 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		report("node %u (%s) %s", i, p->host, how);
 		end_job(j, status_code(st));
+	} else if (p->link_lost) {
+		/* like mpirun's "exited without calling finalize": pages may be lost
+		 * and the others may wait for it in a barrier forever */
+		report("node %u (%s) exited without leaving the job (sm_node_exit was never "
+		       "reached, e.g. _exit); ending the job", i, p->host);
+		end_job(j, 1);
 	} else if (j->opt->verbose) {
 		report("node %u (%s) exited with status 0", i, p->host);
 	}
@@ -369,8 +375,15 @@ static void on_control(struct job *j, uint32_t i)
 	const char *why;
 	enum fill_result f = wire_fill(r);
 
-	while (wire_next(r, &m, &payload, &why) == DECODE_OK)
+	while (wire_next(r, &m, &payload, &why) == DECODE_OK) {
+		if (m.type == MSG_EXIT && (m.flags & MSGF_DIED)) {
+			/* judged when its process is reaped: see node_ended() */
+			j->procs[i].link_lost = 1;
+			joblog_write(i, "link-lost", -1, -1, -1);
+			continue;
+		}
 		services_handle(&j->svc, i, &m);
+	}
 	if (f == FILL_EOF || f == FILL_ERROR) {
 		close(j->control[i]);
 		j->control[i] = -1;
@@ -559,6 +572,14 @@ int job_run(const struct options *opt, const char *executable)
 	free(pfd);
 	for (uint32_t k = 0; k < 2 * j->n; k++)
 		output_free(&j->outs[k]);
+	free(j->procs);
+	free(j->outs);
+	free(j->proxies);
+	free(j->proxy_reaped);
+	free(j->control);
+	free(j->control_readers);
+	free(j->control_bufs);
+	free(j->pending);
 	services_free(&j->svc);
 	hostlist_free(&hosts);
 	pt_destroy(j->pt);

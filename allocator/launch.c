@@ -142,6 +142,7 @@ int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc 
 	np->err_fd = err[0];
 	np->reaped = 0;
 	np->joined = 0;
+	np->link_lost = 0;
 	np->status = 0;
 	return 0;
 }

@@ -18,6 +18,7 @@ struct node_proc {
 	int reaped;
 	int status;        /* wait status once reaped */
 	int joined;
+	int link_lost;     /* its link closed without MSG_EXIT */
 };
 
 struct launch_spec {

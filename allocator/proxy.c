@@ -78,11 +78,14 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 	case MSG_BCAST:
 		to_allocator(p, m);
 		return;
-	case MSG_EXIT:
+	case MSG_EXIT: {
+		struct msg left = {.type = MSG_EXIT}; /* MSGF_DIED is ours to set, not the node's */
+
 		p->left = 1;
 		node_send_exit_ack(p->pt, p->node);
-		to_allocator(p, m);
+		to_allocator(p, &left);
 		return;
+	}
 	default:
 		bad_message(p, msg_type_name(m->type), "not expected after joining");
 	}

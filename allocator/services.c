@@ -142,13 +142,14 @@ static void arrive(struct services *s, uint32_t node, enum collective_kind kind,
 	maybe_complete(s);
 }
 
-static void leave(struct services *s, uint32_t node, int died)
+/* A node left with sm_node_exit: collectives stop waiting for it. */
+static void leave(struct services *s, uint32_t node)
 {
 	if (!s->in_job[node])
 		return;
 	s->in_job[node] = 0;
 	s->live--;
-	joblog_write(node, died ? "died" : "exit", -1, -1, -1);
+	joblog_write(node, "exit", -1, -1, -1);
 	if (s->arrived[node]) {
 		s->arrived[node] = 0;
 		s->arrivals--;
@@ -169,7 +170,7 @@ void services_handle(struct services *s, uint32_t node, const struct msg *m)
 		arrive(s, node, COLL_BCAST, m);
 		break;
 	case MSG_EXIT:
-		leave(s, node, m->flags & MSGF_DIED);
+		leave(s, node);
 		break;
 	default:
 		break;

@@ -25,7 +25,14 @@
 #define DSM_SECRET_LEN 32u       /* bytes of the per-job secret */
 #define DSM_MAX_NODES 1024u
 #define DSM_DEFAULT_PAGES 0xffffu
-#define DSM_REGION_BASE 0x600000000000ull
+/*
+ * Where the region lives in every node. Above the highest address ASLR gives
+ * a PIE binary (about 0x5655_0000_0000), clear of AddressSanitizer's
+ * allocator (0x6000_0000_0000) and inside ThreadSanitizer's application range
+ * (0x5500_0000_0000 - 0x5680_0000_0000), so sanitizer builds work too. The
+ * largest region (64 GiB) ends at 0x5670_0000_0000.
+ */
+#define DSM_REGION_BASE 0x566000000000ull
 #define DSM_MAX_REGION (64ull << 30) /* 64 GiB */
 #define DSM_MAX_MESSAGE (DSM_HEADER_SIZE + DSM_PAGE_SIZE)
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# integration.sh - run the dsm test programs at several node counts.
+#
+# usage: tests/integration.sh DSM PROGDIR [LABEL]
+#
+#   DSM      the dsm binary (a path, or a command name found in PATH)
+#   PROGDIR  directory holding the built test programs (names without .c)
+#   LABEL    optional word printed in every result line (e.g. a build flavour)
+#
+# Every program runs at N in $DSM_TEST_NODES (default "1 2 4 8 16"), from
+# inside PROGDIR as `dsm -n N ./prog ...`, under `timeout -k 5 120`. One line
+# per run: "ok   LABEL prog N=4", or "FAIL LABEL prog N=4 (exit S)" followed
+# by the last lines of its stderr, indented. The last line is
+# "P passed, F failed"; the exit status is 0 iff nothing failed.
+set -u
+
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+	echo "usage: $0 DSM PROGDIR [LABEL]" >&2
+	exit 2
+fi
+dsm=$1
+progdir=$2
+label=${3:-}
+nodes_list=${DSM_TEST_NODES:-1 2 4 8 16}
+
+# Absolute paths: every run happens inside PROGDIR.
+case $dsm in
+*/*)
+	if [ ! -x "$dsm" ] || [ -d "$dsm" ]; then
+		echo "$0: $dsm: not an executable file" >&2
+		exit 2
+	fi
+	dsm=$(cd "$(dirname "$dsm")" && pwd)/$(basename "$dsm")
+	;;
+*)
+	if ! dsm=$(command -v "$dsm"); then
+		echo "$0: $1: command not found" >&2
+		exit 2
+	fi
+	;;
+esac
+if [ ! -d "$progdir" ]; then
+	echo "$0: $progdir: not a directory" >&2
+	exit 2
+fi
+progdir=$(cd "$progdir" && pwd)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsm-integration.XXXXXX") || exit 2
+child=
+cleanup() {
+	if [ -n "$child" ]; then
+		# timeout passes the signal on to dsm (and its process group).
+		kill -TERM "$child" 2>/dev/null
+		wait "$child" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The segv test must not leave core files behind.
+ulimit -c 0 2>/dev/null
+
+passed=0
+failed=0
+status=0
+out=
+err=
+
+# run NAME ARG... : run `timeout -k 5 120 DSM ARG...` inside PROGDIR, with
+# stdout and stderr in files; sets status, out and err.
+run() {
+	local name=$1
+	shift
+	out=$tmp/$name.out
+	err=$tmp/$name.err
+	(cd "$progdir" && exec timeout -k 5 120 "$dsm" "$@") \
+		</dev/null >"$out" 2>"$err" &
+	child=$!
+	wait "$child"
+	status=$?
+	child=
+}
+
+# report OK TITLE [REASON]
+report() {
+	local title=${label:+$label }$2
+	if [ "$1" = ok ]; then
+		echo "ok   $title"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $title (exit $status)"
+		if [ -n "${3:-}" ]; then
+			echo "      ($3)"
+		fi
+		tail -n 8 "$err" | sed 's/^/      /'
+		failed=$((failed + 1))
+	fi
+}
+
+# expect_ok TITLE FILE-NAME ARG...: the run must exit 0.
+expect_ok() {
+	local title=$1 name=$2
+	shift 2
+	run "$name" "$@"
+	if [ "$status" -eq 0 ]; then
+		report ok "$title"
+	elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		report FAIL "$title" "timed out"
+	else
+		report FAIL "$title"
+	fi
+}
+
+# expect_segv TITLE FILE-NAME ARG...: the run must fail, not by timing out,
+# and dsm must say which node was killed by signal 11.
+expect_segv() {
+	local title=$1 name=$2
+	shift 2
+	run "$name" "$@"
+	if [ "$status" -eq 0 ]; then
+		report FAIL "$title" "expected a non-zero exit"
+	elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		report FAIL "$title" "timed out"
+	elif ! grep -Eq 'node [0-9]+.*signal 11' "$err"; then
+		report FAIL "$title" "no 'node K ... signal 11' on stderr"
+	else
+		report ok "$title"
+	fi
+}
+
+# expect_usage TITLE FILE-NAME NEED-DSM-PREFIX ARG...: dsm must exit 2 (and,
+# if NEED-DSM-PREFIX is yes, say "dsm:" on stderr).
+expect_usage() {
+	local title=$1 name=$2 need=$3
+	shift 3
+	run "$name" "$@"
+	if [ "$status" -ne 2 ]; then
+		report FAIL "$title" "expected exit 2"
+	elif [ "$need" = yes ] && ! grep -q 'dsm:' "$err"; then
+		report FAIL "$title" "no 'dsm:' message on stderr"
+	else
+		report ok "$title"
+	fi
+}
+
+for n in $nodes_list; do
+	expect_ok "bcast N=$n" "bcast-$n" -n "$n" ./bcast
+	expect_ok "matmul N=$n" "matmul-$n" -n "$n" ./matmul
+	expect_ok "pingpong N=$n" "pingpong-$n" -n "$n" ./pingpong
+	expect_ok "falseshare N=$n" "falseshare-$n" -n "$n" ./falseshare
+	expect_ok "readers_writer N=$n" "readers_writer-$n" -n "$n" ./readers_writer
+	expect_ok "malloc N=$n" "malloc-$n" -s 4M -n "$n" ./malloc
+	expect_ok "exit_writeback N=$n" "exit_writeback-$n" -n "$n" ./exit_writeback
+	expect_ok "atomic N=$n" "atomic-$n" -n "$n" ./atomic
+	expect_segv "segv N=$n" "segv-$n" -n "$n" ./segv
+	expect_segv "segv inside N=$n" "segv-inside-$n" -n "$n" ./segv inside
+	expect_ok "args N=$n" "args-$n" -n "$n" ./args "" "a b" -n 5 -- -H x --dsm-fake
+done
+
+expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program
+expect_usage "dsm -n 0" n0 no -n 0 ./args
+expect_usage "dsm -n x" nx no -n x ./args
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

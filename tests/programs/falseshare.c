@@ -1,0 +1,135 @@
+/*
+ * falseshare.c - every node writes its own interleaved words of two shared
+ * pages, 1,000 rounds, with no synchronisation between rounds.
+ *
+ * Word i (a uint64_t) of the two pages belongs to node i % N. In round r
+ * (1..R, R = 1000 or argv[1]) node k writes (i << 32) | (r * 64 + k) into each
+ * of its words. Every 100 rounds (and half-way) a node re-reads its own words,
+ * which must hold exactly this round's values, and every other word, which
+ * must be 0 or a value written by that word's owner in a round no earlier
+ * than the last one this node saw there (sequential consistency). After the
+ * last round and a barrier every node checks every word holds its owner's
+ * final value.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sm.h"
+
+static int nid = -1;
+static int nodes;
+
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int len;
+
+	/* One write(), so that messages of several nodes do not interleave. */
+	if (nid >= 0)
+		len = snprintf(msg, sizeof(msg), "node %d: ", nid);
+	else
+		len = snprintf(msg, sizeof(msg), "node ?: ");
+	va_start(ap, fmt);
+	len += vsnprintf(msg + len, sizeof(msg) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	if (len > (int)sizeof(msg) - 2)
+		len = (int)sizeof(msg) - 2;
+	msg[len++] = '\n';
+	if (write(STDERR_FILENO, msg, (size_t)len) < 0)
+		_exit(1);
+	exit(1);
+}
+
+static uint64_t val(size_t i, long r, int k)
+{
+	return ((uint64_t)i << 32) | (uint64_t)(r * 64 + k);
+}
+
+int main(int argc, char *argv[])
+{
+	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
+		fail("sm_node_init failed");
+	if (nodes < 1 || nid < 0 || nid >= nodes)
+		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	if (nodes > 64)
+		fail("at most 64 nodes");
+
+	long rounds = 1000;
+	if (argc > 1) {
+		char *end;
+		rounds = strtol(argv[1], &end, 10);
+		if (*argv[1] == '\0' || *end != '\0' || rounds < 1 || rounds > 1000000)
+			fail("usage: falseshare [ROUNDS] (got '%s')", argv[1]);
+	}
+
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t nwords = 2 * ps / sizeof(uint64_t);
+	unsigned char *base = NULL;
+	if (nid == 0) {
+		base = sm_malloc(3 * ps);
+		if (base == NULL)
+			fail("sm_malloc(%zu) returned NULL", 3 * ps);
+	}
+	sm_bcast((void **)&base, 0);
+	if (base == NULL)
+		fail("sm_bcast gave NULL");
+	volatile uint64_t *w =
+		(volatile uint64_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+
+	long *last = calloc(nwords, sizeof(*last));  /* last round seen per word */
+	if (last == NULL)
+		fail("out of private memory");
+
+	for (long r = 1; r <= rounds; r++) {
+		for (size_t i = (size_t)nid; i < nwords; i += (size_t)nodes)
+			w[i] = val(i, r, nid);
+		if (r % 100 != 0 && r != rounds / 2)
+			continue;
+		for (size_t i = 0; i < nwords; i++) {
+			uint64_t v = w[i];
+			int owner = (int)(i % (size_t)nodes);
+			if (owner == nid) {
+				if (v != val(i, r, nid))
+					fail("round %ld: own word %zu = 0x%016llx, expected 0x%016llx",
+					     r, i, (unsigned long long)v,
+					     (unsigned long long)val(i, r, nid));
+				last[i] = r;
+				continue;
+			}
+			if (v == 0) {
+				if (last[i] != 0)
+					fail("round %ld: word %zu of node %d reads 0 after round %ld was seen",
+					     r, i, owner, last[i]);
+				continue;
+			}
+			uint64_t low = v & 0xffffffffu;
+			long vr = (long)(low / 64);
+			if ((v >> 32) != i || (int)(low % 64) != owner || vr < 1 || vr > rounds)
+				fail("round %ld: word %zu of node %d = 0x%016llx, not a value node %d writes there",
+				     r, i, owner, (unsigned long long)v, owner);
+			if (vr < last[i])
+				fail("round %ld: word %zu of node %d went back from round %ld to round %ld",
+				     r, i, owner, last[i], vr);
+			last[i] = vr;
+		}
+	}
+	sm_barrier();
+
+	for (size_t i = 0; i < nwords; i++) {
+		int owner = (int)(i % (size_t)nodes);
+		if (w[i] != val(i, rounds, owner))
+			fail("final word %zu (node %d's) = 0x%016llx, expected 0x%016llx", i, owner,
+			     (unsigned long long)w[i], (unsigned long long)val(i, rounds, owner));
+	}
+
+	free(last);
+	sm_barrier();
+	sm_node_exit();
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * readers_writer.c - up to 15 readers share a page, then one writer takes it.
+ *
+ * Node 0 allocates a page-aligned page, fills it with pattern 0 and
+ * broadcasts it. In each round every node (nodes 1..N-1 are the readers)
+ * reads and checks the whole page; after a barrier one node (the writer)
+ * rewrites the whole page with the next pattern; after another barrier all
+ * check again. The writer is node 0 for the first 4 rounds and node N-1 (a
+ * node that holds a read copy, so its write is an upgrade) for the last 2.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sm.h"
+
+static int nid = -1;
+static int nodes;
+
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int len;
+
+	/* One write(), so that messages of several nodes do not interleave. */
+	if (nid >= 0)
+		len = snprintf(msg, sizeof(msg), "node %d: ", nid);
+	else
+		len = snprintf(msg, sizeof(msg), "node ?: ");
+	va_start(ap, fmt);
+	len += vsnprintf(msg + len, sizeof(msg) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	if (len > (int)sizeof(msg) - 2)
+		len = (int)sizeof(msg) - 2;
+	msg[len++] = '\n';
+	if (write(STDERR_FILENO, msg, (size_t)len) < 0)
+		_exit(1);
+	exit(1);
+}
+
+#define VERSIONS 7  /* pattern 0 plus 6 rewrites */
+
+static int writer_of(int v)
+{
+	return v <= 4 ? 0 : nodes - 1;
+}
+
+static uint32_t pat(int v, size_t i)
+{
+	return ((uint32_t)(v + 1) * 0x9e3779b1u) ^ ((uint32_t)i * 0x85ebca77u) ^
+	       ((uint32_t)writer_of(v) << 27);
+}
+
+static void fill(uint32_t *buf, size_t words, int v)
+{
+	for (size_t i = 0; i < words; i++)
+		buf[i] = pat(v, i);
+}
+
+static void check(const uint32_t *buf, size_t words, int v)
+{
+	for (size_t i = 0; i < words; i++)
+		if (buf[i] != pat(v, i))
+			fail("version %d (written by node %d): word %zu = 0x%08x, expected 0x%08x",
+			     v, writer_of(v), i, buf[i], pat(v, i));
+}
+
+int main(int argc, char *argv[])
+{
+	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
+		fail("sm_node_init failed");
+	if (nodes < 1 || nid < 0 || nid >= nodes)
+		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t words = ps / sizeof(uint32_t);
+	unsigned char *base = NULL;
+	uint32_t *buf = NULL;
+	if (nid == 0) {
+		base = sm_malloc(2 * ps);
+		if (base == NULL)
+			fail("sm_malloc(%zu) returned NULL", 2 * ps);
+		buf = (uint32_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+		for (size_t i = 0; i < words; i++)
+			if (buf[i] != 0)
+				fail("fresh word %zu = 0x%08x, expected 0", i, buf[i]);
+		fill(buf, words, 0);
+	}
+	sm_bcast((void **)&base, 0);
+	if (base == NULL)
+		fail("sm_bcast gave NULL");
+	buf = (uint32_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+
+	for (int v = 0;; v++) {
+		check(buf, words, v);
+		check(buf, words, v);  /* again, from the copy this node now holds */
+		sm_barrier();
+		if (v == VERSIONS - 1)
+			break;
+		if (nid == writer_of(v + 1)) {
+			fill(buf, words, v + 1);
+			check(buf, words, v + 1);
+		}
+		sm_barrier();
+	}
+
+	sm_node_exit();
+	return 0;
+}
