@@ -32,7 +32,7 @@ pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
         integration deps
-all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/sm.pc \
+all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so \
      $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
 
 help:
@@ -73,9 +73,6 @@ $(B)/libsm.so: $(B)/libsm.so.$(VERSION)
 	ln -sf libsm.so.$(VERSION) $@
 	ln -sf libsm.so.$(VERSION) $(B)/libsm.so.$(SOVERSION)
 
-$(B)/sm.pc: sm.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
-
 # test programs and examples build as a user's program would: sm.h and libsm only
 $(B)/tests/%: tests/programs/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
@@ -108,7 +105,8 @@ integration: all
 	tests/integration.sh $(B)/dsm $(B)/tests
 
 valgrind: all
-	DSM_VALGRIND=1 tests/integration.sh $(B)/dsm $(B)/tests valgrind
+	DSM_VALGRIND=1 DSM_TEST_NODES="1 2 4" DSM_TEST_TIMEOUT=600 \
+		tests/integration.sh $(B)/dsm $(B)/tests valgrind
 
 tsan:
 	$(MAKE) B=build/tsan SAN="-fsanitize=thread" OPT="-O1 -g" all
@@ -124,7 +122,9 @@ install: all
 	install -m 755 $(B)/libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION)
 	ln -sf libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION)
 	ln -sf libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so
-	install -m 644 $(B)/sm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc
+	# generated here, so it always names the PREFIX being installed to
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' sm.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/dsm $(DESTDIR)$(PREFIX)/include/sm.h \

@@ -452,8 +452,6 @@ int job_run(const struct options *opt, const char *executable)
 			die(2, "%s: host '%s' is not this machine; remote nodes are not supported "
 			       "yet (use localhost)", opt->hostfile, hostlist_place(&hosts, i));
 	raise_fd_limit(j->n);
-	if (opt->logfile && joblog_open(opt->logfile) < 0)
-		die_errno("cannot open log file %s", opt->logfile);
 	j->pt = pt_create(j->n, npages, DSM_REGION_BASE);
 	if (!j->pt)
 		die_errno("cannot create the page table for %u pages", npages);

@@ -123,13 +123,26 @@ int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc 
 		if (asprintf(&arg, "--dsm-node=%u,%u,%u,%s", nid, spec->nnodes, spec->port,
 			     spec->connect_host) < 0)
 			child_fail("cannot start", spec->executable);
-		argv = calloc((size_t)spec->user_argc + 3, sizeof(*argv));
-		if (!argv)
+		/* DSM_WRAPPER="valgrind -q": run each node as `valgrind -q PROG ...` */
+		const char *wrapper = getenv("DSM_WRAPPER");
+		char *words = wrapper ? strdup(wrapper) : NULL, *save = NULL;
+		int nwords = 0;
+
+		argv = calloc((size_t)spec->user_argc + 3 + (wrapper ? strlen(wrapper) : 0),
+			      sizeof(*argv));
+		if (!argv || (wrapper && !words))
 			child_fail("cannot start", spec->executable);
-		argv[0] = (char *)spec->executable;
-		argv[1] = arg;
+		for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w;
+		     w = strtok_r(NULL, " \t", &save))
+			argv[nwords++] = w;
+		argv[nwords] = (char *)spec->executable;
+		argv[nwords + 1] = arg;
 		for (int i = 0; i < spec->user_argc; i++)
-			argv[i + 2] = spec->user_argv[i];
+			argv[nwords + 2 + i] = spec->user_argv[i];
+		if (nwords) {
+			execvp(argv[0], argv);
+			child_fail("cannot execute DSM_WRAPPER", argv[0]);
+		}
 		execv(spec->executable, argv);
 		child_fail("cannot execute", spec->executable);
 	}

@@ -10,6 +10,7 @@
 
 #include "../common/util.h"
 #include "job.h"
+#include "joblog.h"
 #include "launch.h"
 #include "options.h"
 
@@ -33,7 +34,15 @@ int main(int argc, char **argv)
 	}
 	exe = resolve_executable(opt.executable);
 	if (!exe) {
-		report_errno("%s", opt.executable);
+		if (errno == EACCES)
+			report("%s: not an executable file", opt.executable);
+		else
+			report_errno("%s", opt.executable);
+		return 2;
+	}
+	if (opt.logfile && joblog_open(opt.logfile) < 0) {
+		report_errno("cannot open log file %s", opt.logfile);
+		free(exe);
 		return 2;
 	}
 	setproctitle_init(argc, argv, environ);

@@ -8,7 +8,8 @@
 #   LABEL    optional word printed in every result line (e.g. a build flavour)
 #
 # Every program runs at N in $DSM_TEST_NODES (default "1 2 4 8 16"), from
-# inside PROGDIR as `dsm -n N ./prog ...`, under `timeout -k 5 120`. One line
+# inside PROGDIR as `dsm -n N ./prog ...`, under `timeout -k 5 120` (the limit
+# is DSM_TEST_TIMEOUT; DSM_VALGRIND=1 runs dsm and the nodes under valgrind). One line
 # per run: "ok   LABEL prog N=4", or "FAIL LABEL prog N=4 (exit S)" followed
 # by the last lines of its stderr, indented. The last line is
 # "P passed, F failed"; the exit status is 0 iff nothing failed.
@@ -22,6 +23,17 @@ dsm=$1
 progdir=$2
 label=${3:-}
 nodes_list=${DSM_TEST_NODES:-1 2 4 8 16}
+limit=${DSM_TEST_TIMEOUT:-120}
+# DSM_VALGRIND=1: dsm (with its proxies) and every node run under memcheck
+prefix=()
+if [ "${DSM_VALGRIND:-0}" = 1 ]; then
+	# precise registers at every memory access: the SIGSEGV handler resumes
+	# the faulting instruction, which valgrind's default does not allow for
+	vg="valgrind -q --error-exitcode=99 --leak-check=no"
+	vg+=" --vex-iropt-register-updates=allregs-at-mem-access"
+	export DSM_WRAPPER=$vg
+	read -r -a prefix <<<"$vg"
+fi
 
 # Absolute paths: every run happens inside PROGDIR.
 case $dsm in
@@ -75,7 +87,7 @@ run() {
 	shift
 	out=$tmp/$name.out
 	err=$tmp/$name.err
-	(cd "$progdir" && exec timeout -k 5 120 "$dsm" "$@") \
+	(cd "$progdir" && exec timeout -k 5 "$limit" "${prefix[@]}" "$dsm" "$@") \
 		</dev/null >"$out" 2>"$err" &
 	child=$!
 	wait "$child"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# check.sh - what `make check` runs: the unit tests, the integration suite,
+# and the integration suite again built with AddressSanitizer + UBSan.
+# Ends with one line "N passed, N failed" summing all of them.
+# Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR
+set -u
+
+build=${1:?usage: check.sh BUILD ASAN_BUILD}
+asan=${2:?usage: check.sh BUILD ASAN_BUILD}
+here=$(cd "$(dirname "$0")" && pwd)
+passed=0
+failed=0
+
+# Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
+echo "== unit tests"
+unit_out=$("$build/unit" --jobs 2 2>&1)
+unit_rc=$?
+printf '%s\n' "$unit_out" | grep -E '^\[(FAIL|----)\]|Synthesis' || true
+synth=$(printf '%s\n' "$unit_out" | grep -E 'Synthesis' | tail -n 1)
+if [ -n "$synth" ]; then
+	p=$(printf '%s' "$synth" | sed -E 's/.*Passing: ([0-9]+).*/\1/')
+	f=$(printf '%s' "$synth" | sed -E 's/.*Failing: ([0-9]+).*Crashing: ([0-9]+).*/\1 + \2/')
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
+if [ "$unit_rc" -ne 0 ] && [ -z "$synth" ]; then
+	failed=$((failed + 1))
+fi
+
+run_suite() {
+	local label=$1 dsm=$2 progs=$3 out last
+	echo "== integration ($label)"
+	out=$("$here/integration.sh" "$dsm" "$progs" "$label" 2>&1)
+	printf '%s\n' "$out" | grep -v '^ok ' || true
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "integration ($label) did not finish"
+		failed=$((failed + 1))
+	fi
+}
+
+run_suite plain "$build/dsm" "$build/tests"
+run_suite asan "$asan/dsm" "$asan/tests"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
