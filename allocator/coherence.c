@@ -106,6 +106,8 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	uint64_t *readers = pt_readers(pt, e);
 
 	e->requester = PT_NONE;
+	/* before the answer goes out: the node's next FAULT may follow at once */
+	atomic_store(&pt->nodes[node].faulting, 0);
 	if (e->lost_by != PT_NONE) {
 		send_simple(io, node, MSG_ERROR, 0, page, (uint32_t)e->lost_by, DSM_ERR_PAGE_LOST);
 		log_action(io, node, page, "lost", e->lost_by);
@@ -146,14 +148,20 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 	}
 }
 
-void coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	       int write)
+int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
+	      int write, const char **why)
 {
 	struct page_entry *e = pt_entry(pt, page);
 
+	/* one fault at a time per node: a second would corrupt the wait queues */
+	if (atomic_exchange(&pt->nodes[node].faulting, 1)) {
+		*why = "a second fault while the first is not answered";
+		return -1;
+	}
 	if (page >= atomic_load_explicit(&pt->allocated, memory_order_acquire)) {
+		atomic_store(&pt->nodes[node].faulting, 0);
 		send_simple(io, node, MSG_ERROR, 0, page, node, DSM_ERR_UNALLOCATED);
-		return;
+		return 0;
 	}
 	pt_lock_page(pt, page);
 	if (e->requester != PT_NONE) {
@@ -163,6 +171,7 @@ void coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uin
 		advance(pt, io, page, e);
 	}
 	pt_unlock_page(pt, page);
+	return 0;
 }
 
 int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,

@@ -29,9 +29,12 @@ struct coherence_io {
 	void *ctx;
 };
 
-/* node faults on page (write or read). */
-void coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	       int write);
+/*
+ * node faults on page (write or read). -1 with *why when the node already
+ * has a fault in progress (libsm never does that: a misbehaving node).
+ */
+int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
+	      int write, const char **why);
 
 /*
  * node answers a revoke/invalidate of page: data is the page for

@@ -42,6 +42,7 @@ struct node_slot {
 	int32_t wait_next;   /* next node in the same page's wait queue */
 	uint32_t wait_page;  /* the page this node waits for */
 	uint8_t wait_write;  /* ... and whether for writing */
+	_Atomic uint8_t faulting; /* a FAULT of this node is queued or in progress */
 };
 
 struct page_entry {

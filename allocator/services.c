@@ -32,7 +32,7 @@ void services_free(struct services *s)
 
 uint32_t arena_take(uint32_t *next_page, uint32_t npages, uint64_t bytes, uint32_t *first)
 {
-	uint64_t need = (bytes + DSM_PAGE_SIZE - 1) / DSM_PAGE_SIZE;
+	uint64_t need = bytes / DSM_PAGE_SIZE + (bytes % DSM_PAGE_SIZE != 0); /* no overflow */
 	uint64_t left = npages - *next_page;
 	uint64_t give;
 

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -168,6 +169,13 @@ int sm__fault_install(void)
 	__asm__ volatile("nop" ::: "memory");
 	sm__st.trap_works = selftest_phase == 3;
 	selftest_phase = 0;
+	/* DSM_TRAP=0 turns the deferral off (to test the protocol without it) */
+	{
+		const char *t = getenv("DSM_TRAP");
+
+		if (t && strcmp(t, "0") == 0)
+			sm__st.trap_works = 0;
+	}
 
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;

@@ -1,0 +1,861 @@
+/*
+ * test_coherence.c - the page protocol state machine (allocator/coherence.c)
+ * driven through a fake coherence_io that records every message sent:
+ * grants, revokes, invalidations (all at once, WANT_DATA only to a writer),
+ * upgrades without data, the per-page FIFO of waiting faults, replies that
+ * were never asked for, unallocated pages, pages lost with a dead writer,
+ * write-back on exit, fresh chunks, and nodes that vanish mid-transaction.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "../../allocator/coherence.h"
+#include "../../common/message.h"
+
+#define NN 8u   /* nodes */
+#define NP 16u  /* pages */
+#define BASE 0x600000000000ull
+#define MAXREC 64
+
+struct rec {
+	uint32_t to;
+	uint8_t type, flags;
+	uint32_t page, node, length;
+	uint64_t arg;
+	int has_payload;
+	int result;
+	uint8_t data[DSM_PAGE_SIZE];
+};
+
+static struct rec recs[MAXREC];
+static int nrec;
+static int gone[NN];
+static int nlog;
+static struct pagetable *pt;
+
+static int fake_send(struct coherence_io *io, uint32_t node, const struct msg *m,
+		     const void *payload)
+{
+	(void)io;
+	cr_assert_lt(nrec, MAXREC, "too many messages sent (a loop?)");
+	cr_assert_lt(node, NN, "send to node %u out of range", node);
+	struct rec *r = &recs[nrec++];
+
+	r->to = node;
+	r->type = m->type;
+	r->flags = m->flags;
+	r->page = m->page;
+	r->node = m->node;
+	r->length = m->length;
+	r->arg = m->arg;
+	r->has_payload = payload != NULL;
+	if (payload && m->length)
+		memcpy(r->data, payload, m->length);
+	r->result = gone[node] ? -1 : 0;
+	return r->result;
+}
+
+static void fake_log(struct coherence_io *io, uint32_t node, uint32_t page, const char *action,
+		     int32_t peer)
+{
+	(void)io;
+	(void)node;
+	(void)page;
+	(void)peer;
+	cr_assert_not_null(action);
+	nlog++;
+}
+
+static struct coherence_io io = {.send = fake_send, .log = fake_log};
+
+static void setup(void)
+{
+	pt = pt_create(NN, NP, BASE);
+	cr_assert_not_null(pt);
+	atomic_store(&pt->allocated, NP);
+	nrec = 0;
+	nlog = 0;
+	memset(gone, 0, sizeof(gone));
+}
+
+static void teardown(void)
+{
+	pt_destroy(pt);
+}
+
+TestSuite(coherence, .init = setup, .fini = teardown, .timeout = 10);
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* A fault that the engine must accept. */
+static void fault_ok(struct pagetable *t, struct coherence_io *o, uint32_t node, uint32_t page,
+		     int write)
+{
+	const char *why = NULL;
+
+	cr_assert_eq(coh_fault(t, o, node, page, write, &why), 0, "fault rejected: %s",
+		     why ? why : "?");
+}
+
+static struct page_entry *E(uint32_t page)
+{
+	return pt_entry(pt, page);
+}
+
+static int is_reader(uint32_t page, uint32_t node)
+{
+	return bit_test(pt_readers(pt, E(page)), node);
+}
+
+static int nreaders(uint32_t page)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < NN; i++)
+		n += is_reader(page, i);
+	return n;
+}
+
+static void expect_msg(int i, uint32_t to, uint8_t type, uint8_t flags, uint32_t page,
+		       uint32_t length)
+{
+	cr_assert_lt(i, nrec, "message %d was not sent (only %d)", i, nrec);
+	struct rec *r = &recs[i];
+
+	cr_assert_eq(r->to, to, "message %d: to node %u, want %u", i, r->to, to);
+	cr_assert_eq(r->type, type, "message %d: type %s, want %s", i, msg_type_name(r->type),
+		     msg_type_name(type));
+	cr_assert_eq(r->flags, flags, "message %d: flags 0x%x, want 0x%x", i, r->flags, flags);
+	cr_assert_eq(r->page, page, "message %d: page %u, want %u", i, r->page, page);
+	cr_assert_eq(r->length, length, "message %d: length %u, want %u", i, r->length, length);
+	if (length)
+		cr_assert(r->has_payload, "message %d: payload pointer missing", i);
+}
+
+static void expect_payload(int i, uint8_t byte)
+{
+	cr_assert_eq(recs[i].length, DSM_PAGE_SIZE);
+	for (unsigned k = 0; k < DSM_PAGE_SIZE; k++)
+		cr_assert_eq(recs[i].data[k], byte, "message %d payload byte %u: 0x%x, want 0x%x", i,
+			     k, recs[i].data[k], byte);
+}
+
+static void expect_count(int n)
+{
+	cr_assert_eq(nrec, n, "%d messages sent, want %d", nrec, n);
+}
+
+static void set_store(uint32_t page, uint8_t byte)
+{
+	memset(pt_page_data(pt, page), byte, DSM_PAGE_SIZE);
+}
+
+static void expect_store(uint32_t page, uint8_t byte)
+{
+	const uint8_t *d = pt_page_data(pt, page);
+
+	for (unsigned k = 0; k < DSM_PAGE_SIZE; k++)
+		cr_assert_eq(d[k], byte, "store of page %u byte %u: 0x%x, want 0x%x", page, k, d[k],
+			     byte);
+}
+
+/* Give node a writable copy of a fresh page, then forget the messages. */
+static void make_writer(uint32_t node, uint32_t page)
+{
+	fault_ok(pt, &io, node, page, 1);
+	cr_assert_eq(E(page)->writer, (int32_t)node);
+	nrec = 0;
+}
+
+static void make_reader(uint32_t node, uint32_t page)
+{
+	fault_ok(pt, &io, node, page, 0);
+	cr_assert(is_reader(page, node));
+	nrec = 0;
+}
+
+static void reply_ok(uint32_t node, uint32_t page, const uint8_t *data)
+{
+	const char *why = NULL;
+	int rc = coh_reply(pt, &io, node, page, data, &why);
+
+	cr_assert_eq(rc, 0, "coh_reply from %u: %s", node, why ? why : "");
+}
+
+/* ---- faults on idle pages --------------------------------------------- */
+
+Test(coherence, read_fault_fresh_page_grants_at_once)
+{
+	set_store(3, 0x5a);
+	fault_ok(pt, &io, 2, 3, 0);
+	expect_count(1);
+	expect_msg(0, 2, MSG_GRANT, 0, 3, DSM_PAGE_SIZE);
+	expect_payload(0, 0x5a);
+	cr_assert(is_reader(3, 2));
+	cr_assert_eq(nreaders(3), 1);
+	cr_assert_eq(E(3)->writer, PT_NONE);
+	cr_assert_eq(E(3)->requester, PT_NONE);
+	cr_assert_gt(nlog, 0, "the log hook was never called");
+}
+
+Test(coherence, write_fault_fresh_page_grants_write_with_data)
+{
+	set_store(4, 0x11);
+	fault_ok(pt, &io, 5, 4, 1);
+	expect_count(1);
+	expect_msg(0, 5, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
+	expect_payload(0, 0x11);
+	cr_assert_eq(E(4)->writer, 5);
+	cr_assert_eq(nreaders(4), 0);
+	cr_assert_eq(E(4)->requester, PT_NONE);
+}
+
+Test(coherence, second_reader_gets_data_without_messages_to_first)
+{
+	set_store(0, 0x21);
+	make_reader(1, 0);
+	fault_ok(pt, &io, 2, 0, 0);
+	expect_count(1);
+	expect_msg(0, 2, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
+	expect_payload(0, 0x21);
+	cr_assert(is_reader(0, 1) && is_reader(0, 2));
+	cr_assert_eq(nreaders(0), 2);
+}
+
+/* ---- revoke and invalidate -------------------------------------------- */
+
+Test(coherence, read_fault_on_written_page_revokes_writer)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	set_store(6, 0x00);
+	make_writer(1, 6);
+	fault_ok(pt, &io, 2, 6, 0);
+	expect_count(1);
+	expect_msg(0, 1, MSG_REVOKE, 0, 6, 0);
+	cr_assert_eq(E(6)->requester, 2);
+	cr_assert(bit_test(pt_pending(pt, E(6)), 1));
+	cr_assert(!is_reader(6, 2), "no copy before the grant");
+
+	memset(data, 0xcd, sizeof(data));
+	reply_ok(1, 6, data);
+	expect_store(6, 0xcd);
+	expect_count(2);
+	expect_msg(1, 2, MSG_GRANT, 0, 6, DSM_PAGE_SIZE);
+	expect_payload(1, 0xcd);
+	cr_assert(is_reader(6, 1), "a revoked writer keeps a read copy");
+	cr_assert(is_reader(6, 2));
+	cr_assert_eq(nreaders(6), 2);
+	cr_assert_eq(E(6)->writer, PT_NONE);
+	cr_assert_eq(E(6)->requester, PT_NONE);
+}
+
+Test(coherence, write_fault_with_three_readers_invalidates_all_at_once)
+{
+	set_store(2, 0x42);
+	make_reader(1, 2);
+	make_reader(3, 2);
+	make_reader(6, 2);
+	fault_ok(pt, &io, 4, 2, 1);
+	/* all three invalidations are out before any reply */
+	expect_count(3);
+	int seen[NN] = {0};
+
+	for (int i = 0; i < 3; i++) {
+		expect_msg(i, recs[i].to, MSG_INVALIDATE, 0, 2, 0);
+		seen[recs[i].to]++;
+	}
+	cr_assert(seen[1] == 1 && seen[3] == 1 && seen[6] == 1, "invalidated %d %d %d", seen[1],
+		  seen[3], seen[6]);
+	cr_assert_eq(E(2)->requester, 4);
+
+	reply_ok(3, 2, NULL);
+	expect_count(3);
+	reply_ok(1, 2, NULL);
+	expect_count(3);
+	reply_ok(6, 2, NULL);
+	expect_count(4);
+	expect_msg(3, 4, MSG_GRANT, MSGF_WRITE, 2, DSM_PAGE_SIZE);
+	expect_payload(3, 0x42);
+	cr_assert_eq(E(2)->writer, 4);
+	cr_assert_eq(nreaders(2), 0);
+	cr_assert_eq(E(2)->requester, PT_NONE);
+}
+
+Test(coherence, upgrade_by_reader_grants_without_data)
+{
+	make_reader(1, 5);
+	make_reader(2, 5);
+	fault_ok(pt, &io, 1, 5, 1);
+	expect_count(1);
+	expect_msg(0, 2, MSG_INVALIDATE, 0, 5, 0); /* not to the requester itself */
+	reply_ok(2, 5, NULL);
+	expect_count(2);
+	expect_msg(1, 1, MSG_GRANT, MSGF_WRITE, 5, 0);
+	cr_assert(!recs[1].has_payload, "an upgrade carries no page");
+	cr_assert_eq(E(5)->writer, 1);
+	cr_assert_eq(nreaders(5), 0);
+}
+
+Test(coherence, upgrade_by_only_reader_is_immediate)
+{
+	make_reader(3, 7);
+	fault_ok(pt, &io, 3, 7, 1);
+	expect_count(1);
+	expect_msg(0, 3, MSG_GRANT, MSGF_WRITE, 7, 0);
+	cr_assert_eq(E(7)->writer, 3);
+	cr_assert_eq(nreaders(7), 0);
+}
+
+Test(coherence, write_fault_on_written_page_wants_data)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(1, 9);
+	fault_ok(pt, &io, 2, 9, 1);
+	expect_count(1);
+	expect_msg(0, 1, MSG_INVALIDATE, MSGF_WANT_DATA, 9, 0);
+	memset(data, 0x77, sizeof(data));
+	reply_ok(1, 9, data);
+	expect_store(9, 0x77);
+	expect_count(2);
+	expect_msg(1, 2, MSG_GRANT, MSGF_WRITE, 9, DSM_PAGE_SIZE);
+	expect_payload(1, 0x77);
+	cr_assert_eq(E(9)->writer, 2);
+	cr_assert(!is_reader(9, 1), "an invalidated writer keeps nothing");
+	cr_assert_eq(nreaders(9), 0);
+}
+
+/* ---- queueing ---------------------------------------------------------- */
+
+Test(coherence, concurrent_faults_on_one_page_are_queued)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(1, 4);
+	fault_ok(pt, &io, 2, 4, 0);
+	expect_count(1);
+	expect_msg(0, 1, MSG_REVOKE, 0, 4, 0);
+	fault_ok(pt, &io, 3, 4, 1);
+	expect_count(1); /* queued: nothing sent for node 3 yet */
+	cr_assert_eq(E(4)->requester, 2);
+	cr_assert_eq(E(4)->queue_head, 3);
+
+	memset(data, 0x3c, sizeof(data));
+	reply_ok(1, 4, data);
+	/* node 2 is granted, then node 3's write fault starts by itself and
+	 * invalidates both readers, 1 (kept a copy) and 2 (just granted) */
+	expect_count(4);
+	expect_msg(1, 2, MSG_GRANT, 0, 4, DSM_PAGE_SIZE);
+	expect_payload(1, 0x3c);
+	cr_assert(recs[2].to != recs[3].to);
+	for (int i = 2; i < 4; i++) {
+		cr_assert(recs[i].to == 1 || recs[i].to == 2, "invalidate to %u", recs[i].to);
+		expect_msg(i, recs[i].to, MSG_INVALIDATE, 0, 4, 0);
+	}
+	cr_assert_eq(E(4)->requester, 3);
+	cr_assert_eq(E(4)->queue_head, PT_NONE);
+
+	reply_ok(1, 4, NULL);
+	expect_count(4);
+	reply_ok(2, 4, NULL);
+	expect_count(5);
+	expect_msg(4, 3, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
+	expect_payload(4, 0x3c);
+	cr_assert_eq(E(4)->writer, 3);
+	cr_assert_eq(E(4)->requester, PT_NONE);
+	cr_assert_eq(nreaders(4), 0);
+}
+
+Test(coherence, second_fault_waits_until_first_completes)
+{
+	/* two write faults on a page held by node 1 */
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(1, 4);
+	fault_ok(pt, &io, 2, 4, 1);
+	fault_ok(pt, &io, 3, 4, 1);
+	expect_count(1);
+	expect_msg(0, 1, MSG_INVALIDATE, MSGF_WANT_DATA, 4, 0);
+	memset(data, 0x5e, sizeof(data));
+	reply_ok(1, 4, data);
+	/* 2 gets the page, then 3's transaction takes it from 2 */
+	expect_count(3);
+	expect_msg(1, 2, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
+	expect_msg(2, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 4, 0);
+	cr_assert_eq(E(4)->writer, 2);
+	cr_assert_eq(E(4)->requester, 3);
+	memset(data, 0x5f, sizeof(data));
+	reply_ok(2, 4, data);
+	expect_count(4);
+	expect_msg(3, 3, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
+	expect_payload(3, 0x5f);
+	cr_assert_eq(E(4)->writer, 3);
+}
+
+Test(coherence, waiting_readers_granted_in_fifo_order)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(1, 8);
+	fault_ok(pt, &io, 5, 8, 0);
+	fault_ok(pt, &io, 3, 8, 0);
+	fault_ok(pt, &io, 7, 8, 0);
+	fault_ok(pt, &io, 2, 8, 0);
+	expect_count(1);
+	memset(data, 0x99, sizeof(data));
+	reply_ok(1, 8, data);
+	expect_count(5);
+	expect_msg(1, 5, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	expect_msg(2, 3, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	expect_msg(3, 7, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	expect_msg(4, 2, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	for (int i = 1; i < 5; i++)
+		expect_payload(i, 0x99);
+	cr_assert_eq(nreaders(8), 5);
+	cr_assert_eq(E(8)->queue_head, PT_NONE);
+	cr_assert_eq(E(8)->queue_tail, PT_NONE);
+}
+
+Test(coherence, waiter_that_left_is_skipped)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(1, 8);
+	fault_ok(pt, &io, 2, 8, 0);
+	fault_ok(pt, &io, 3, 8, 0);
+	fault_ok(pt, &io, 4, 8, 0);
+	pt->nodes[3].state = NODE_DIED;
+	reply_ok(1, 8, data);
+	expect_count(3);
+	expect_msg(1, 2, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	expect_msg(2, 4, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	cr_assert(!is_reader(8, 3));
+}
+
+Test(coherence, different_pages_proceed_independently)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(1, 0);
+	fault_ok(pt, &io, 1, 1, 1);
+	nrec = 0;
+	fault_ok(pt, &io, 2, 0, 0);
+	fault_ok(pt, &io, 3, 1, 0);
+	expect_count(2);
+	expect_msg(0, 1, MSG_REVOKE, 0, 0, 0);
+	expect_msg(1, 1, MSG_REVOKE, 0, 1, 0);
+	/* page 1 completes while page 0 still waits */
+	memset(data, 0xb1, sizeof(data));
+	reply_ok(1, 1, data);
+	expect_count(3);
+	expect_msg(2, 3, MSG_GRANT, 0, 1, DSM_PAGE_SIZE);
+	expect_payload(2, 0xb1);
+	cr_assert_eq(E(0)->requester, 2);
+	cr_assert_eq(E(1)->requester, PT_NONE);
+	/* and a third page needs nobody */
+	fault_ok(pt, &io, 4, 2, 1);
+	expect_count(4);
+	expect_msg(3, 4, MSG_GRANT, MSGF_WRITE, 2, DSM_PAGE_SIZE);
+	memset(data, 0xb0, sizeof(data));
+	reply_ok(1, 0, data);
+	expect_count(5);
+	expect_msg(4, 2, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
+	expect_payload(4, 0xb0);
+}
+
+/* ---- misbehaving replies ----------------------------------------------- */
+
+Test(coherence, reply_never_asked_for)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	const char *why = NULL;
+
+	/* idle page */
+	cr_assert_eq(coh_reply(pt, &io, 2, 3, NULL, &why), -1);
+	cr_assert_not_null(why);
+	why = NULL;
+	cr_assert_eq(coh_reply(pt, &io, 2, 3, data, &why), -1);
+	cr_assert_not_null(why);
+	expect_count(0);
+	/* page in a transaction, but this node was not asked */
+	make_writer(1, 3);
+	fault_ok(pt, &io, 2, 3, 0);
+	nrec = 0;
+	why = NULL;
+	cr_assert_eq(coh_reply(pt, &io, 5, 3, NULL, &why), -1);
+	cr_assert_not_null(why);
+	why = NULL;
+	cr_assert_eq(coh_reply(pt, &io, 2, 3, data, &why), -1);
+	cr_assert_not_null(why);
+	expect_count(0);
+	cr_assert_eq(E(3)->requester, 2);
+	cr_assert(bit_test(pt_pending(pt, E(3)), 1), "still waiting for the writer");
+}
+
+Test(coherence, second_reply_from_same_node_rejected)
+{
+	const char *why = NULL;
+
+	make_reader(1, 3);
+	make_reader(2, 3);
+	fault_ok(pt, &io, 4, 3, 1);
+	reply_ok(1, 3, NULL);
+	cr_assert_eq(coh_reply(pt, &io, 1, 3, NULL, &why), -1);
+	cr_assert_not_null(why);
+	cr_assert_eq(E(3)->requester, 4, "a duplicate must not complete the transaction");
+	expect_count(2);
+}
+
+Test(coherence, data_from_a_reader_rejected)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	const char *why = NULL;
+
+	set_store(10, 0x10);
+	make_reader(1, 10);
+	make_reader(2, 10);
+	fault_ok(pt, &io, 3, 10, 1);
+	nrec = 0;
+	memset(data, 0xee, sizeof(data));
+	cr_assert_eq(coh_reply(pt, &io, 1, 10, data, &why), -1);
+	cr_assert_not_null(why);
+	expect_store(10, 0x10);
+	cr_assert(bit_test(pt_pending(pt, E(10)), 1), "the bad reply must not count");
+	reply_ok(1, 10, NULL);
+	reply_ok(2, 10, NULL);
+	expect_count(1);
+	expect_msg(0, 3, MSG_GRANT, MSGF_WRITE, 10, DSM_PAGE_SIZE);
+	expect_payload(0, 0x10);
+}
+
+Test(coherence, ack_from_the_writer_rejected)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	const char *why = NULL;
+
+	make_writer(1, 11);
+	fault_ok(pt, &io, 2, 11, 0);
+	nrec = 0;
+	cr_assert_eq(coh_reply(pt, &io, 1, 11, NULL, &why), -1);
+	cr_assert_not_null(why);
+	expect_count(0);
+	cr_assert_eq(E(11)->writer, 1);
+	memset(data, 0x44, sizeof(data));
+	reply_ok(1, 11, data);
+	expect_count(1);
+	expect_msg(0, 2, MSG_GRANT, 0, 11, DSM_PAGE_SIZE);
+	expect_payload(0, 0x44);
+}
+
+/* ---- unallocated and lost pages ---------------------------------------- */
+
+Test(coherence, fault_beyond_allocated_is_an_error)
+{
+	atomic_store(&pt->allocated, 4);
+	fault_ok(pt, &io, 2, 4, 0);
+	expect_count(1);
+	expect_msg(0, 2, MSG_ERROR, 0, 4, 0);
+	cr_assert_eq(recs[0].arg, DSM_ERR_UNALLOCATED);
+	fault_ok(pt, &io, 3, NP - 1, 1);
+	expect_count(2);
+	expect_msg(1, 3, MSG_ERROR, 0, NP - 1, 0);
+	cr_assert_eq(recs[1].arg, DSM_ERR_UNALLOCATED);
+	cr_assert_eq(E(4)->requester, PT_NONE);
+	cr_assert_eq(E(NP - 1)->writer, PT_NONE);
+	/* the last allocated page is fine */
+	fault_ok(pt, &io, 2, 3, 0);
+	expect_count(3);
+	expect_msg(2, 2, MSG_GRANT, 0, 3, DSM_PAGE_SIZE);
+}
+
+Test(coherence, nothing_allocated_yet)
+{
+	atomic_store(&pt->allocated, 0);
+	fault_ok(pt, &io, 0, 0, 1);
+	expect_count(1);
+	expect_msg(0, 0, MSG_ERROR, 0, 0, 0);
+	cr_assert_eq(recs[0].arg, DSM_ERR_UNALLOCATED);
+}
+
+Test(coherence, dead_writer_with_pending_revoke_loses_page)
+{
+	make_writer(1, 12);
+	fault_ok(pt, &io, 2, 12, 0);
+	expect_count(1);
+	expect_msg(0, 1, MSG_REVOKE, 0, 12, 0);
+	coh_node_died(pt, &io, 1);
+	expect_count(2);
+	expect_msg(1, 2, MSG_ERROR, 0, 12, 0);
+	cr_assert_eq(recs[1].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[1].node, 1u, "the error names the dead node");
+	cr_assert_eq(E(12)->writer, PT_NONE);
+	cr_assert_eq(E(12)->requester, PT_NONE);
+	cr_assert_eq(E(12)->lost_by, 1);
+	cr_assert(!is_reader(12, 2));
+
+	/* later faults, read or write, get the same error */
+	fault_ok(pt, &io, 3, 12, 0);
+	fault_ok(pt, &io, 4, 12, 1);
+	expect_count(4);
+	expect_msg(2, 3, MSG_ERROR, 0, 12, 0);
+	cr_assert_eq(recs[2].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[2].node, 1u);
+	expect_msg(3, 4, MSG_ERROR, 0, 12, 0);
+	cr_assert_eq(recs[3].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[3].node, 1u);
+	cr_assert_eq(E(12)->writer, PT_NONE);
+}
+
+Test(coherence, dead_writer_queued_waiters_all_get_error)
+{
+	make_writer(1, 12);
+	fault_ok(pt, &io, 2, 12, 0);
+	fault_ok(pt, &io, 3, 12, 1);
+	coh_node_died(pt, &io, 1);
+	expect_count(3);
+	expect_msg(1, 2, MSG_ERROR, 0, 12, 0);
+	expect_msg(2, 3, MSG_ERROR, 0, 12, 0);
+	cr_assert_eq(recs[1].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[2].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[2].node, 1u);
+}
+
+Test(coherence, dead_writer_without_transaction_loses_page_quietly)
+{
+	make_writer(1, 13);
+	make_reader(2, 14);
+	coh_node_died(pt, &io, 1);
+	expect_count(0);
+	cr_assert_eq(E(13)->lost_by, 1);
+	cr_assert_eq(E(14)->lost_by, PT_NONE, "a page it did not hold is not lost");
+	fault_ok(pt, &io, 2, 13, 0);
+	expect_count(1);
+	expect_msg(0, 2, MSG_ERROR, 0, 13, 0);
+	cr_assert_eq(recs[0].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[0].node, 1u);
+}
+
+Test(coherence, dead_reader_does_not_block_invalidation)
+{
+	make_reader(1, 5);
+	make_reader(2, 5);
+	fault_ok(pt, &io, 3, 5, 1);
+	expect_count(2);
+	coh_node_died(pt, &io, 1);
+	expect_count(2);
+	reply_ok(2, 5, NULL);
+	expect_count(3);
+	expect_msg(2, 3, MSG_GRANT, MSGF_WRITE, 5, DSM_PAGE_SIZE);
+	cr_assert_eq(E(5)->lost_by, PT_NONE, "readers dying lose nothing");
+	cr_assert_eq(E(5)->writer, 3);
+}
+
+Test(coherence, gone_writer_on_revoke_loses_page)
+{
+	make_writer(1, 6);
+	gone[1] = 1;
+	fault_ok(pt, &io, 2, 6, 0);
+	expect_count(2);
+	expect_msg(0, 1, MSG_REVOKE, 0, 6, 0);
+	cr_assert_eq(recs[0].result, -1);
+	expect_msg(1, 2, MSG_ERROR, 0, 6, 0);
+	cr_assert_eq(recs[1].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[1].node, 1u);
+	cr_assert_eq(E(6)->requester, PT_NONE);
+}
+
+/* ---- release ----------------------------------------------------------- */
+
+Test(coherence, release_by_writer_updates_store)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	const char *why = NULL;
+
+	make_writer(1, 7);
+	memset(data, 0x6e, sizeof(data));
+	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), 0);
+	expect_store(7, 0x6e);
+	cr_assert_eq(E(7)->writer, PT_NONE);
+	expect_count(0);
+	/* the next reader is served from the store, nobody is asked */
+	fault_ok(pt, &io, 2, 7, 0);
+	expect_count(1);
+	expect_msg(0, 2, MSG_GRANT, 0, 7, DSM_PAGE_SIZE);
+	expect_payload(0, 0x6e);
+}
+
+Test(coherence, release_by_non_writer_rejected)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	const char *why = NULL;
+
+	set_store(7, 0x01);
+	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), -1);
+	cr_assert_not_null(why);
+	make_writer(2, 7);
+	make_reader(3, 8);
+	why = NULL;
+	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), -1);
+	cr_assert_not_null(why);
+	why = NULL;
+	cr_assert_eq(coh_release(pt, &io, 3, 8, data, &why), -1, "a reader holds nothing writable");
+	cr_assert_not_null(why);
+	expect_store(7, 0x01);
+	cr_assert_eq(E(7)->writer, 2);
+}
+
+Test(coherence, release_during_revoke_waits_for_the_reply)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	const char *why = NULL;
+
+	set_store(7, 0x00);
+	make_writer(1, 7);
+	fault_ok(pt, &io, 2, 7, 0);
+	memset(data, 0x12, sizeof(data));
+	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), 0);
+	expect_store(7, 0x00);
+	cr_assert_eq(E(7)->writer, 1, "the answer to the revoke carries the page");
+	memset(data, 0x13, sizeof(data));
+	reply_ok(1, 7, data);
+	expect_count(2);
+	expect_msg(1, 2, MSG_GRANT, 0, 7, DSM_PAGE_SIZE);
+	expect_payload(1, 0x13);
+}
+
+/* ---- chunks ------------------------------------------------------------ */
+
+Test(coherence, grant_chunk_hands_out_writable_pages)
+{
+	atomic_store(&pt->allocated, 0);
+	cr_assert_eq(coh_grant_chunk(pt, &io, 2, 0, 5), 0);
+	expect_count(1);
+	expect_msg(0, 2, MSG_CHUNK, 0, 5, 0);
+	cr_assert_eq(recs[0].arg, BASE);
+	cr_assert_eq(atomic_load(&pt->allocated), 5u);
+	for (uint32_t p = 0; p < 5; p++)
+		cr_assert_eq(E(p)->writer, 2, "page %u", p);
+	cr_assert_eq(E(5)->writer, PT_NONE);
+
+	cr_assert_eq(coh_grant_chunk(pt, &io, 3, 5, 4), 0);
+	expect_count(2);
+	expect_msg(1, 3, MSG_CHUNK, 0, 4, 0);
+	cr_assert_eq(recs[1].arg, BASE + 5ull * DSM_PAGE_SIZE);
+	cr_assert_eq(atomic_load(&pt->allocated), 9u);
+	for (uint32_t p = 5; p < 9; p++)
+		cr_assert_eq(E(p)->writer, 3, "page %u", p);
+	cr_assert_eq(E(9)->writer, PT_NONE);
+
+	/* the owner of a fresh page is asked for it like any writer */
+	fault_ok(pt, &io, 4, 6, 1);
+	expect_count(3);
+	expect_msg(2, 3, MSG_INVALIDATE, MSGF_WANT_DATA, 6, 0);
+	/* and a page past the chunks is still unallocated (node 4 still waits: ask with 5) */
+	fault_ok(pt, &io, 5, 9, 0);
+	expect_count(4);
+	expect_msg(3, 5, MSG_ERROR, 0, 9, 0);
+	cr_assert_eq(recs[3].arg, DSM_ERR_UNALLOCATED);
+}
+
+Test(coherence, grant_chunk_to_gone_node_fails)
+{
+	atomic_store(&pt->allocated, 0);
+	gone[4] = 1;
+	cr_assert_eq(coh_grant_chunk(pt, &io, 4, 0, 3), -1);
+	expect_count(1);
+	expect_msg(0, 4, MSG_CHUNK, 0, 3, 0);
+}
+
+Test(coherence, grant_chunk_larger_than_stripes, .timeout = 10)
+{
+	/* more pages than stripes: every stripe locked once and unlocked again */
+	struct pagetable *big = pt_create(NN, 2 * PT_STRIPES + 10, BASE);
+
+	cr_assert_not_null(big);
+	cr_assert_eq(coh_grant_chunk(big, &io, 1, 7, PT_STRIPES + 100), 0);
+	expect_count(1);
+	expect_msg(0, 1, MSG_CHUNK, 0, PT_STRIPES + 100, 0);
+	cr_assert_eq(recs[0].arg, BASE + 7ull * DSM_PAGE_SIZE);
+	cr_assert_eq(atomic_load(&big->allocated), 7u + PT_STRIPES + 100);
+	for (uint32_t p = 7; p < 7 + PT_STRIPES + 100; p++)
+		cr_assert_eq(pt_entry(big, p)->writer, 1, "page %u", p);
+	/* every stripe is free again: faults on all of them go through */
+	for (uint32_t p = 7; p < 7 + PT_STRIPES; p++) {
+		nrec = 0;
+		/* the revokes are never answered here: let node 2 fault again */
+		atomic_store(&big->nodes[2].faulting, 0);
+		fault_ok(big, &io, 2, p, 0);
+		expect_count(1);
+		expect_msg(0, 1, MSG_REVOKE, 0, p, 0);
+	}
+	pt_destroy(big);
+}
+
+/* ---- nodes that vanish ------------------------------------------------- */
+
+Test(coherence, gone_reader_does_not_leave_transaction_waiting)
+{
+	set_store(3, 0x2f);
+	make_reader(1, 3);
+	make_reader(2, 3);
+	make_reader(5, 3);
+	gone[2] = 1;
+	fault_ok(pt, &io, 4, 3, 1);
+	expect_count(3);
+	cr_assert(!bit_test(pt_pending(pt, E(3)), 2), "no reply expected from a gone node");
+	reply_ok(1, 3, NULL);
+	expect_count(3);
+	reply_ok(5, 3, NULL);
+	expect_count(4);
+	expect_msg(3, 4, MSG_GRANT, MSGF_WRITE, 3, DSM_PAGE_SIZE);
+	expect_payload(3, 0x2f);
+	cr_assert_eq(E(3)->writer, 4);
+	cr_assert_eq(nreaders(3), 0);
+}
+
+Test(coherence, only_reader_gone_grants_at_once)
+{
+	make_reader(1, 3);
+	gone[1] = 1;
+	fault_ok(pt, &io, 4, 3, 1);
+	expect_count(2);
+	expect_msg(0, 1, MSG_INVALIDATE, 0, 3, 0);
+	expect_msg(1, 4, MSG_GRANT, MSGF_WRITE, 3, DSM_PAGE_SIZE);
+	cr_assert_eq(E(3)->requester, PT_NONE);
+}
+
+Test(coherence, write_grant_to_gone_requester_leaves_no_writer)
+{
+	gone[2] = 1;
+	fault_ok(pt, &io, 2, 1, 1);
+	expect_count(1);
+	expect_msg(0, 2, MSG_GRANT, MSGF_WRITE, 1, DSM_PAGE_SIZE);
+	cr_assert_eq(E(1)->writer, PT_NONE, "nobody holds the page the grant never reached");
+	gone[3] = 1;
+	fault_ok(pt, &io, 3, 1, 0);
+	expect_count(2);
+	expect_msg(1, 3, MSG_GRANT, 0, 1, DSM_PAGE_SIZE);
+	cr_assert(!is_reader(1, 3), "nor is a gone node a reader");
+}
+
+Test(coherence, second_fault_while_queued_is_rejected)
+{
+	const char *why = NULL;
+
+	fault_ok(pt, &io, 1, 0, 1);     /* node 1 writes page 0: granted at once */
+	fault_ok(pt, &io, 2, 0, 0);     /* node 2 reads: REVOKE to 1, in progress */
+	fault_ok(pt, &io, 3, 0, 0);     /* node 3 queued behind it */
+	cr_assert_eq(coh_fault(pt, &io, 3, 0, 0, &why), -1);
+	cr_assert_not_null(why);
+	cr_assert_eq(coh_fault(pt, &io, 3, 1, 0, &why), -1, "not on another page either");
+	cr_assert_eq(coh_fault(pt, &io, 2, 1, 1, &why), -1, "nor from the requester");
+}
+
+Test(coherence, next_fault_accepted_after_grant)
+{
+	fault_ok(pt, &io, 1, 0, 0);
+	fault_ok(pt, &io, 1, 1, 0);     /* the first was answered: a new one is fine */
+	fault_ok(pt, &io, 1, 0, 1);
+}

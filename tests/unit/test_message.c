@@ -1,0 +1,495 @@
+/*
+ * test_message.c - msg_encode/msg_decode/msg_type_name (common/message.c):
+ * round trips of every message type, the exact little-endian header layout,
+ * and every rejection rule of the decoder (type, origin, reserved bytes,
+ * flags, payload length, page and node limits) plus DECODE_INCOMPLETE.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../common/message.h"
+
+/* What the protocol says about each type, written down independently. */
+struct spec {
+	uint8_t type;
+	const char *name;
+	enum msg_origin from;
+	uint8_t flags;   /* a legal non-zero flag set, or 0 */
+	uint32_t length; /* a legal payload length */
+};
+
+static const struct spec specs[] = {
+	{MSG_HELLO, "HELLO", FROM_NODE, 0, DSM_SECRET_LEN},
+	{MSG_WELCOME, "WELCOME", FROM_ALLOCATOR, 0, 0},
+	{MSG_FAULT, "FAULT", FROM_NODE, MSGF_WRITE, 0},
+	{MSG_GRANT, "GRANT", FROM_ALLOCATOR, MSGF_WRITE, DSM_PAGE_SIZE},
+	{MSG_REVOKE, "REVOKE", FROM_ALLOCATOR, 0, 0},
+	{MSG_INVALIDATE, "INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, 0},
+	{MSG_PAGE_DATA, "PAGE_DATA", FROM_NODE, 0, DSM_PAGE_SIZE},
+	{MSG_INVALIDATE_ACK, "INVALIDATE_ACK", FROM_NODE, 0, 0},
+	{MSG_RELEASE, "RELEASE", FROM_NODE, 0, DSM_PAGE_SIZE},
+	{MSG_MALLOC, "MALLOC", FROM_NODE, 0, 0},
+	{MSG_CHUNK, "CHUNK", FROM_ALLOCATOR, 0, 0},
+	{MSG_BARRIER, "BARRIER", FROM_NODE, 0, 0},
+	{MSG_BARRIER_DONE, "BARRIER_DONE", FROM_ALLOCATOR, 0, 0},
+	{MSG_BCAST, "BCAST", FROM_NODE, 0, 0},
+	{MSG_BCAST_DONE, "BCAST_DONE", FROM_ALLOCATOR, 0, 0},
+	{MSG_EXIT, "EXIT", FROM_NODE, MSGF_DIED, 0},
+	{MSG_EXIT_ACK, "EXIT_ACK", FROM_ALLOCATOR, 0, 0},
+	{MSG_ERROR, "ERROR", FROM_ALLOCATOR, 0, 0},
+};
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+static const struct msg_limits no_limits = {0, 0};
+static const struct msg_limits limits = {.npages = 100, .nnodes = 8};
+
+static uint8_t buf[DSM_HEADER_SIZE + DSM_PAGE_SIZE + 64];
+
+/* Encode a header into buf and return what msg_decode says about buf[0..len). */
+static enum decode_result decode_hdr(const struct msg *in, size_t len, enum msg_origin from,
+				     const struct msg_limits *lim, struct msg *out, size_t *total,
+				     const char **why)
+{
+	msg_encode(in, buf);
+	*why = NULL;
+	return msg_decode(buf, len, from, lim, out, total, why);
+}
+
+/* Assert that the header in buf is rejected. */
+static void expect_bad_buf(size_t len, enum msg_origin from, const struct msg_limits *lim,
+			   const char *what)
+{
+	struct msg out;
+	size_t total = 12345;
+	const char *why = NULL;
+	enum decode_result d = msg_decode(buf, len, from, lim, &out, &total, &why);
+
+	cr_assert_eq(d, DECODE_BAD, "%s: expected DECODE_BAD, got %d", what, d);
+	cr_assert_not_null(why, "%s: no reason given", what);
+	cr_assert_gt(strlen(why), 0, "%s: empty reason", what);
+}
+
+static void expect_bad(const struct msg *m, enum msg_origin from, const struct msg_limits *lim,
+		       const char *what)
+{
+	msg_encode(m, buf);
+	expect_bad_buf(DSM_HEADER_SIZE + m->length, from, lim, what);
+}
+
+static void expect_ok(const struct msg *m, enum msg_origin from, const struct msg_limits *lim,
+		      const char *what)
+{
+	struct msg out;
+	size_t total = 0;
+	const char *why = NULL;
+	enum decode_result d = decode_hdr(m, DSM_HEADER_SIZE + m->length, from, lim, &out, &total,
+					  &why);
+
+	cr_assert_eq(d, DECODE_OK, "%s: expected DECODE_OK, got %d (%s)", what, d,
+		     why ? why : "");
+	cr_assert_eq(total, DSM_HEADER_SIZE + m->length, "%s: total", what);
+}
+
+Test(message, round_trip_every_type)
+{
+	for (size_t i = 0; i < NSPECS; i++) {
+		const struct spec *s = &specs[i];
+		struct msg in = {
+			.type = s->type,
+			.flags = s->flags,
+			.page = 99, /* < npages: legal even where page is an index */
+			.node = 7,  /* < nnodes: legal even where node is an id */
+			.length = s->length,
+			.arg = 0xfedcba9876543210ull + i,
+		};
+		struct msg out;
+		size_t total = 0;
+		const char *why = NULL;
+
+		memset(&out, 0xee, sizeof(out));
+		msg_encode(&in, buf);
+		for (uint32_t k = 0; k < s->length; k++)
+			buf[DSM_HEADER_SIZE + k] = (uint8_t)(k * 7 + i);
+		cr_assert_eq(msg_decode(buf, DSM_HEADER_SIZE + s->length, s->from, &limits, &out,
+					&total, &why),
+			     DECODE_OK, "%s: %s", s->name, why ? why : "");
+		cr_assert_eq(out.type, in.type, "%s type", s->name);
+		cr_assert_eq(out.flags, in.flags, "%s flags", s->name);
+		cr_assert_eq(out.page, in.page, "%s page", s->name);
+		cr_assert_eq(out.node, in.node, "%s node", s->name);
+		cr_assert_eq(out.length, in.length, "%s length", s->name);
+		cr_assert_eq(out.arg, in.arg, "%s arg", s->name);
+		cr_assert_eq(total, DSM_HEADER_SIZE + s->length, "%s total", s->name);
+	}
+}
+
+Test(message, round_trip_extreme_values)
+{
+	/* fields that are counts or addresses are not limit-checked */
+	struct msg in = {.type = MSG_CHUNK, .page = 0xffffffffu, .node = 0xffffffffu,
+			 .arg = 0xffffffffffffffffull};
+	struct msg out;
+	size_t total = 0;
+	const char *why = NULL;
+
+	cr_assert_eq(decode_hdr(&in, DSM_HEADER_SIZE, FROM_ALLOCATOR, &limits, &out, &total, &why),
+		     DECODE_OK);
+	cr_assert_eq(out.page, 0xffffffffu);
+	cr_assert_eq(out.node, 0xffffffffu);
+	cr_assert_eq(out.arg, 0xffffffffffffffffull);
+	cr_assert_eq(total, DSM_HEADER_SIZE);
+}
+
+Test(message, flags_zero_also_legal_where_flags_exist)
+{
+	struct msg m = {.type = MSG_FAULT, .flags = 0, .page = 1};
+
+	expect_ok(&m, FROM_NODE, &limits, "FAULT read");
+	m.type = MSG_INVALIDATE;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "INVALIDATE without WANT_DATA");
+	m.type = MSG_EXIT;
+	m.flags = MSGF_DIED;
+	expect_ok(&m, FROM_NODE, &limits, "EXIT DIED");
+}
+
+Test(message, encode_layout_is_little_endian)
+{
+	struct msg m = {
+		.type = MSG_GRANT,
+		.flags = MSGF_WRITE,
+		.page = 0x01020304u,
+		.node = 0x0a0b0c0du,
+		.length = 0x00001000u,
+		.arg = 0x1122334455667788ull,
+	};
+	static const uint8_t want[DSM_HEADER_SIZE] = {
+		0x04, 0x01, 0x00, 0x00,                         /* type, flags, reserved */
+		0x04, 0x03, 0x02, 0x01,                         /* page */
+		0x0d, 0x0c, 0x0b, 0x0a,                         /* node */
+		0x00, 0x10, 0x00, 0x00,                         /* length */
+		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* arg */
+	};
+	uint8_t out[DSM_HEADER_SIZE];
+
+	memset(out, 0xaa, sizeof(out));
+	msg_encode(&m, out);
+	for (unsigned i = 0; i < DSM_HEADER_SIZE; i++)
+		cr_assert_eq(out[i], want[i], "byte %u: got 0x%02x, want 0x%02x", i, out[i], want[i]);
+}
+
+Test(message, decode_known_bytes)
+{
+	/* FAULT write, page 0x0102, node 0x03, arg 0x0405060708090a0b */
+	static const uint8_t in[DSM_HEADER_SIZE] = {
+		0x03, 0x01, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x0b, 0x0a, 0x09, 0x08, 0x07, 0x06, 0x05, 0x04,
+	};
+	struct msg m;
+	size_t total = 0;
+	const char *why = NULL;
+
+	cr_assert_eq(msg_decode(in, sizeof(in), FROM_NODE, &no_limits, &m, &total, &why),
+		     DECODE_OK);
+	cr_assert_eq(m.type, MSG_FAULT);
+	cr_assert_eq(m.flags, MSGF_WRITE);
+	cr_assert_eq(m.page, 0x0102u);
+	cr_assert_eq(m.node, 3u);
+	cr_assert_eq(m.length, 0u);
+	cr_assert_eq(m.arg, 0x0405060708090a0bull);
+	cr_assert_eq(total, 24u);
+}
+
+Test(message, wire_type_numbers_are_stable)
+{
+	/* the numbers are on the wire: changing them breaks mixed versions */
+	cr_assert_eq(MSG_HELLO, 1);
+	cr_assert_eq(MSG_FAULT, 3);
+	cr_assert_eq(MSG_GRANT, 4);
+	cr_assert_eq(MSG_PAGE_DATA, 7);
+	cr_assert_eq(MSG_ERROR, 18);
+	cr_assert_eq(MSG_TYPE_COUNT, 19);
+	cr_assert_eq(DSM_HEADER_SIZE, 24u);
+}
+
+Test(message, reject_unknown_types)
+{
+	static const unsigned bad[] = {MSG_NONE, MSG_TYPE_COUNT, MSG_TYPE_COUNT + 1, 0x7f, 0xff};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct msg m = {.type = (uint8_t)bad[i]};
+
+		msg_encode(&m, buf);
+		expect_bad_buf(DSM_HEADER_SIZE, FROM_NODE, &no_limits, "unknown type from node");
+		expect_bad_buf(DSM_HEADER_SIZE, FROM_ALLOCATOR, &no_limits,
+			       "unknown type from allocator");
+	}
+}
+
+Test(message, reject_wrong_origin_for_every_type)
+{
+	for (size_t i = 0; i < NSPECS; i++) {
+		const struct spec *s = &specs[i];
+		struct msg m = {.type = s->type, .flags = s->flags, .page = 1, .node = 1,
+				.length = s->length};
+		enum msg_origin wrong = s->from == FROM_NODE ? FROM_ALLOCATOR : FROM_NODE;
+
+		expect_ok(&m, s->from, &limits, s->name);
+		expect_bad(&m, wrong, &limits, s->name);
+	}
+}
+
+Test(message, reject_grant_from_node_and_fault_from_allocator)
+{
+	struct msg grant = {.type = MSG_GRANT, .page = 1};
+	struct msg fault = {.type = MSG_FAULT, .page = 1};
+
+	expect_bad(&grant, FROM_NODE, &no_limits, "GRANT from a node");
+	expect_bad(&fault, FROM_ALLOCATOR, &no_limits, "FAULT from the allocator");
+}
+
+Test(message, reject_nonzero_reserved_bytes)
+{
+	struct msg m = {.type = MSG_BARRIER};
+
+	expect_ok(&m, FROM_NODE, &no_limits, "clean BARRIER");
+	msg_encode(&m, buf);
+	buf[2] = 0x01;
+	expect_bad_buf(DSM_HEADER_SIZE, FROM_NODE, &no_limits, "reserved byte 2");
+	msg_encode(&m, buf);
+	buf[3] = 0x80;
+	expect_bad_buf(DSM_HEADER_SIZE, FROM_NODE, &no_limits, "reserved byte 3");
+}
+
+Test(message, reject_illegal_flags)
+{
+	static const struct {
+		uint8_t type;
+		enum msg_origin from;
+		uint8_t flags;
+	} bad[] = {
+		{MSG_FAULT, FROM_NODE, MSGF_WANT_DATA},
+		{MSG_FAULT, FROM_NODE, MSGF_WRITE | MSGF_DIED},
+		{MSG_GRANT, FROM_ALLOCATOR, MSGF_WANT_DATA},
+		{MSG_INVALIDATE, FROM_ALLOCATOR, MSGF_WRITE},
+		{MSG_REVOKE, FROM_ALLOCATOR, MSGF_WRITE},
+		{MSG_EXIT, FROM_NODE, MSGF_WRITE},
+		{MSG_BARRIER, FROM_NODE, 0x80},
+		{MSG_INVALIDATE_ACK, FROM_NODE, MSGF_WANT_DATA},
+		{MSG_ERROR, FROM_ALLOCATOR, MSGF_DIED},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct msg m = {.type = bad[i].type, .flags = bad[i].flags, .page = 1};
+
+		expect_bad(&m, bad[i].from, &limits, msg_type_name(m.type));
+	}
+}
+
+static void check_lengths(uint8_t type, enum msg_origin from, const uint32_t *good, size_t ngood,
+			  const uint32_t *badl, size_t nbad)
+{
+	for (size_t i = 0; i < ngood; i++) {
+		struct msg m = {.type = type, .page = 1, .node = 1, .length = good[i]};
+
+		expect_ok(&m, from, &limits, msg_type_name(type));
+	}
+	for (size_t i = 0; i < nbad; i++) {
+		struct msg m = {.type = type, .page = 1, .node = 1, .length = badl[i]};
+
+		msg_encode(&m, buf);
+		/* the length is judged from the header alone, payload present or not */
+		expect_bad_buf(DSM_HEADER_SIZE, from, &limits, msg_type_name(type));
+		if (badl[i] <= DSM_PAGE_SIZE + 64 - DSM_HEADER_SIZE)
+			expect_bad_buf(DSM_HEADER_SIZE + badl[i], from, &limits, msg_type_name(type));
+	}
+}
+
+Test(message, payload_page_must_be_exactly_one_page)
+{
+	static const uint32_t good[] = {DSM_PAGE_SIZE};
+	static const uint32_t bad[] = {0, 1, DSM_SECRET_LEN, DSM_PAGE_SIZE - 1, DSM_PAGE_SIZE + 1,
+				       2 * DSM_PAGE_SIZE, 0xffffffffu};
+
+	check_lengths(MSG_PAGE_DATA, FROM_NODE, good, 1, bad, sizeof(bad) / sizeof(bad[0]));
+	check_lengths(MSG_RELEASE, FROM_NODE, good, 1, bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+Test(message, payload_secret_must_be_exactly_32)
+{
+	static const uint32_t good[] = {DSM_SECRET_LEN};
+	static const uint32_t bad[] = {0, 1, DSM_SECRET_LEN - 1, DSM_SECRET_LEN + 1, DSM_PAGE_SIZE};
+
+	check_lengths(MSG_HELLO, FROM_NODE, good, 1, bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+Test(message, payload_optional_is_zero_or_one_page)
+{
+	static const uint32_t good[] = {0, DSM_PAGE_SIZE};
+	static const uint32_t bad[] = {1, DSM_SECRET_LEN, DSM_PAGE_SIZE - 1, DSM_PAGE_SIZE + 1,
+				       0x80000000u};
+
+	check_lengths(MSG_GRANT, FROM_ALLOCATOR, good, 2, bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+Test(message, payload_none_must_be_empty)
+{
+	static const uint32_t good[] = {0};
+	static const uint32_t bad[] = {1, DSM_SECRET_LEN, DSM_PAGE_SIZE};
+
+	for (size_t i = 0; i < NSPECS; i++) {
+		if (specs[i].length != 0)
+			continue;
+		check_lengths(specs[i].type, specs[i].from, good, 1, bad,
+			      sizeof(bad) / sizeof(bad[0]));
+	}
+}
+
+Test(message, page_index_checked_against_npages)
+{
+	static const struct {
+		uint8_t type;
+		enum msg_origin from;
+		uint32_t length;
+	} indexed[] = {
+		{MSG_FAULT, FROM_NODE, 0},
+		{MSG_GRANT, FROM_ALLOCATOR, 0},
+		{MSG_REVOKE, FROM_ALLOCATOR, 0},
+		{MSG_INVALIDATE, FROM_ALLOCATOR, 0},
+		{MSG_PAGE_DATA, FROM_NODE, DSM_PAGE_SIZE},
+		{MSG_INVALIDATE_ACK, FROM_NODE, 0},
+		{MSG_RELEASE, FROM_NODE, DSM_PAGE_SIZE},
+	};
+
+	for (size_t i = 0; i < sizeof(indexed) / sizeof(indexed[0]); i++) {
+		struct msg m = {.type = indexed[i].type, .length = indexed[i].length};
+		const char *name = msg_type_name(m.type);
+
+		m.page = limits.npages - 1;
+		expect_ok(&m, indexed[i].from, &limits, name);
+		m.page = limits.npages;
+		expect_bad(&m, indexed[i].from, &limits, name);
+		m.page = 0xffffffffu;
+		expect_bad(&m, indexed[i].from, &limits, name);
+		/* npages unknown: not checked */
+		expect_ok(&m, indexed[i].from, &no_limits, name);
+	}
+}
+
+Test(message, page_not_an_index_is_not_checked)
+{
+	/* WELCOME.page is the region size and CHUNK.page a count */
+	struct msg m = {.type = MSG_WELCOME, .page = limits.npages, .node = 1000};
+
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "WELCOME");
+	m.type = MSG_CHUNK;
+	m.page = 5000;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "CHUNK");
+	m.type = MSG_ERROR;
+	m.page = 0xffffffffu;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "ERROR");
+}
+
+Test(message, hello_node_checked_against_nnodes)
+{
+	struct msg m = {.type = MSG_HELLO, .length = DSM_SECRET_LEN};
+
+	m.node = limits.nnodes - 1;
+	expect_ok(&m, FROM_NODE, &limits, "HELLO last node");
+	m.node = 0;
+	expect_ok(&m, FROM_NODE, &limits, "HELLO node 0");
+	m.node = limits.nnodes;
+	expect_bad(&m, FROM_NODE, &limits, "HELLO node == nnodes");
+	m.node = 0xffffffffu;
+	expect_bad(&m, FROM_NODE, &limits, "HELLO huge node");
+	expect_ok(&m, FROM_NODE, &no_limits, "HELLO nnodes unknown");
+}
+
+Test(message, node_field_of_other_types_not_checked)
+{
+	/* BCAST's root is judged by the allocator; ERROR's node is detail */
+	struct msg m = {.type = MSG_BCAST, .node = limits.nnodes + 5};
+
+	expect_ok(&m, FROM_NODE, &limits, "BCAST");
+	m.type = MSG_ERROR;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "ERROR");
+}
+
+Test(message, short_header_is_incomplete)
+{
+	struct msg m = {.type = MSG_BARRIER};
+	struct msg out;
+
+	msg_encode(&m, buf);
+	for (size_t len = 0; len < DSM_HEADER_SIZE; len++) {
+		size_t total = 777;
+		const char *why = NULL;
+
+		cr_assert_eq(msg_decode(buf, len, FROM_NODE, &limits, &out, &total, &why),
+			     DECODE_INCOMPLETE, "len %zu", len);
+		cr_assert_eq(total, 777u, "total must not be set for len %zu", len);
+	}
+	/* even a header that would be bad is only incomplete while short */
+	buf[0] = 0;
+	{
+		size_t total = 0;
+		const char *why = NULL;
+
+		cr_assert_eq(msg_decode(buf, DSM_HEADER_SIZE - 1, FROM_NODE, &limits, &out, &total,
+					&why),
+			     DECODE_INCOMPLETE);
+	}
+}
+
+Test(message, payload_incomplete_then_complete)
+{
+	struct msg m = {.type = MSG_PAGE_DATA, .page = 3, .length = DSM_PAGE_SIZE};
+	struct msg out;
+	size_t total = 0;
+	const char *why = NULL;
+
+	msg_encode(&m, buf);
+	for (size_t len = DSM_HEADER_SIZE; len < DSM_HEADER_SIZE + DSM_PAGE_SIZE; len += 511)
+		cr_assert_eq(msg_decode(buf, len, FROM_NODE, &limits, &out, &total, &why),
+			     DECODE_INCOMPLETE, "len %zu", len);
+	cr_assert_eq(msg_decode(buf, DSM_HEADER_SIZE + DSM_PAGE_SIZE - 1, FROM_NODE, &limits, &out,
+				&total, &why),
+		     DECODE_INCOMPLETE);
+	cr_assert_eq(msg_decode(buf, DSM_HEADER_SIZE + DSM_PAGE_SIZE, FROM_NODE, &limits, &out,
+				&total, &why),
+		     DECODE_OK);
+	cr_assert_eq(total, DSM_HEADER_SIZE + DSM_PAGE_SIZE);
+	/* bytes of a following message do not change the total */
+	cr_assert_eq(msg_decode(buf, sizeof(buf), FROM_NODE, &limits, &out, &total, &why),
+		     DECODE_OK);
+	cr_assert_eq(total, DSM_HEADER_SIZE + DSM_PAGE_SIZE);
+}
+
+Test(message, hello_secret_incomplete)
+{
+	struct msg m = {.type = MSG_HELLO, .node = 2, .length = DSM_SECRET_LEN};
+	struct msg out;
+	size_t total = 0;
+	const char *why = NULL;
+
+	msg_encode(&m, buf);
+	cr_assert_eq(msg_decode(buf, DSM_HEADER_SIZE + DSM_SECRET_LEN - 1, FROM_NODE, &limits, &out,
+				&total, &why),
+		     DECODE_INCOMPLETE);
+	cr_assert_eq(msg_decode(buf, DSM_HEADER_SIZE + DSM_SECRET_LEN, FROM_NODE, &limits, &out,
+				&total, &why),
+		     DECODE_OK);
+	cr_assert_eq(total, DSM_HEADER_SIZE + DSM_SECRET_LEN);
+}
+
+Test(message, type_names)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		cr_assert_str_eq(msg_type_name(specs[i].type), specs[i].name);
+	cr_assert_str_eq(msg_type_name(MSG_NONE), "?");
+	cr_assert_str_eq(msg_type_name(MSG_TYPE_COUNT), "?");
+	cr_assert_str_eq(msg_type_name(255), "?");
+	cr_assert_str_eq(msg_type_name(0xffffffffu), "?");
+	/* every type in the enum is covered by the table above */
+	cr_assert_eq(NSPECS, (size_t)MSG_TYPE_COUNT - 1);
+}

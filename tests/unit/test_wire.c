@@ -1,0 +1,439 @@
+/*
+ * test_wire.c - the send and receive path (common/wire.c) over real
+ * AF_UNIX stream socketpairs: wire_send/wire_send_simple to a wire_reader,
+ * hundreds of messages back to back from a child process (exercising partial
+ * writes on a full non-blocking socket and the reader's buffer compaction),
+ * messages trickling in a byte at a time, end of file, malformed input and a
+ * vanished peer.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../common/wire.h"
+
+static uint8_t rbuf[WIRE_READER_CAPACITY];
+static int sv[2];
+
+static void open_pair(void)
+{
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0, "socketpair: %s",
+		     strerror(errno));
+}
+
+static void close_pair(void)
+{
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+}
+
+TestSuite(wire, .init = open_pair, .fini = close_pair, .timeout = 20);
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	cr_assert_geq(fl, 0);
+	cr_assert_eq(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
+}
+
+/* Deterministic page contents for message i. */
+static void fill_pattern(uint8_t *p, size_t len, unsigned i)
+{
+	for (size_t k = 0; k < len; k++)
+		p[k] = (uint8_t)(k * 13u + i * 101u + (k >> 8));
+}
+
+static int check_pattern(const uint8_t *p, size_t len, unsigned i)
+{
+	for (size_t k = 0; k < len; k++)
+		if (p[k] != (uint8_t)(k * 13u + i * 101u + (k >> 8)))
+			return 0;
+	return 1;
+}
+
+/* Wait for and return the next message; fails the test on BAD or EOF. */
+static void recv_one(struct wire_reader *r, struct msg *m, const uint8_t **payload)
+{
+	for (;;) {
+		const char *why = NULL;
+		enum decode_result d = wire_next(r, m, payload, &why);
+
+		if (d == DECODE_OK)
+			return;
+		cr_assert_eq(d, DECODE_INCOMPLETE, "wire_next: %s", why ? why : "?");
+		enum fill_result f = wire_fill(r);
+
+		if (f == FILL_AGAIN) {
+			struct pollfd p = {.fd = r->fd, .events = POLLIN};
+
+			cr_assert_eq(poll(&p, 1, 10000), 1, "no data within 10 s");
+			continue;
+		}
+		cr_assert_eq(f, FILL_DATA, "wire_fill returned %d", f);
+	}
+}
+
+Test(wire, send_then_receive_page_message)
+{
+	static uint8_t page[DSM_PAGE_SIZE];
+	struct wire_reader r;
+	struct msg in = {.type = MSG_PAGE_DATA, .page = 42, .node = 3, .length = DSM_PAGE_SIZE,
+			 .arg = 0x0123456789abcdefull};
+	struct msg out;
+	const uint8_t *payload = NULL;
+
+	fill_pattern(page, sizeof(page), 9);
+	cr_assert_eq(wire_send(sv[0], &in, page), 0);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.type, MSG_PAGE_DATA);
+	cr_assert_eq(out.flags, 0);
+	cr_assert_eq(out.page, 42u);
+	cr_assert_eq(out.node, 3u);
+	cr_assert_eq(out.length, DSM_PAGE_SIZE);
+	cr_assert_eq(out.arg, 0x0123456789abcdefull);
+	cr_assert_not_null(payload);
+	cr_assert(check_pattern(payload, DSM_PAGE_SIZE, 9), "payload differs");
+	/* nothing else was sent */
+	set_nonblock(sv[1]);
+	cr_assert_eq(wire_fill(&r), FILL_AGAIN);
+}
+
+Test(wire, send_simple_header_only)
+{
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why = NULL;
+
+	cr_assert_eq(wire_send_simple(sv[0], MSG_GRANT, MSGF_WRITE, 5, 6, 0x77), 0);
+	cr_assert_eq(wire_send_simple(sv[0], MSG_CHUNK, 0, 16, 0, 0x600000000000ull), 0);
+	wire_reader_init(&r, sv[1], FROM_ALLOCATOR, rbuf, sizeof(rbuf));
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.type, MSG_GRANT);
+	cr_assert_eq(out.flags, MSGF_WRITE);
+	cr_assert_eq(out.page, 5u);
+	cr_assert_eq(out.node, 6u);
+	cr_assert_eq(out.length, 0u);
+	cr_assert_eq(out.arg, 0x77u);
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.type, MSG_CHUNK);
+	cr_assert_eq(out.page, 16u);
+	cr_assert_eq(out.arg, 0x600000000000ull);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE);
+}
+
+/*
+ * Child: send n messages of kind(i) as fast as a non-blocking socket takes
+ * them. With small_buf the socket's send buffer is the smallest possible, so
+ * the kernel accepts page messages in pieces: wire_send must finish partial
+ * writes and wait in poll() when the socket is full.
+ */
+static pid_t spawn_sender(unsigned n, int mixed, int small_buf)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid > 0) {
+		close(sv[0]);
+		sv[0] = -1;
+		return pid;
+	}
+	static uint8_t page[DSM_PAGE_SIZE];
+	int fl;
+
+	close(sv[1]);
+	if (small_buf) {
+		int one = 1;
+
+		if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) < 0)
+			_exit(4);
+	}
+	fl = fcntl(sv[0], F_GETFL);
+	if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0)
+		_exit(3);
+	for (unsigned i = 0; i < n; i++) {
+		struct msg m = {.page = i, .node = i % 7, .arg = (uint64_t)i * 1000003u};
+		unsigned kind = mixed ? i % 3 : 0;
+
+		if (kind == 0) {
+			m.type = MSG_PAGE_DATA;
+			m.length = DSM_PAGE_SIZE;
+		} else if (kind == 1) {
+			m.type = MSG_INVALIDATE_ACK;
+		} else {
+			m.type = MSG_HELLO;
+			m.length = DSM_SECRET_LEN;
+		}
+		fill_pattern(page, m.length, i);
+		if (wire_send(sv[0], &m, m.length ? page : NULL) != 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void receive_stream(size_t cap, unsigned n, int mixed, int small_buf)
+{
+	struct wire_reader r;
+	unsigned got = 0;
+	pid_t pid;
+	int status;
+
+	pid = spawn_sender(n, mixed, small_buf);
+	set_nonblock(sv[1]);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, cap);
+	for (;;) {
+		struct msg m;
+		const uint8_t *payload;
+		const char *why = NULL;
+		enum decode_result d;
+
+		while ((d = wire_next(&r, &m, &payload, &why)) == DECODE_OK) {
+			unsigned kind = mixed ? got % 3 : 0;
+			uint8_t want_type = kind == 0 ? MSG_PAGE_DATA
+					    : kind == 1 ? MSG_INVALIDATE_ACK
+							: MSG_HELLO;
+			uint32_t want_len = kind == 0 ? DSM_PAGE_SIZE
+					    : kind == 1 ? 0
+							: DSM_SECRET_LEN;
+
+			cr_assert_lt(got, n, "more messages than were sent");
+			cr_assert_eq(m.type, want_type, "message %u type", got);
+			cr_assert_eq(m.page, got, "message %u out of order (page %u)", got, m.page);
+			cr_assert_eq(m.node, got % 7);
+			cr_assert_eq(m.arg, (uint64_t)got * 1000003u);
+			cr_assert_eq(m.length, want_len);
+			cr_assert(check_pattern(payload, m.length, got), "payload of message %u", got);
+			got++;
+		}
+		cr_assert_eq(d, DECODE_INCOMPLETE, "%s", why ? why : "?");
+		enum fill_result f = wire_fill(&r);
+
+		if (f == FILL_EOF)
+			break;
+		if (f == FILL_AGAIN) {
+			struct pollfd p = {.fd = sv[1], .events = POLLIN};
+
+			cr_assert_eq(poll(&p, 1, 10000), 1);
+			continue;
+		}
+		cr_assert_eq(f, FILL_DATA);
+	}
+	cr_assert_eq(got, n, "received %u of %u messages", got, n);
+	cr_assert_eq(r.start, r.end, "bytes left over after EOF");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender failed: 0x%x", status);
+}
+
+Test(wire, hundred_page_messages_in_order)
+{
+	receive_stream(sizeof(rbuf), 100, 0, 0);
+}
+
+Test(wire, partial_writes_are_completed)
+{
+	receive_stream(sizeof(rbuf), 100, 0, 1);
+}
+
+Test(wire, mixed_sizes_with_smallest_buffer)
+{
+	/* 300 messages of three sizes through a reader of the minimum size */
+	receive_stream(2 * DSM_MAX_MESSAGE, 300, 1, 1);
+}
+
+Test(wire, bytes_split_across_reads)
+{
+	static uint8_t page[DSM_PAGE_SIZE];
+	uint8_t hdr[DSM_HEADER_SIZE];
+	struct wire_reader r;
+	struct msg in = {.type = MSG_PAGE_DATA, .page = 7, .node = 1, .length = DSM_PAGE_SIZE,
+			 .arg = 99};
+	struct msg out;
+	const uint8_t *payload;
+	const char *why;
+
+	set_nonblock(sv[1]);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
+	cr_assert_eq(wire_fill(&r), FILL_AGAIN);
+	msg_encode(&in, hdr);
+	for (unsigned i = 0; i < DSM_HEADER_SIZE; i++) {
+		cr_assert_eq(write(sv[0], hdr + i, 1), 1);
+		cr_assert_eq(wire_fill(&r), FILL_DATA, "header byte %u", i);
+		cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE,
+			     "header byte %u", i);
+	}
+	fill_pattern(page, sizeof(page), 3);
+	for (size_t off = 0; off < DSM_PAGE_SIZE; off += 1000) {
+		size_t n = DSM_PAGE_SIZE - off < 1000 ? DSM_PAGE_SIZE - off : 1000;
+
+		cr_assert_eq(write(sv[0], page + off, n), (ssize_t)n);
+		cr_assert_eq(wire_fill(&r), FILL_DATA);
+		if (off + n < DSM_PAGE_SIZE)
+			cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE,
+				     "after %zu payload bytes", off + n);
+	}
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
+	cr_assert_eq(out.type, MSG_PAGE_DATA);
+	cr_assert_eq(out.page, 7u);
+	cr_assert_eq(out.arg, 99u);
+	cr_assert(check_pattern(payload, DSM_PAGE_SIZE, 3));
+
+	/* a header-only message is complete exactly at its 24th byte */
+	struct msg ack = {.type = MSG_INVALIDATE_ACK, .page = 8};
+
+	msg_encode(&ack, hdr);
+	for (unsigned i = 0; i < DSM_HEADER_SIZE; i++) {
+		cr_assert_eq(write(sv[0], hdr + i, 1), 1);
+		cr_assert_eq(wire_fill(&r), FILL_DATA);
+		if (i + 1 < DSM_HEADER_SIZE)
+			cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE,
+				     "byte %u", i);
+	}
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
+	cr_assert_eq(out.type, MSG_INVALIDATE_ACK);
+	cr_assert_eq(out.page, 8u);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE);
+}
+
+Test(wire, two_messages_in_one_read)
+{
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why;
+
+	cr_assert_eq(wire_send_simple(sv[0], MSG_BARRIER, 0, 0, 0, 0), 0);
+	cr_assert_eq(wire_send_simple(sv[0], MSG_MALLOC, 0, 0, 0, 12345), 0);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
+	cr_assert_eq(wire_fill(&r), FILL_DATA);
+	cr_assert_eq(r.end - r.start, 2 * DSM_HEADER_SIZE, "both should arrive in one read");
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
+	cr_assert_eq(out.type, MSG_BARRIER);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
+	cr_assert_eq(out.type, MSG_MALLOC);
+	cr_assert_eq(out.arg, 12345u);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE);
+}
+
+Test(wire, eof_after_peer_closes)
+{
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why;
+
+	cr_assert_eq(wire_send_simple(sv[0], MSG_EXIT, 0, 0, 0, 0), 0);
+	close(sv[0]);
+	sv[0] = -1;
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
+	cr_assert_eq(wire_fill(&r), FILL_DATA);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
+	cr_assert_eq(out.type, MSG_EXIT);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE);
+	cr_assert_eq(wire_fill(&r), FILL_EOF);
+}
+
+Test(wire, eof_with_nothing_sent)
+{
+	struct wire_reader r;
+
+	close(sv[0]);
+	sv[0] = -1;
+	wire_reader_init(&r, sv[1], FROM_ALLOCATOR, rbuf, sizeof(rbuf));
+	cr_assert_eq(wire_fill(&r), FILL_EOF);
+}
+
+Test(wire, fill_error_on_bad_fd)
+{
+	struct wire_reader r;
+
+	wire_reader_init(&r, -1, FROM_NODE, rbuf, sizeof(rbuf));
+	errno = 0;
+	cr_assert_eq(wire_fill(&r), FILL_ERROR);
+	cr_assert_eq(errno, EBADF);
+}
+
+static void expect_bad_bytes(const uint8_t *bytes, size_t n, enum msg_origin peer,
+			     uint32_t npages)
+{
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why = NULL;
+
+	cr_assert_eq(write(sv[0], bytes, n), (ssize_t)n);
+	wire_reader_init(&r, sv[1], peer, rbuf, sizeof(rbuf));
+	r.limits.npages = npages;
+	cr_assert_eq(wire_fill(&r), FILL_DATA);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_BAD);
+	cr_assert_not_null(why);
+}
+
+Test(wire, malformed_type_is_bad)
+{
+	uint8_t hdr[DSM_HEADER_SIZE] = {0};
+
+	expect_bad_bytes(hdr, sizeof(hdr), FROM_NODE, 0);
+}
+
+Test(wire, reserved_bits_are_bad)
+{
+	uint8_t hdr[DSM_HEADER_SIZE];
+	struct msg m = {.type = MSG_BARRIER};
+
+	msg_encode(&m, hdr);
+	hdr[2] = 1;
+	expect_bad_bytes(hdr, sizeof(hdr), FROM_NODE, 0);
+}
+
+Test(wire, wrong_sender_is_bad)
+{
+	uint8_t hdr[DSM_HEADER_SIZE];
+	struct msg m = {.type = MSG_GRANT, .page = 1};
+
+	msg_encode(&m, hdr);
+	expect_bad_bytes(hdr, sizeof(hdr), FROM_NODE, 0); /* a node may not send GRANT */
+}
+
+Test(wire, reader_limits_apply)
+{
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why = NULL;
+
+	cr_assert_eq(wire_send_simple(sv[0], MSG_FAULT, 0, 3, 0, 0), 0);
+	cr_assert_eq(wire_send_simple(sv[0], MSG_FAULT, MSGF_WRITE, 4, 0, 0), 0);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
+	r.limits.npages = 4;
+	cr_assert_eq(wire_fill(&r), FILL_DATA);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
+	cr_assert_eq(out.page, 3u);
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_BAD);
+	cr_assert_not_null(why);
+}
+
+Test(wire, send_to_closed_peer_fails_with_epipe)
+{
+	close(sv[1]);
+	sv[1] = -1;
+	/* the default action: a SIGPIPE (no MSG_NOSIGNAL) would kill this test */
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	cr_assert_eq(sigprocmask(SIG_UNBLOCK, &pipe, NULL), 0);
+	signal(SIGPIPE, SIG_DFL);
+	errno = 0;
+	cr_assert_eq(wire_send_simple(sv[0], MSG_BARRIER, 0, 0, 0, 0), -1);
+	cr_assert(errno == EPIPE || errno == ECONNRESET, "errno %d", errno);
+}
