@@ -27,6 +27,7 @@
 
 #include "../common/util.h"
 #include "../common/wire.h"
+#include "address.h"
 #include "coherence.h"
 #include "hostfile.h"
 #include "joblog.h"
@@ -37,8 +38,7 @@
 #include "proxy.h"
 #include "services.h"
 
-#define JOIN_TIMEOUT_S 30
-#define KILL_GRACE_S 2
+#define KILL_GRACE_S 1
 #define HELLO_SIZE (DSM_HEADER_SIZE + DSM_SECRET_LEN)
 #define CONTROL_BUF (2 * DSM_MAX_MESSAGE)
 
@@ -89,7 +89,11 @@ static void signal_nodes(struct job *j, int sig)
 			kill(-j->procs[i].pid, sig);
 }
 
-/* End the job: every node gets SIGTERM now and SIGKILL after the grace period. */
+/*
+ * End the job: local nodes (and the ssh clients of remote ones) get SIGTERM
+ * now and SIGKILL after the grace period; every node's link is shut down,
+ * which remote nodes notice at once (libsm exits when its link closes).
+ */
 static void end_job(struct job *j, int status)
 {
 	if (j->ending)
@@ -97,12 +101,27 @@ static void end_job(struct job *j, int status)
 	j->ending = 1;
 	j->status = status;
 	signal_nodes(j, SIGTERM);
+	for (uint32_t i = 0; i < j->n; i++) {
+		if (j->proxies[i] > 0 && !j->proxy_reaped[i])
+			kill(j->proxies[i], SIGKILL);
+		if (j->pt->nodes[i].fd >= 0)
+			shutdown(j->pt->nodes[i].fd, SHUT_RDWR);
+	}
 	arm_timer(j, KILL_GRACE_S);
 }
 
-static void describe_status(int st, char *out, size_t len)
+static void describe_status(const struct node_proc *p, int st, char *out, size_t len)
 {
-	if (WIFEXITED(st))
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+
+	if (p && p->remote && code == 255)
+		snprintf(out, len, "could not be started: ssh failed (status 255)");
+	else if (p && p->remote && code > 128 && code < 128 + NSIG)
+		snprintf(out, len, "killed by signal %d (%s)", code - 128, strsignal(code - 128));
+	else if (code == 127)
+		snprintf(out, len, "exited with status 127 (program not found; it must exist at "
+			 "the same path on every host)");
+	else if (WIFEXITED(st))
 		snprintf(out, len, "exited with status %d", WEXITSTATUS(st));
 	else if (WIFSIGNALED(st))
 		snprintf(out, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
@@ -153,7 +172,7 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	drain_output(j, i);
 	if (j->ending)
 		return;
-	describe_status(st, how, sizeof(how));
+	describe_status(p, st, how, sizeof(how));
 	if (!p->joined) {
 		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
 		       "it call sm_node_init?", i, p->host, how);
@@ -188,7 +207,7 @@ static void reap(struct job *j)
 				if (!j->ending && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
 					char how[128];
 
-					describe_status(st, how, sizeof(how));
+					describe_status(NULL, st, how, sizeof(how));
 					report("proxy for node %u %s; ending the job", i, how);
 					end_job(j, 1);
 				}
@@ -228,9 +247,9 @@ static void on_timer(struct job *j)
 		/* the join deadline passed */
 		for (uint32_t i = 0; i < j->n; i++)
 			if (!j->procs[i].joined)
-				report("node %u (%s) did not join within %d s; is the program linked "
+				report("node %u (%s) did not join within %u s; is the program linked "
 				       "with libsm and does it call sm_node_init?",
-				       i, j->procs[i].host, JOIN_TIMEOUT_S);
+				       i, j->procs[i].host, j->opt->join_timeout);
 		end_job(j, 1);
 		return;
 	}
@@ -259,6 +278,13 @@ static void on_accept(struct job *j)
 
 	if (fd < 0)
 		return; /* EAGAIN, or the peer already gave up */
+	if (j->started || j->ending) {
+		report("refused a connection from %s:%u: all nodes have joined",
+		       inet_ntoa(addr.sin_addr), ntohs(addr.sin_port));
+		joblog_write(0, "refused", -1, -1, -1);
+		close(fd);
+		return;
+	}
 	if (j->npending == j->cap_pending) {
 		report("refused a connection: too many half-open connections");
 		close(fd);
@@ -324,8 +350,6 @@ static void start_proxies(struct job *j)
 {
 	pid_t self = getpid();
 
-	close(j->listen_fd);
-	j->listen_fd = -1;
 	while (j->npending)
 		drop_pending(j, j->npending - 1, "all nodes have joined");
 	for (uint32_t i = 0; i < j->n; i++) {
@@ -345,6 +369,7 @@ static void start_proxies(struct job *j)
 			for (uint32_t k = 0; k < i; k++)
 				close(j->control[k]);
 			close(sv[0]);
+			close(j->listen_fd);
 			close(j->signal_fd);
 			close(j->timer_fd);
 			proxy_run(j->pt, i, sv[1], self);
@@ -392,21 +417,6 @@ static void on_control(struct job *j, uint32_t i)
 
 /* ---- setup and the loop ------------------------------------------------ */
 
-static int listen_local(unsigned *port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		die_errno("socket");
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1024) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		die_errno("listening on 127.0.0.1");
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 static void raise_fd_limit(uint32_t n)
 {
 	struct rlimit rl;
@@ -440,17 +450,20 @@ int job_run(const struct options *opt, const char *executable)
 	struct job *j = &job;
 	struct hostlist hosts;
 	struct launch_spec spec;
-	char err[512], secret_hex[2 * DSM_SECRET_LEN + 1];
+	struct job_address addr;
+	char err[512], secret_hex[2 * DSM_SECRET_LEN + 1], cwd[4096];
 	unsigned port;
 	sigset_t sigs;
 	uint32_t npages = (uint32_t)(opt->region_size / DSM_PAGE_SIZE);
 
 	if (hostfile_load(opt->hostfile, &hosts, err, sizeof(err)) < 0)
 		die(2, "%s", err);
-	for (uint32_t i = 0; i < j->n; i++)
-		if (!host_is_local(hostlist_place(&hosts, i)))
-			die(2, "%s: host '%s' is not this machine; remote nodes are not supported "
-			       "yet (use localhost)", opt->hostfile, hostlist_place(&hosts, i));
+	if (opt->hostfile_given && hosts.count == 0 && access(opt->hostfile, R_OK) < 0)
+		die(2, "%s: %s", opt->hostfile, strerror(errno));
+	if (address_choose(&hosts, j->n, opt->address, &addr, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if (!getcwd(cwd, sizeof(cwd)))
+		die_errno("getcwd");
 	raise_fd_limit(j->n);
 	j->pt = pt_create(j->n, npages, DSM_REGION_BASE);
 	if (!j->pt)
@@ -486,32 +499,40 @@ int job_run(const struct options *opt, const char *executable)
 	j->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (j->signal_fd < 0 || j->timer_fd < 0)
 		die_errno("signalfd/timerfd");
-	j->listen_fd = listen_local(&port);
+	j->listen_fd = address_listen(&addr, &port);
+	if (j->listen_fd < 0)
+		die_errno("cannot listen on %s", inet_ntoa(addr.listen_on));
 
 	spec = (struct launch_spec){
 		.executable = executable,
 		.user_argv = opt->node_argv,
 		.user_argc = opt->node_argc,
 		.nnodes = j->n,
-		.connect_host = "127.0.0.1",
+		.connect_host = addr.connect_host,
 		.port = port,
 		.secret_hex = secret_hex,
+		.cwd = cwd,
 	};
 	if (opt->verbose)
 		report("starting %u node%s of %s; shared region of %u pages at %#llx; "
-		       "listening on 127.0.0.1:%u", j->n, j->n == 1 ? "" : "s", executable, npages,
-		       (unsigned long long)DSM_REGION_BASE, port);
-	arm_timer(j, JOIN_TIMEOUT_S);
+		       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, npages,
+		       (unsigned long long)DSM_REGION_BASE, addr.connect_host, port);
+	arm_timer(j, (int)opt->join_timeout);
 	for (uint32_t i = 0; i < j->n; i++) {
-		j->procs[i].host = "localhost";
-		if (launch_local(&spec, i, &j->procs[i]) < 0) {
-			report_errno("cannot start node %u", i);
-			end_job(j, 1);
+		const char *host = hostlist_place(&hosts, i);
+		char tag[HOST_NAME_LEN + 32];
+
+		if (launch_node(&spec, i, host, &j->procs[i]) < 0) {
+			report_errno("cannot start node %u on %s", i, host);
 			j->n = i; /* only the ones started need reaping */
+			end_job(j, 1);
 			break;
 		}
-		if (output_init(&j->outs[2 * i], j->procs[i].out_fd, STDOUT_FILENO) < 0 ||
-		    output_init(&j->outs[2 * i + 1], j->procs[i].err_fd, STDERR_FILENO) < 0)
+		snprintf(tag, sizeof(tag), "[node %u@%s] ", i, host);
+		if (output_init(&j->outs[2 * i], j->procs[i].out_fd, STDOUT_FILENO,
+				opt->tag_output ? tag : NULL) < 0 ||
+		    output_init(&j->outs[2 * i + 1], j->procs[i].err_fd, STDERR_FILENO,
+				opt->tag_output ? tag : NULL) < 0)
 			die(1, "out of memory");
 	}
 	explicit_bzero(secret_hex, sizeof(secret_hex));
@@ -568,6 +589,7 @@ int job_run(const struct options *opt, const char *executable)
 				;
 		}
 	free(pfd);
+	close(j->listen_fd);
 	for (uint32_t k = 0; k < 2 * j->n; k++)
 		output_free(&j->outs[k]);
 	free(j->procs);

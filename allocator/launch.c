@@ -3,6 +3,8 @@
  */
 #include "launch.h"
 
+#include <stdnoreturn.h>
+
 #include <bsd/unistd.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../common/protocol.h"
+#include "hostfile.h"
+#include "shellwords.h"
 
 static int is_executable_file(const char *path)
 {
@@ -73,7 +79,7 @@ char *resolve_executable(const char *name)
 	return NULL;
 }
 
-static void child_fail(const char *what, const char *exe)
+static noreturn void child_fail(const char *what, const char *exe)
 {
 	char line[512];
 	int n = snprintf(line, sizeof(line), "dsm: %s %s: %s\n", what, exe, strerror(errno));
@@ -83,34 +89,115 @@ static void child_fail(const char *what, const char *exe)
 	_exit(127);
 }
 
-int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc *np)
+/* DSM_WRAPPER's words, or an empty list. */
+static char **wrapper_words(const char *exe)
 {
-	int out[2], err[2];
-	pid_t parent = getpid(), pid;
+	const char *w = getenv("DSM_WRAPPER");
+	char **words;
 
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(err, O_CLOEXEC) < 0) {
-		close(out[0]);
-		close(out[1]);
-		return -1;
+	if (shellwords_split(w ? w : "", &words) < 0) {
+		errno = EINVAL;
+		child_fail("cannot parse DSM_WRAPPER to start", exe);
 	}
-	pid = fork();
+	return words;
+}
+
+static size_t count(char **v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* In the child: [wrapper...] EXE TOKEN ARGS... */
+static char **program_argv(const struct launch_spec *spec, const char *token)
+{
+	char **wrap = wrapper_words(spec->executable);
+	size_t nw = count(wrap), k = 0;
+	char **argv = calloc(nw + 3 + (size_t)spec->user_argc, sizeof(*argv));
+
+	if (!argv)
+		child_fail("cannot start", spec->executable);
+	for (size_t i = 0; i < nw; i++)
+		argv[k++] = wrap[i];
+	argv[k++] = (char *)spec->executable;
+	argv[k++] = (char *)token;
+	for (int i = 0; i < spec->user_argc; i++)
+		argv[k++] = spec->user_argv[i];
+	return argv;
+}
+
+/*
+ * In the child: ssh [options] HOST 'cd DIR && IFS= read -r DSM_SECRET &&
+ * export DSM_SECRET && PROGRAM...'. Not `exec PROGRAM`: the remote shell
+ * waits, so a node killed by signal N comes back as ssh's status 128+N.
+ */
+static char **ssh_argv(const struct launch_spec *spec, const char *host, const char *token)
+{
+	const char *ssh = getenv("DSM_SSH");
+	char **words, **prog = program_argv(spec, token), **argv, *cmd = NULL;
+	size_t len = 0, nw, k = 0;
+	static const char *const options[] = {"-o", "BatchMode=yes", "-T", "-x"};
+
+	if (shellwords_split(ssh && *ssh ? ssh : "ssh", &words) < 1) {
+		errno = EINVAL;
+		child_fail("cannot parse DSM_SSH to start", spec->executable);
+	}
+	if (shellwords_append_quoted(&cmd, &len, "cd") < 0 ||
+	    shellwords_append_quoted(&cmd, &len, spec->cwd) < 0)
+		child_fail("cannot start", spec->executable);
+	cmd = realloc(cmd, len + 80);
+	if (!cmd)
+		child_fail("cannot start", spec->executable);
+	len += (size_t)sprintf(cmd + len,
+			       " && IFS= read -r DSM_SECRET && export DSM_SECRET &&");
+	for (char **p = prog; *p; p++)
+		if (shellwords_append_quoted(&cmd, &len, *p) < 0)
+			child_fail("cannot start", spec->executable);
+	nw = count(words);
+	argv = calloc(nw + 4 + 3, sizeof(*argv));
+	if (!argv)
+		child_fail("cannot start", spec->executable);
+	for (size_t i = 0; i < nw; i++)
+		argv[k++] = words[i];
+	for (size_t i = 0; i < 4; i++)
+		argv[k++] = (char *)options[i];
+	argv[k++] = (char *)host;
+	argv[k++] = cmd;
+	return argv;
+}
+
+int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
+		struct node_proc *np)
+{
+	int fds[6] = {-1, -1, -1, -1, -1, -1}; /* out[2], err[2], in[2] */
+	int *out = fds, *err = fds + 2, *in = fds + 4;
+	int remote = !host_is_local(host);
+	pid_t parent = getpid(), pid = -1;
+
+	if (pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 &&
+	    (!remote || pipe2(in, O_CLOEXEC) == 0))
+		pid = fork();
 	if (pid < 0) {
 		int saved = errno;
 
-		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+		for (int i = 0; i < 6; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 		errno = saved;
 		return -1;
 	}
 	if (pid == 0) {
-		char *arg, **argv;
+		char *token, **argv;
 		sigset_t none;
 
 		setpgid(0, 0);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(127);
-		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
+		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0 ||
+		    (remote && dup2(in[0], STDIN_FILENO) < 0))
 			_exit(127);
 		closefrom(3);
 		sigemptyset(&none);
@@ -118,28 +205,18 @@ int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc 
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		if (setenv("DSM_SECRET", spec->secret_hex, 1) < 0)
-			child_fail("cannot start", spec->executable);
-		if (asprintf(&arg, "--dsm-node=%u,%u,%u,%s", nid, spec->nnodes, spec->port,
+		if (asprintf(&token, "--dsm-node=%u,%u,%u,%s", nid, spec->nnodes, spec->port,
 			     spec->connect_host) < 0)
 			child_fail("cannot start", spec->executable);
-		/* DSM_WRAPPER="valgrind -q": run each node as `valgrind -q PROG ...` */
-		const char *wrapper = getenv("DSM_WRAPPER");
-		char *words = wrapper ? strdup(wrapper) : NULL, *save = NULL;
-		int nwords = 0;
-
-		argv = calloc((size_t)spec->user_argc + 3 + (wrapper ? strlen(wrapper) : 0),
-			      sizeof(*argv));
-		if (!argv || (wrapper && !words))
+		if (remote) {
+			argv = ssh_argv(spec, host, token);
+			execvp(argv[0], argv);
+			child_fail("cannot execute the ssh client", argv[0]);
+		}
+		if (setenv("DSM_SECRET", spec->secret_hex, 1) < 0)
 			child_fail("cannot start", spec->executable);
-		for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w;
-		     w = strtok_r(NULL, " \t", &save))
-			argv[nwords++] = w;
-		argv[nwords] = (char *)spec->executable;
-		argv[nwords + 1] = arg;
-		for (int i = 0; i < spec->user_argc; i++)
-			argv[nwords + 2 + i] = spec->user_argv[i];
-		if (nwords) {
+		argv = program_argv(spec, token);
+		if (argv[0] != spec->executable) {
 			execvp(argv[0], argv);
 			child_fail("cannot execute DSM_WRAPPER", argv[0]);
 		}
@@ -150,12 +227,24 @@ int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc 
 	setpgid(pid, pid);
 	close(out[1]);
 	close(err[1]);
+	if (remote) {
+		/* the secret, through ssh to the remote shell's `read` (a pipe of
+		 * 64 KiB takes these 65 bytes without blocking) */
+		char line[2 * DSM_SECRET_LEN + 2];
+		int n = snprintf(line, sizeof(line), "%s\n", spec->secret_hex);
+
+		close(in[0]);
+		if (write(in[1], line, (size_t)n) != n) {
+			/* ssh died already: its exit status will tell */
+		}
+		explicit_bzero(line, sizeof(line));
+		close(in[1]);
+	}
+	memset(np, 0, sizeof(*np));
 	np->pid = pid;
 	np->out_fd = out[0];
 	np->err_fd = err[0];
-	np->reaped = 0;
-	np->joined = 0;
-	np->link_lost = 0;
-	np->status = 0;
+	np->host = host;
+	np->remote = remote;
 	return 0;
 }

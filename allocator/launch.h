@@ -1,9 +1,11 @@
 /*
- * launch.h - starting nodes on this machine (local-only mode): fork, a
- * process group of its own (so ^C reaches dsm, which ends the job in order),
- * PR_SET_PDEATHSIG so a node never outlives a killed dsm, stdout and stderr
- * into pipes that dsm forwards line by line, and exec of the program with
- * the one argument dsm adds (see client/args.c).
+ * launch.h - starting a node: fork, a process group of its own (so ^C
+ * reaches dsm, which ends the job in order), PR_SET_PDEATHSIG so nothing
+ * outlives a killed dsm, stdout and stderr into pipes that dsm forwards line
+ * by line, then exec of either the program itself (this machine) or the ssh
+ * client running it on another host. The program gets the one argument dsm
+ * adds (see client/args.c); the job secret goes in the environment locally
+ * and through ssh's standard input remotely, never on a command line.
  */
 #ifndef DSM_LAUNCH_H
 #define DSM_LAUNCH_H
@@ -19,6 +21,7 @@ struct node_proc {
 	int status;        /* wait status once reaped */
 	int joined;
 	int link_lost;     /* its link closed without MSG_EXIT */
+	int remote;        /* started through ssh */
 };
 
 struct launch_spec {
@@ -29,10 +32,15 @@ struct launch_spec {
 	const char *connect_host; /* where nodes reach the allocator */
 	unsigned port;
 	const char *secret_hex;
+	const char *cwd;          /* the nodes' working directory */
 };
 
-/* Start node `nid` on this machine. 0, or -1 with errno (nothing started). */
-int launch_local(const struct launch_spec *spec, uint32_t nid, struct node_proc *np);
+/*
+ * Start node `nid` on `host` (by fork/exec when host_is_local, else ssh).
+ * 0, or -1 with errno (nothing started).
+ */
+int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
+		struct node_proc *np);
 
 /*
  * Resolve the executable like execvp would (a name without '/' is searched

@@ -23,8 +23,17 @@ const char options_usage[] =
 	"  -l LOGFILE   write one line per allocator action to LOGFILE\n"
 	"  -s SIZE      size of the shared region, e.g. 64M or 2G\n"
 	"               (default 65535 pages, 256M less one page)\n"
+	"  -A ADDR      address nodes use to reach dsm (default: loopback when every\n"
+	"               host is this machine, else this machine's address towards\n"
+	"               the first remote host)\n"
+	"  -T SECONDS   how long nodes may take to join (default 30)\n"
+	"  -t           prefix every output line with [node K@host]\n"
 	"  -v           say what dsm is doing on stderr\n"
 	"  -h           show this help and exit\n"
+	"\n"
+	"Hosts other than this machine are started with ssh (BatchMode); set\n"
+	"DSM_SSH to replace the ssh command, e.g. DSM_SSH=\"ssh -F my_config\".\n"
+	"The executable must exist at the same absolute path on every host.\n"
 	"\n"
 	"NODE-OPTIONs are passed to every node unchanged. dsm exits 0 when every\n"
 	"node exits 0, otherwise with the status of the first node that failed\n"
@@ -73,10 +82,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	o->hostfile = "hosts";
 	o->nodes = 1;
 	o->region_size = (uint64_t)DSM_DEFAULT_PAGES * DSM_PAGE_SIZE;
+	o->join_timeout = 30;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
-	while ((c = getopt(argc, argv, "+:H:n:l:s:vh")) != -1) {
+	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:tvh")) != -1) {
 		switch (c) {
 		case 'H':
 			o->hostfile = optarg;
@@ -99,6 +109,20 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 					 "-s %s: expected a size from 4K to 64G such as 64M or 2G", optarg);
 				return -1;
 			}
+			break;
+		case 'A':
+			o->address = optarg;
+			break;
+		case 'T':
+			o->join_timeout = (unsigned)strtonum(optarg, 1, 86400, &errstr);
+			if (errstr) {
+				snprintf(err, errlen, "-T %s: the join timeout must be 1 to 86400 seconds",
+					 optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			o->tag_output = 1;
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -15,6 +15,9 @@ struct options {
 	const char *logfile;   /* -l */
 	uint64_t region_size;  /* -s, bytes, a multiple of the page size */
 	int verbose;           /* -v */
+	const char *address;   /* -A: where nodes reach the allocator */
+	unsigned join_timeout; /* -T, seconds */
+	int tag_output;        /* -t */
 	int help;              /* -h */
 	const char *executable;
 	char **node_argv;      /* the NODE-OPTIONs, NULL-terminated */

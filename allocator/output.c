@@ -8,13 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-int output_init(struct output_stream *s, int in_fd, int out_fd)
+int output_init(struct output_stream *s, int in_fd, int out_fd, const char *tag)
 {
 	s->in_fd = in_fd;
 	s->out_fd = out_fd;
 	s->len = 0;
+	s->at_line_start = 1;
 	s->buf = malloc(OUTPUT_LINE_MAX);
-	return s->buf ? 0 : -1;
+	s->tag = tag ? strdup(tag) : NULL;
+	return s->buf && (!tag || s->tag) ? 0 : -1;
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -31,9 +33,34 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Write buf[0..n) with the tag before each line; one write per line. */
+static void write_tagged(struct output_stream *s, size_t n)
+{
+	size_t tag_len = strlen(s->tag), at = 0;
+
+	while (at < n) {
+		char *nl = memchr(s->buf + at, '\n', n - at);
+		size_t end = nl ? (size_t)(nl - s->buf) + 1 : n;
+		char line[OUTPUT_LINE_MAX + 128];
+		size_t k = 0;
+
+		if (s->at_line_start) {
+			memcpy(line, s->tag, tag_len);
+			k = tag_len;
+		}
+		memcpy(line + k, s->buf + at, end - at);
+		write_all(s->out_fd, line, k + end - at);
+		s->at_line_start = nl != NULL;
+		at = end;
+	}
+}
+
 static void flush_upto(struct output_stream *s, size_t n)
 {
-	write_all(s->out_fd, s->buf, n);
+	if (s->tag)
+		write_tagged(s, n);
+	else
+		write_all(s->out_fd, s->buf, n);
 	memmove(s->buf, s->buf + n, s->len - n);
 	s->len -= n;
 }
@@ -69,5 +96,7 @@ void output_free(struct output_stream *s)
 	if (s->in_fd >= 0)
 		close(s->in_fd);
 	free(s->buf);
+	free(s->tag);
 	s->buf = NULL;
+	s->tag = NULL;
 }

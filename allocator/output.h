@@ -3,6 +3,7 @@
  * bytes are collected per stream and written out up to the last newline in
  * one write(), so lines of different nodes never interleave mid-line. A
  * line longer than the buffer goes out in pieces; the tail is flushed at EOF.
+ * With a tag (dsm -t), every line starts with it, like mpirun --tag-output.
  */
 #ifndef DSM_OUTPUT_H
 #define DSM_OUTPUT_H
@@ -16,9 +17,12 @@ struct output_stream {
 	int out_fd;      /* STDOUT_FILENO or STDERR_FILENO */
 	size_t len;
 	char *buf;       /* OUTPUT_LINE_MAX bytes */
+	char *tag;       /* "[node K@host] " before every line, or NULL */
+	int at_line_start;
 };
 
-int output_init(struct output_stream *s, int in_fd, int out_fd);
+/* tag may be NULL; it is copied. */
+int output_init(struct output_stream *s, int in_fd, int out_fd, const char *tag);
 /* Read what is available; returns 0, or -1 at EOF (stream flushed and closed). */
 int output_pump(struct output_stream *s);
 void output_free(struct output_stream *s);
