@@ -10,16 +10,27 @@
 
 #define SM_API __attribute__((visibility("default")))
 
-static void bcast_failed(const struct msg *e, int root)
+/* The allocator refused the collective: say why and end this node. */
+static void collective_failed(const char *call, const struct msg *e, int root)
 {
 	char a[24];
 
-	if (e->arg == DSM_ERR_BCAST_MISMATCH)
-		sm__say("sm_bcast: nodes disagree on the root (this node gave ",
+	switch (e->arg) {
+	case DSM_ERR_COLLECTIVE_MISMATCH:
+		sm__say(call, ": other nodes are in a different collective (sm_barrier and "
+			"sm_bcast must be called in the same order on every node)", NULL);
+		break;
+	case DSM_ERR_BCAST_MISMATCH:
+		sm__say(call, ": nodes disagree on the root (this node gave ",
 			sm__fmt_u64(a, (uint64_t)root), ")", NULL);
-	else
-		sm__say("sm_bcast: root ", sm__fmt_u64(a, e->node),
-			" has left the job (sm_node_exit) or is not a node", NULL);
+		break;
+	case DSM_ERR_BCAST_ROOT:
+		sm__say(call, ": root ", sm__fmt_u64(a, e->node),
+			" has left the job (sm_node_exit)", NULL);
+		break;
+	default:
+		sm__say(call, ": refused by dsm (error ", sm__fmt_u64(a, e->arg), ")", NULL);
+	}
 	exit(1);
 }
 
@@ -27,13 +38,17 @@ SM_API void sm_barrier(void)
 {
 	sigset_t old;
 	struct msg m = {.type = MSG_BARRIER};
+	struct msg reply;
 
 	if (!sm__st.joined || sm__st.exited)
 		return;
 	sm__block_sigio(&old);
 	sm__send(&m, NULL);
 	sm__wait_reply(MSG_BARRIER_DONE);
+	reply = sm__st.reply;
 	sm__restore_sigmask(&old);
+	if (reply.type == MSG_ERROR)
+		collective_failed("sm_barrier", &reply, -1);
 }
 
 SM_API void sm_bcast(void **addr, int root_nid)
@@ -62,7 +77,7 @@ SM_API void sm_bcast(void **addr, int root_nid)
 	reply = sm__st.reply;
 	sm__restore_sigmask(&old);
 	if (reply.type == MSG_ERROR)
-		bcast_failed(&reply, root_nid);
+		collective_failed("sm_bcast", &reply, root_nid);
 	if ((uint32_t)root_nid != sm__st.nid)
 		*addr = (void *)(uintptr_t)reply.arg;
 }
