@@ -114,8 +114,10 @@ static void describe_status(const struct node_proc *p, int st, char *out, size_t
 {
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 
-	if (p && p->remote && code == 255)
+	if (p && p->remote && code == 255 && !p->joined)
 		snprintf(out, len, "could not be started: ssh failed (status 255)");
+	else if (p && p->remote && code == 255)
+		snprintf(out, len, "lost: its ssh connection failed (status 255)");
 	else if (p && p->remote && code > 128 && code < 128 + NSIG)
 		snprintf(out, len, "killed by signal %d (%s)", code - 128, strsignal(code - 128));
 	else if (code == 127)

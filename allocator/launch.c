@@ -131,8 +131,9 @@ static char **program_argv(const struct launch_spec *spec, const char *token)
 
 /*
  * In the child: ssh [options] HOST 'cd DIR && IFS= read -r DSM_SECRET &&
- * export DSM_SECRET && PROGRAM...'. Not `exec PROGRAM`: the remote shell
- * waits, so a node killed by signal N comes back as ssh's status 128+N.
+ * export DSM_SECRET && PROGRAM...; exit $?'. The remote shell waits for the
+ * program (no exec, not even bash's implicit one for a last command), so a
+ * node killed by signal N comes back as ssh's status 128+N.
  */
 static char **ssh_argv(const struct launch_spec *spec, const char *host, const char *token)
 {
@@ -156,6 +157,10 @@ static char **ssh_argv(const struct launch_spec *spec, const char *host, const c
 	for (char **p = prog; *p; p++)
 		if (shellwords_append_quoted(&cmd, &len, *p) < 0)
 			child_fail("cannot start", spec->executable);
+	/* a command after the program stops bash from exec'ing it in place */
+	if (!(cmd = realloc(cmd, len + 16)))
+		child_fail("cannot start", spec->executable);
+	strcpy(cmd + len, "; exit $?");
 	nw = count(words);
 	argv = calloc(nw + 4 + 3, sizeof(*argv));
 	if (!argv)

@@ -24,6 +24,8 @@ progdir=$2
 label=${3:-}
 nodes_list=${DSM_TEST_NODES:-1 2 4 8 16}
 limit=${DSM_TEST_TIMEOUT:-120}
+# DSM_TEST_ARGS: more dsm options for every run, e.g. "-H /tmp/x/hosts"
+read -r -a extra <<<"${DSM_TEST_ARGS:-}"
 # DSM_VALGRIND=1: dsm (with its proxies) and every node run under memcheck
 prefix=()
 if [ "${DSM_VALGRIND:-0}" = 1 ]; then
@@ -87,7 +89,7 @@ run() {
 	shift
 	out=$tmp/$name.out
 	err=$tmp/$name.err
-	(cd "$progdir" && exec timeout -k 5 "$limit" "${prefix[@]}" "$dsm" "$@") \
+	(cd "$progdir" && exec timeout -k 5 "$limit" "${prefix[@]}" "$dsm" "${extra[@]}" "$@") \
 		</dev/null >"$out" 2>"$err" &
 	child=$!
 	wait "$child"
