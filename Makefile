@@ -32,7 +32,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
-        integration deps
+        integration deps fuzz fuzz-smoke remote
 all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so \
      $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
 
@@ -42,6 +42,8 @@ help:
 	@echo "make check      unit tests, integration tests, and both again under ASan+UBSan"
 	@echo "make valgrind   integration tests with every node under valgrind memcheck"
 	@echo "make tsan       integration tests built with ThreadSanitizer"
+	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
+	@echo "make remote     integration and failure tests through a private sshd (root)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
 $(B)/obj/%.o: %.c
@@ -88,6 +90,25 @@ $(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/proxy.c a
 
 unit: $(B)/unit
 
+# ---- fuzzing (clang's libFuzzer) -----------------------------------------
+FUZZ_TIME ?= 3600
+FUZZ_CC   ?= clang
+build/fuzz/fuzz_messages: tests/fuzz/fuzz_messages.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $^ -o $@
+
+# the committed seeds stay as they are; what the fuzzer learns goes to build/
+fuzz: build/fuzz/fuzz_messages
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_messages -max_total_time=$(FUZZ_TIME) -max_len=9000 \
+		build/fuzz/corpus tests/fuzz/corpus
+
+fuzz-smoke: build/fuzz/fuzz_messages
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_messages -max_total_time=30 -max_len=9000 -print_final_stats=1 \
+		build/fuzz/corpus tests/fuzz/corpus
+
 # ---- set-up and tests --------------------------------------------------
 deps:
 	@tests/install-deps.sh
@@ -99,11 +120,14 @@ demo: deps
 asan:
 	$(MAKE) B=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
 
-check: all unit asan
-	tests/check.sh $(B) build/asan
+check: all unit asan build/fuzz/fuzz_messages
+	tests/check.sh $(B) build/asan build/fuzz/fuzz_messages
 
 integration: all
 	tests/integration.sh $(B)/dsm $(B)/tests
+
+remote: all
+	tests/remote.sh $(B)/dsm $(B)/tests
 
 valgrind: all
 	DSM_VALGRIND=1 DSM_TEST_NODES="1 2 4" DSM_TEST_TIMEOUT=600 \

@@ -13,14 +13,17 @@
  * other forever. So after a grant the handler sets the trap flag (x86-64
  * EFLAGS.TF) in the interrupted context: the instruction runs once, SIGTRAP
  * follows, and only then is a revoke of that page that arrived meanwhile
- * served. sm_node_init checks that single-stepping works here (it does not
- * under valgrind); without it the deferral is off and progress relies on the
- * protocol's fairness alone.
+ * served. sm_node_init checks that single-stepping works here. Where it does
+ * not (valgrind cannot single-step), the page is instead held for a short
+ * window (HOLD_NS) that a one-shot POSIX timer ends with SIGRTMAX: the
+ * other classic cure, used only as the fallback.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -28,6 +31,15 @@
 
 #define EFLAGS_TF 0x100
 #define PF_WRITE 0x2
+#define HOLD_SIGNAL (SIGRTMAX - 2) /* valgrind keeps SIGRTMAX for itself */
+#define HOLD_NS 2000000 /* 2 ms: the fallback hold window */
+
+#ifndef sigev_notify_thread_id /* glibc < 2.35 names it only this way */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+static timer_t hold_timer;
+static int have_hold_timer;
 
 static struct sigaction previous_trap;
 static volatile sig_atomic_t trap_armed;
@@ -108,11 +120,51 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	if (sm__st.fault_error.type == MSG_ERROR) {
 		report_fault_error(&sm__st.fault_error, addr);
 		default_segv();
+	} else if (sm__st.held_page >= 0 && have_hold_timer) {
+		struct itimerspec once = {.it_value = {.tv_nsec = HOLD_NS}};
+
+		timer_settime(hold_timer, 0, &once, NULL);
 	} else if (sm__st.held_page >= 0) {
 		trap_armed = 1;
 		uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
 	}
 	errno = saved;
+}
+
+/* The fallback hold window is over: serve what was deferred. */
+static void on_hold_timer(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	sm__serve_deferred();
+	errno = saved;
+}
+
+static int install_hold_timer(void)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hold_timer;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGIO);
+	if (sigaction(HOLD_SIGNAL, &sa, NULL) < 0)
+		return -1;
+	/* to the thread that joined, or (valgrind refuses that) to the process */
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = HOLD_SIGNAL;
+	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &hold_timer) < 0) {
+		ev.sigev_notify = SIGEV_SIGNAL;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &hold_timer) < 0)
+			return -1;
+	}
+	have_hold_timer = 1;
+	return 0;
 }
 
 static void on_trap(int sig, siginfo_t *si, void *ctx)
@@ -176,6 +228,13 @@ int sm__fault_install(void)
 		if (t && strcmp(t, "0") == 0)
 			sm__st.trap_works = 0;
 	}
+	if (sm__st.trap_works)
+		sm__st.holds_pages = 1;
+	else if (install_hold_timer() == 0)
+		sm__st.holds_pages = 1;
+	else
+		sm__say("no single-stepping and no timer for the hold window: ", strerror(errno),
+			"; forward progress under contention is not guaranteed", NULL);
 
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;

@@ -56,7 +56,8 @@ struct sm_state {
 	 * instruction has run (SIGTRAP after one instruction); a revoke or
 	 * invalidation of it that arrives meanwhile waits in `deferred`.
 	 */
-	int trap_works;
+	int trap_works;         /* single-stepping (EFLAGS.TF) ends the hold */
+	int holds_pages;        /* ... or else the fallback timer does */
 	int32_t held_page;
 	int have_deferred;
 	struct msg deferred;

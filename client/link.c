@@ -51,7 +51,7 @@ static void dispatch(const struct msg *m, const uint8_t *payload)
 		sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
 		if ((int32_t)m->page == sm__st.fault_page) {
 			/* hold the page until the faulting instruction has run */
-			if (sm__st.trap_works)
+			if (sm__st.holds_pages)
 				sm__st.held_page = (int32_t)m->page;
 			sm__st.fault_done = 1;
 		}

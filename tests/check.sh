@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # check.sh - what `make check` runs: the unit tests, the integration suite,
-# and the integration suite again built with AddressSanitizer + UBSan.
-# Ends with one line "N passed, N failed" summing all of them.
-# Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR
+# the integration suite again built with AddressSanitizer + UBSan, a short
+# fuzzing run of the message decoder, and (as root, with sshd) the remote
+# and failure tests. Ends with one line "N passed, N failed" summing them.
+# Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
 set -u
 
 build=${1:?usage: check.sh BUILD ASAN_BUILD}
@@ -44,6 +45,36 @@ run_suite() {
 
 run_suite plain "$build/dsm" "$build/tests"
 run_suite asan "$asan/dsm" "$asan/tests"
+
+# 30 s of libFuzzer on the decoder, from the committed seeds
+fuzzer=${3:-}
+if [ -n "$fuzzer" ]; then
+	echo "== fuzz (30 s)"
+	mkdir -p "$(dirname "$fuzzer")/corpus"
+	if "$fuzzer" -max_total_time=30 -max_len=9000 "$(dirname "$fuzzer")/corpus" \
+		"$here/fuzz/corpus" >"$build/fuzz.log" 2>&1; then
+		tail -n 1 "$build/fuzz.log"
+		passed=$((passed + 1))
+	else
+		tail -n 30 "$build/fuzz.log"
+		failed=$((failed + 1))
+	fi
+fi
+
+# remote nodes through a private sshd, and the failure scenarios
+if [ -x "$here/remote.sh" ]; then
+	echo "== remote and failure tests"
+	out=$("$here/remote.sh" "$build/dsm" "$build/tests" 2>&1)
+	printf '%s\n' "$out" | grep -v '^ok ' || true
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "remote tests did not finish"
+		failed=$((failed + 1))
+	fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
