@@ -21,19 +21,23 @@ ALLOC_SRC  := allocator/options.c allocator/hostfile.c allocator/pagetable.c \
               allocator/coherence.c allocator/nodelink.c allocator/joblog.c \
               allocator/services.c allocator/launch.c allocator/output.c \
               allocator/proxy.c allocator/job.c allocator/address.c \
-              allocator/shellwords.c
+              allocator/shellwords.c allocator/clusterhosts.c
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
+MAN1       := $(wildcard man/*.1)
+MAN3       := $(wildcard man/*.3)
+MAN5       := $(wildcard man/*.5)
+MANDIR     := $(PREFIX)/share/man
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
-        integration deps fuzz fuzz-smoke remote
-all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so \
+        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke
+all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc \
      $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
 
 help:
@@ -43,6 +47,7 @@ help:
 	@echo "make valgrind   integration tests with every node under valgrind memcheck"
 	@echo "make tsan       integration tests built with ThreadSanitizer"
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
+	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}"
 	@echo "make remote     integration and failure tests through a private sshd (root)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
@@ -76,6 +81,14 @@ $(B)/libsm.so: $(B)/libsm.so.$(VERSION)
 	ln -sf libsm.so.$(VERSION) $@
 	ln -sf libsm.so.$(VERSION) $(B)/libsm.so.$(SOVERSION)
 
+# dsmcc for the build tree: absolute paths, links $(B)/libsm.a directly
+$(B)/dsmcc: tools/dsmcc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@INCDIR@|$(CURDIR)/client|g' -e 's|@LIBDIR@||g' \
+	    -e 's|@LIBSM_A@|$(abspath $(B)/libsm.a)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	chmod 755 $@.tmp
+	mv $@.tmp $@
+
 # test programs and examples build as a user's program would: sm.h and libsm only
 $(B)/tests/%: tests/programs/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
@@ -89,6 +102,28 @@ $(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/proxy.c a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit
+
+# ---- benchmarks ---------------------------------------------------------
+BENCH := baseline faults sync kernels
+$(B)/bench/baseline: bench/baseline.c bench/stats.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@
+
+$(B)/bench/%: bench/%.c bench/stats.h $(B)/libsm.a client/sm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
+
+$(B)/bench/kernels_seq: bench/kernels.c bench/stats.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSEQUENTIAL $< $(LDFLAGS) -o $@
+
+bench-build: all $(addprefix $(B)/bench/,$(BENCH) kernels_seq)
+
+bench: bench-build
+	bench/run.sh $(B)
+
+bench-smoke: bench-build
+	bench/run.sh $(B) --smoke
 
 # ---- fuzzing (clang's libFuzzer) -----------------------------------------
 FUZZ_TIME ?= 3600
@@ -140,7 +175,8 @@ tsan:
 # ---- installation ------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	           $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(MANDIR)/man1 \
+	           $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/dsm $(DESTDIR)$(PREFIX)/bin/dsm
 	install -m 644 client/sm.h $(DESTDIR)$(PREFIX)/include/sm.h
 	install -m 644 $(B)/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.a
@@ -150,13 +186,24 @@ install: all
 	# generated here, so it always names the PREFIX being installed to
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' sm.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc
+	# dsmcc too: PREFIX/include and -lsm from PREFIX/lib with an rpath
+	sed -e 's|@INCDIR@|$(PREFIX)/include|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
+	    -e 's|@LIBSM_A@||g' -e 's|@VERSION@|$(VERSION)|g' tools/dsmcc.in \
+		> $(DESTDIR)$(PREFIX)/bin/dsmcc
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/dsmcc
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/dsm $(DESTDIR)$(PREFIX)/include/sm.h \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.so \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION) \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION) \
-	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc $(DESTDIR)$(PREFIX)/bin/dsmcc \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 
 clean:
 	rm -rf build

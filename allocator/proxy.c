@@ -123,27 +123,25 @@ noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid
 		const uint8_t *payload;
 		const char *why;
 		enum decode_result d;
+		enum fill_result f = wire_fill(&reader);
 
-		while ((d = wire_next(&reader, &m, &payload, &why)) == DECODE_OK)
-			handle(&p, &m, payload);
-		if (d == DECODE_BAD)
-			bad_message(&p, "a malformed message", why);
-		switch (wire_fill(&reader)) {
-		case FILL_DATA:
-			break;
-		case FILL_AGAIN:
-			/* SIGIO is blocked, so one that came since the read is pending */
-			while (sigwaitinfo(&sigio, NULL) < 0)
-				if (errno != EINTR)
-					die_errno("proxy for node %u: sigwaitinfo", node);
-			break;
-		case FILL_EOF:
+		if (f == FILL_EOF)
 			finish(&p, 0);
-		case FILL_ERROR:
+		if (f == FILL_ERROR) {
 			if (errno == ECONNRESET)
 				finish(&p, 0);
 			report_errno("proxy for node %u: reading the link", node);
 			finish(&p, 1);
 		}
+		while ((d = wire_next(&reader, &m, &payload, &why)) == DECODE_OK)
+			handle(&p, &m, payload);
+		if (d == DECODE_BAD)
+			bad_message(&p, "a malformed message", why);
+		/* drained (a short read) or empty: what comes next raises SIGIO,
+		 * which stays pending while it is blocked, so nothing is missed */
+		if (f == FILL_AGAIN || reader.drained)
+			while (sigwaitinfo(&sigio, NULL) < 0)
+				if (errno != EINTR)
+					die_errno("proxy for node %u: sigwaitinfo", node);
 	}
 }

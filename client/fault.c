@@ -15,8 +15,10 @@
  * follows, and only then is a revoke of that page that arrived meanwhile
  * served. sm_node_init checks that single-stepping works here. Where it does
  * not (valgrind cannot single-step), the page is instead held for a short
- * window (HOLD_NS) that a one-shot POSIX timer ends with SIGRTMAX: the
- * other classic cure, used only as the fallback.
+ * window that a one-shot POSIX timer ends: the other classic cure, used only
+ * as the fallback. The window is HOLD_NS of this thread's own CPU time, so it
+ * cannot run out while the node is descheduled before its instruction ran;
+ * every blocking libsm call serves a deferred revoke before it waits.
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,7 +34,7 @@
 #define EFLAGS_TF 0x100
 #define PF_WRITE 0x2
 #define HOLD_SIGNAL (SIGRTMAX - 2) /* valgrind keeps SIGRTMAX for itself */
-#define HOLD_NS 2000000 /* 2 ms: the fallback hold window */
+#define HOLD_NS 2000000 /* 2 ms of CPU time: the fallback hold window */
 
 #ifndef sigev_notify_thread_id /* glibc < 2.35 names it only this way */
 #define sigev_notify_thread_id _sigev_un._tid
@@ -125,10 +127,29 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 
 		timer_settime(hold_timer, 0, &once, NULL);
 	} else if (sm__st.held_page >= 0) {
+		sm__st.held_ip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+		sm__hold_arm(uc); /* a revoke may have come right behind the grant */
+	}
+	errno = saved;
+}
+
+void sm__hold_check(void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	if (sm__st.held_page >= 0 && sm__st.trap_works && !trap_armed &&
+	    (uint64_t)uc->uc_mcontext.gregs[REG_RIP] != sm__st.held_ip)
+		sm__st.held_page = -1; /* the faulting instruction has run */
+}
+
+void sm__hold_arm(void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	if (sm__st.held_page >= 0 && sm__st.have_deferred && sm__st.trap_works && !trap_armed) {
 		trap_armed = 1;
 		uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
 	}
-	errno = saved;
 }
 
 /* The fallback hold window is over: serve what was deferred. */
@@ -158,9 +179,9 @@ static int install_hold_timer(void)
 	ev.sigev_notify = SIGEV_THREAD_ID;
 	ev.sigev_signo = HOLD_SIGNAL;
 	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-	if (timer_create(CLOCK_MONOTONIC, &ev, &hold_timer) < 0) {
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &hold_timer) < 0) {
 		ev.sigev_notify = SIGEV_SIGNAL;
-		if (timer_create(CLOCK_MONOTONIC, &ev, &hold_timer) < 0)
+		if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &hold_timer) < 0)
 			return -1;
 	}
 	have_hold_timer = 1;

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../common/protocol.h"
 #include "../common/wire.h"
@@ -56,7 +57,9 @@ struct sm_state {
 	 * instruction has run (SIGTRAP after one instruction); a revoke or
 	 * invalidation of it that arrives meanwhile waits in `deferred`.
 	 */
+	pid_t owner_tid;        /* the thread SIGIO goes to */
 	int trap_works;         /* single-stepping (EFLAGS.TF) ends the hold */
+	uint64_t held_ip;       /* the instruction that faulted on held_page */
 	int holds_pages;        /* ... or else the fallback timer does */
 	int32_t held_page;
 	int have_deferred;
@@ -92,6 +95,10 @@ void sm__region_release_all(void);
 /* fault.c */
 int sm__fault_install(void);
 void sm__serve_deferred(void);
+/* around the SIGIO handler's pump: end the hold if the faulting instruction
+ * has run; set the trap flag if a revoke of the held page was deferred */
+void sm__hold_check(void *ucontext);
+void sm__hold_arm(void *ucontext);
 
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */

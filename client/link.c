@@ -98,6 +98,12 @@ void sm__region_reply(uint8_t type, uint32_t page, const void *data)
 	sm__send(&m, data);
 }
 
+/*
+ * The one receive path. Reads until a read comes back short (the socket is
+ * drained; anything newer raises SIGIO again) and handles every complete
+ * message. Invariant kept by every caller: either the socket is drained, or
+ * a SIGIO is pending.
+ */
 void sm__pump(void)
 {
 	struct wire_reader *r = &sm__st.reader;
@@ -107,41 +113,57 @@ void sm__pump(void)
 		const uint8_t *payload;
 		const char *why;
 		enum decode_result d;
+		enum fill_result f = wire_fill(r);
 
+		if (f == FILL_EOF)
+			sm__die("the connection to dsm closed; the job has ended", NULL);
+		if (f == FILL_ERROR)
+			sm__die("reading from dsm failed: ", strerror(errno), NULL);
 		while ((d = wire_next(r, &m, &payload, &why)) == DECODE_OK)
 			dispatch(&m, payload);
 		if (d == DECODE_BAD)
 			sm__die("malformed message from dsm: ", why, NULL);
-		switch (wire_fill(r)) {
-		case FILL_DATA:
-			continue;
-		case FILL_AGAIN:
+		if (f == FILL_AGAIN || r->drained)
 			return;
-		case FILL_EOF:
-			sm__die("the connection to dsm closed; the job has ended", NULL);
-		case FILL_ERROR:
-			sm__die("reading from dsm failed: ", strerror(errno), NULL);
-		}
 	}
 }
 
-static void wait_readable(void)
+/*
+ * Sleep until the link has news. SIGIO is blocked here, so waiting for it
+ * consumes the signal the news raised, and no handler runs for it later. A
+ * thread that is not SIGIO's target (sm.h: one thread should use shared
+ * memory) falls back to poll().
+ */
+static void wait_for_link(void)
 {
-	struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
+	static pid_t owner;
+	sigset_t io;
 
-	while (poll(&p, 1, -1) < 0)
+	if (!owner)
+		owner = sm__st.owner_tid;
+	if ((pid_t)syscall(SYS_gettid) != owner) {
+		struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
+
+		while (poll(&p, 1, -1) < 0)
+			if (errno != EINTR)
+				sm__die("poll: ", strerror(errno), NULL);
+		return;
+	}
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	while (sigwaitinfo(&io, NULL) < 0)
 		if (errno != EINTR)
-			sm__die("poll: ", strerror(errno), NULL);
+			sm__die("sigwaitinfo: ", strerror(errno), NULL);
 }
 
 void sm__wait_reply(uint8_t type)
 {
+	/* the instruction that faulted has long run: no page is held any more */
+	sm__serve_deferred();
 	sm__st.awaited_type = type;
-	for (;;) {
+	while (!sm__st.reply_ready) {
+		wait_for_link();
 		sm__pump();
-		if (sm__st.reply_ready)
-			break;
-		wait_readable();
 	}
 	sm__st.reply_ready = 0;
 	sm__st.awaited_type = MSG_NONE;
@@ -149,21 +171,22 @@ void sm__wait_reply(uint8_t type)
 
 void sm__wait_fault(void)
 {
-	for (;;) {
+	while (!sm__st.fault_done) {
+		wait_for_link();
 		sm__pump();
-		if (sm__st.fault_done)
-			break;
-		wait_readable();
 	}
 }
 
-static void on_sigio(int sig)
+static void on_sigio(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
 
-	(void)sig;
-	if (sm__st.fd >= 0)
+	(void)sig, (void)si;
+	if (sm__st.fd >= 0) {
+		sm__hold_check(ctx);
 		sm__pump();
+		sm__hold_arm(ctx);
+	}
 	errno = saved;
 }
 
@@ -171,11 +194,13 @@ void sm__install_sigio(void)
 {
 	struct sigaction sa;
 	struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = (pid_t)syscall(SYS_gettid)};
+
+	sm__st.owner_tid = owner.pid;
 	int flags;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigio;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = on_sigio;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGIO, &sa, NULL) < 0)
 		sm__die("sigaction(SIGIO): ", strerror(errno), NULL);

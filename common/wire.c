@@ -20,6 +20,7 @@ void wire_reader_init(struct wire_reader *r, int fd, enum msg_origin peer, uint8
 	r->limits.npages = 0;
 	r->limits.nnodes = 0;
 	r->start = r->end = 0;
+	r->drained = 0;
 }
 
 enum fill_result wire_fill(struct wire_reader *r)
@@ -37,6 +38,7 @@ enum fill_result wire_fill(struct wire_reader *r)
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
+		r->drained = (size_t)n < r->cap - r->end;
 		r->end += (size_t)n;
 		return FILL_DATA;
 	}

@@ -27,6 +27,7 @@ struct wire_reader {
 	size_t start, end; /* unconsumed bytes are buf[start..end) */
 	size_t cap;        /* at least 2 * DSM_MAX_MESSAGE */
 	uint8_t *buf;
+	int drained;       /* the last read returned less than it asked for */
 };
 
 enum fill_result {
@@ -40,7 +41,11 @@ enum fill_result {
 void wire_reader_init(struct wire_reader *r, int fd, enum msg_origin peer, uint8_t *buf,
 		      size_t cap);
 
-/* One read() into the free space of the buffer. */
+/*
+ * One read() into the free space of the buffer. A read that returns less
+ * than it asked for drained the socket (r->drained): whatever arrives later
+ * raises a new SIGIO, so an O_ASYNC reader need not read again until then.
+ */
 enum fill_result wire_fill(struct wire_reader *r);
 
 /*
