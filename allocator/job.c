@@ -28,6 +28,7 @@
 #include "../common/util.h"
 #include "../common/wire.h"
 #include "address.h"
+#include "clusterhosts.h"
 #include "coherence.h"
 #include "hostfile.h"
 #include "joblog.h"
@@ -459,6 +460,9 @@ int job_run(const struct options *opt, const char *executable)
 	uint32_t npages = (uint32_t)(opt->region_size / DSM_PAGE_SIZE);
 
 	if (hostfile_load(opt->hostfile, &hosts, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if (!opt->hostfile_given && hosts.count == 0 &&
+	    clusterhosts_load(&hosts, err, sizeof(err)) < 0)
 		die(2, "%s", err);
 	if (opt->hostfile_given && hosts.count == 0 && access(opt->hostfile, R_OK) < 0)
 		die(2, "%s: %s", opt->hostfile, strerror(errno));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # check.sh - what `make check` runs: the unit tests, the integration suite,
-# the integration suite again built with AddressSanitizer + UBSan, a short
-# fuzzing run of the message decoder, and (as root, with sshd) the remote
-# and failure tests. Ends with one line "N passed, N failed" summing them.
+# the integration suite again built with AddressSanitizer + UBSan, the
+# examples, the manual pages, a short fuzzing run of the message decoder, and
+# (as root, with sshd) the remote and failure tests. Ends with one line
+# "N passed, N failed" summing them.
 # Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
 set -u
 
@@ -45,6 +46,27 @@ run_suite() {
 
 run_suite plain "$build/dsm" "$build/tests"
 run_suite asan "$asan/dsm" "$asan/tests"
+
+# other_suite TITLE SCRIPT ARG...: a runner whose last line is "N passed, N failed"
+other_suite() {
+	local title=$1 script=$2 out last
+	shift 2
+	echo "== $title"
+	out=$("$here/$script" "$@" 2>&1)
+	printf '%s\n' "$out" | grep -v '^ok ' || true
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "$title did not finish"
+		failed=$((failed + 1))
+	fi
+}
+
+# the examples at 1, 2 and 4 nodes, and the manual pages
+other_suite examples examples.sh "$build/dsm" "$build/examples"
+other_suite "manual pages" man.sh
 
 # 30 s of libFuzzer on the decoder, from the committed seeds
 fuzzer=${3:-}

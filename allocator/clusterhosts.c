@@ -1,0 +1,294 @@
+/*
+ * clusterhosts.c - hosts from Slurm (SLURM_JOB_NODELIST) and PBS/Torque
+ * (PBS_NODEFILE), the fallback when dsm has no hosts file (see
+ * clusterhosts.h and dsm-hosts(5)). Only parsing: placement and starting
+ * nodes stay with hostfile.c and launch.c.
+ */
+#include "clusterhosts.h"
+
+#include <bsd/stdlib.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLURM_VAR "SLURM_JOB_NODELIST"
+#define PBS_VAR   "PBS_NODEFILE"
+
+/* The characters hostfile.c accepts in a name, brackets excepted (Slurm syntax). */
+static int valid_name(const char *h, size_t len)
+{
+	if (len == 0 || len >= HOST_NAME_LEN || h[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr(".-_:@", h[i]))
+			return 0;
+	return 1;
+}
+
+/* Append a host with one slot; -1 with a message when the list is full. */
+static int add_host(struct hostlist *out, size_t *cap, const char *name, size_t len,
+		    const char *origin, char *err, size_t errlen)
+{
+	if (out->count >= CLUSTERHOSTS_MAX) {
+		snprintf(err, errlen, "%s: more than %d hosts", origin, CLUSTERHOSTS_MAX);
+		return -1;
+	}
+	if (out->count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct host *n = reallocarray(out->hosts, ncap, sizeof(*n));
+
+		if (!n) {
+			snprintf(err, errlen, "%s: out of memory", origin);
+			return -1;
+		}
+		out->hosts = n;
+		*cap = ncap;
+	}
+	snprintf(out->hosts[out->count].name, HOST_NAME_LEN, "%.*s", (int)len, name);
+	out->hosts[out->count].slots = 1;
+	out->count++;
+	return 0;
+}
+
+/* Read 1 to 9 digits at *p: the value, and their count in *width. */
+static int read_number(const char **p, unsigned long *v, int *width)
+{
+	const char *s = *p;
+
+	*v = 0;
+	*width = 0;
+	while (isdigit((unsigned char)*s) && *width < 10) {
+		*v = *v * 10 + (unsigned long)(*s - '0');
+		(*width)++;
+		s++;
+	}
+	if (*width == 0 || *width > 9)
+		return -1;
+	*p = s;
+	return 0;
+}
+
+/* Expand prefix[ranges]suffix, where ranges is "1,3-5,08-10". */
+static int expand_group(struct hostlist *out, size_t *cap, const char *prefix, size_t plen,
+			const char *ranges, size_t rlen, const char *suffix, size_t slen,
+			char *err, size_t errlen)
+{
+	const char *p = ranges, *end = ranges + rlen;
+
+	for (;;) {
+		unsigned long lo, hi;
+		int width, hiwidth;
+
+		if (read_number(&p, &lo, &width) < 0)
+			goto bad;
+		hi = lo;
+		if (p < end && *p == '-') {
+			p++;
+			if (read_number(&p, &hi, &hiwidth) < 0 || hi < lo)
+				goto bad;
+		}
+		if (hi - lo >= CLUSTERHOSTS_MAX) {
+			snprintf(err, errlen, SLURM_VAR ": more than %d hosts", CLUSTERHOSTS_MAX);
+			return -1;
+		}
+		for (unsigned long v = lo; v <= hi; v++) {
+			char name[HOST_NAME_LEN + 32];
+			int n = snprintf(name, sizeof(name), "%.*s%0*lu%.*s", (int)plen, prefix,
+					 width, v, (int)slen, suffix);
+
+			if (n < 0 || !valid_name(name, (size_t)n)) {
+				snprintf(err, errlen, SLURM_VAR ": '%.*s' is not a host name",
+					 n < 0 ? 0 : n, name);
+				return -1;
+			}
+			if (add_host(out, cap, name, (size_t)n, SLURM_VAR, err, errlen) < 0)
+				return -1;
+		}
+		if (p == end)
+			return 0;
+		if (*p != ',')
+			goto bad;
+		p++;
+	}
+bad:
+	snprintf(err, errlen, SLURM_VAR ": '[%.*s]' is not a list of numbers and ranges such as [1-4,7]",
+		 (int)rlen, ranges);
+	return -1;
+}
+
+int clusterhosts_parse_slurm(const char *list, struct hostlist *out, char *err, size_t errlen)
+{
+	size_t cap = 0;
+	const char *p = list, *stop;
+
+	out->hosts = NULL;
+	out->count = 0;
+	/* blanks around the whole list are tolerated, nowhere else */
+	while (isspace((unsigned char)*p))
+		p++;
+	stop = p + strlen(p);
+	while (stop > p && isspace((unsigned char)stop[-1]))
+		stop--;
+	while (p < stop) {
+		const char *start = p, *lb = NULL, *rb = NULL;
+
+		/* one item: up to a comma outside brackets */
+		for (; p < stop && (*p != ',' || (lb && !rb)); p++) {
+			if (*p == '[') {
+				if (lb) {
+					snprintf(err, errlen, SLURM_VAR ": '%.*s': only one [...] group per name is supported",
+						 (int)(stop - start), start);
+					goto fail;
+				}
+				lb = p;
+			} else if (*p == ']') {
+				if (!lb || rb) {
+					snprintf(err, errlen, SLURM_VAR ": unmatched ']' in '%.*s'",
+						 (int)(stop - start), start);
+					goto fail;
+				}
+				rb = p;
+			}
+		}
+		if (lb && !rb) {
+			snprintf(err, errlen, SLURM_VAR ": unclosed '[' in '%.*s'", (int)(p - start),
+				 start);
+			goto fail;
+		}
+		if (p == start) {
+			snprintf(err, errlen, SLURM_VAR ": empty host name in '%s'", list);
+			goto fail;
+		}
+		if (!lb) {
+			if (!valid_name(start, (size_t)(p - start))) {
+				snprintf(err, errlen, SLURM_VAR ": '%.*s' is not a host name",
+					 (int)(p - start), start);
+				goto fail;
+			}
+			if (add_host(out, &cap, start, (size_t)(p - start), SLURM_VAR, err, errlen) < 0)
+				goto fail;
+		} else if (expand_group(out, &cap, start, (size_t)(lb - start), lb + 1,
+					(size_t)(rb - lb - 1), rb + 1, (size_t)(p - rb - 1), err,
+					errlen) < 0) {
+			goto fail;
+		}
+		if (p < stop) { /* at a comma: another name must follow */
+			p++;
+			if (p == stop) {
+				snprintf(err, errlen, SLURM_VAR ": empty host name in '%s'", list);
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	hostlist_free(out);
+	return -1;
+}
+
+int clusterhosts_parse_pbs(const char *text, const char *origin, struct hostlist *out,
+			   char *err, size_t errlen)
+{
+	size_t cap = 0, lineno = 0;
+	const char *line = text;
+
+	out->hosts = NULL;
+	out->count = 0;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		const char *s = line, *e = nl ? nl : line + strlen(line);
+
+		lineno++;
+		line = nl ? nl + 1 : NULL;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (s == e)
+			continue;
+		if (!valid_name(s, (size_t)(e - s))) {
+			snprintf(err, errlen, "%s:%zu: '%.*s' is not a host name", origin, lineno,
+				 (int)(e - s > 64 ? 64 : e - s), s);
+			goto fail;
+		}
+		/* the same host on consecutive lines: one more slot */
+		if (out->count > 0) {
+			struct host *last = &out->hosts[out->count - 1];
+
+			if (strlen(last->name) == (size_t)(e - s) &&
+			    memcmp(last->name, s, (size_t)(e - s)) == 0) {
+				last->slots++;
+				continue;
+			}
+		}
+		if (add_host(out, &cap, s, (size_t)(e - s), origin, err, errlen) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	hostlist_free(out);
+	return -1;
+}
+
+/* The whole of a file as a NUL-terminated string; NULL with errno set. */
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	errno = 0;
+	do {
+		if (cap - len < 4097) {
+			char *t = realloc(text, cap ? cap * 2 : 8192);
+
+			if (!t) {
+				free(text);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			text = t;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = fread(text + len, 1, 4096, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		int e = errno ? errno : EIO; /* e.g. EISDIR */
+
+		free(text);
+		fclose(f);
+		errno = e;
+		return NULL;
+	}
+	fclose(f);
+	text[len] = '\0';
+	return text;
+}
+
+int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
+{
+	const char *slurm = getenv(SLURM_VAR), *pbs = getenv(PBS_VAR);
+	char *text;
+	int rc;
+
+	out->hosts = NULL;
+	out->count = 0;
+	if (slurm && *slurm)
+		return clusterhosts_parse_slurm(slurm, out, err, errlen);
+	if (!pbs || !*pbs)
+		return 0;
+	text = read_all(pbs);
+	if (!text) {
+		snprintf(err, errlen, PBS_VAR "=%s: %s", pbs, strerror(errno));
+		return -1;
+	}
+	rc = clusterhosts_parse_pbs(text, pbs, out, err, errlen);
+	free(text);
+	return rc;
+}

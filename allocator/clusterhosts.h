@@ -1,0 +1,44 @@
+/*
+ * clusterhosts.h - hosts from a batch system, used when there is no -H and
+ * ./hosts is missing or empty: Slurm's SLURM_JOB_NODELIST, else the file
+ * named by PBS/Torque's PBS_NODEFILE. Owns the parsing of both into a
+ * struct hostlist (see hostfile.h and dsm-hosts(5)).
+ */
+#ifndef DSM_CLUSTERHOSTS_H
+#define DSM_CLUSTERHOSTS_H
+
+#include <stddef.h>
+
+#include "hostfile.h"
+
+/* More hosts than this in one list is refused (dsm runs at most 1024 nodes). */
+#define CLUSTERHOSTS_MAX 65536
+
+/*
+ * Expand a Slurm node list such as "node[01-04,07],login1" into out, one slot
+ * per host, in the order written. Each comma-separated name may hold at most
+ * one bracket group of numbers and ranges (lo-hi); a range is padded with
+ * zeros to the width of its lower bound ("[08-10]" gives 08 09 10). Returns
+ * 0, or -1 with a message in err (and an empty list).
+ */
+int clusterhosts_parse_slurm(const char *list, struct hostlist *out, char *err, size_t errlen);
+
+/*
+ * Parse the text of a PBS node file: one host per line, surrounding blanks and
+ * blank lines ignored. Each line is one slot; consecutive lines naming the
+ * same host become one host with that many slots, so node K runs on the host
+ * of line K (counting from 0, cycling). origin names the file in messages.
+ * Returns 0, or -1 with a message in err (and an empty list).
+ */
+int clusterhosts_parse_pbs(const char *text, const char *origin, struct hostlist *out,
+			   char *err, size_t errlen);
+
+/*
+ * Fill out from the environment: SLURM_JOB_NODELIST if set and not empty,
+ * else the file named by PBS_NODEFILE if set and not empty. Returns 0 with an
+ * empty list when neither is set, 0 with the hosts, or -1 with a message in
+ * err for a malformed value or an unreadable node file.
+ */
+int clusterhosts_load(struct hostlist *out, char *err, size_t errlen);
+
+#endif /* DSM_CLUSTERHOSTS_H */

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# man.sh - check that every manual page in man/ renders without a warning:
+# `man --warnings -l PAGE` at 80 columns must print nothing on stderr and
+# exit 0, and the page must have a NAME and a SEE ALSO or EXAMPLES section.
+#
+# usage: tests/man.sh [MANDIR]      (default: man/ next to tests/)
+#
+# One line per page: "ok   man dsm.1" or "FAIL man dsm.1" followed by what
+# man printed, indented. The last line is "P passed, F failed"; the exit
+# status is 0 iff nothing failed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${1:-$here/../man}
+passed=0
+failed=0
+
+if ! command -v man >/dev/null 2>&1; then
+	echo "FAIL man: the man command is missing (apt-get install man-db groff-base)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+for page in "$dir"/*.[1-9]; do
+	[ -f "$page" ] || continue
+	name=$(basename "$page")
+	# stderr into the pipe, the rendered page thrown away
+	warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+	status=$?
+	why=
+	if [ "$status" -ne 0 ]; then
+		why="man exited with status $status"
+	elif [ -n "$warnings" ]; then
+		why="warnings"
+	elif ! grep -q '^\.SH NAME' "$page"; then
+		why="no NAME section"
+	elif ! grep -Eq '^\.SH (SEE ALSO|EXAMPLES)' "$page"; then
+		why="no SEE ALSO or EXAMPLES section"
+	fi
+	if [ -z "$why" ]; then
+		echo "ok   man $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL man $name ($why)"
+		printf '%s\n' "$warnings" | head -n 8 | sed 's/^/      /'
+		failed=$((failed + 1))
+	fi
+done
+
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "FAIL man: no pages in $dir"
+	failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
