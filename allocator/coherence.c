@@ -6,11 +6,11 @@
 
 #include <string.h>
 
-static void log_action(struct coherence_io *io, uint32_t node, uint32_t page, const char *action,
-		       int32_t peer)
+static void log_action(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+		       int64_t peer, int64_t us)
 {
 	if (io->log)
-		io->log(io, node, page, action, peer);
+		io->log(io, node, page, action, peer, us);
 }
 
 static int send_simple(struct coherence_io *io, uint32_t node, uint8_t type, uint8_t flags,
@@ -60,16 +60,17 @@ static void begin_txn(struct pagetable *pt, struct coherence_io *io, uint32_t pa
 	e->requester = (int32_t)node;
 	e->txn_write = (uint8_t)write;
 	e->txn_had_copy = (uint8_t)(w == (int32_t)node || bit_test(readers, node));
+	e->txn_from = w;
+	e->txn_t0 = mono_us();
 	bits_zero(pending, pt->words);
-	log_action(io, node, page, write ? (e->txn_had_copy ? "upgrade" : "write-fault") : "read-fault",
-		   w);
 	if (e->lost_by != PT_NONE)
 		return;
 	if (w != PT_NONE && w != (int32_t)node) {
 		int rc = write ? send_simple(io, (uint32_t)w, MSG_INVALIDATE, MSGF_WANT_DATA, page, 0, 0)
 			       : send_simple(io, (uint32_t)w, MSG_REVOKE, 0, page, 0, 0);
 
-		log_action(io, (uint32_t)w, page, write ? "invalidate" : "revoke", (int32_t)node);
+		atomic_fetch_add(write ? &pt->nodes[w].stats.invalidations_received
+				       : &pt->nodes[w].stats.revokes_received, 1);
 		if (rc == 0) {
 			bit_set(pending, (uint32_t)w);
 		} else {
@@ -91,7 +92,7 @@ static void begin_txn(struct pagetable *pt, struct coherence_io *io, uint32_t pa
 
 			others &= others - 1;
 			bit_clear(readers, r);
-			log_action(io, r, page, "invalidate", (int32_t)node);
+			atomic_fetch_add(&pt->nodes[r].stats.invalidations_received, 1);
 			if (send_simple(io, r, MSG_INVALIDATE, 0, page, 0, 0) == 0)
 				bit_set(pending, r);
 		}
@@ -105,12 +106,15 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	uint32_t node = (uint32_t)e->requester;
 	uint64_t *readers = pt_readers(pt, e);
 
+	struct node_slot *slot = &pt->nodes[node];
+	uint64_t waited = mono_us() - slot->fault_t0;
+
 	e->requester = PT_NONE;
 	/* before the answer goes out: the node's next FAULT may follow at once */
-	atomic_store(&pt->nodes[node].faulting, 0);
+	atomic_store(&slot->faulting, 0);
 	if (e->lost_by != PT_NONE) {
 		send_simple(io, node, MSG_ERROR, 0, page, (uint32_t)e->lost_by, DSM_ERR_PAGE_LOST);
-		log_action(io, node, page, "lost", e->lost_by);
+		log_action(io, node, page, "lost", e->lost_by, (int64_t)waited);
 		return;
 	}
 	struct msg m = {
@@ -120,8 +124,13 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 		.length = e->txn_had_copy ? 0 : DSM_PAGE_SIZE,
 	};
 	int sent = io->send(io, node, &m, m.length ? pt_page_data(pt, page) : NULL) == 0;
+	int upgrade = e->txn_write && e->txn_had_copy;
 
-	log_action(io, node, page, e->txn_write ? "grant-write" : "grant-read", PT_NONE);
+	log_action(io, node, page, upgrade ? "upgrade" : e->txn_write ? "write-fault" : "read-fault",
+		   e->txn_from, (int64_t)waited);
+	stats_fault(&slot->stats, e->txn_write, upgrade, waited);
+	if (m.length)
+		atomic_fetch_add(&slot->stats.pages_in, 1);
 	if (e->txn_write) {
 		bits_zero(readers, pt->words);
 		e->writer = sent ? (int32_t)node : PT_NONE;
@@ -153,6 +162,7 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 {
 	struct page_entry *e = pt_entry(pt, page);
 
+	pt->nodes[node].fault_t0 = mono_us();
 	/* one fault at a time per node: a second would corrupt the wait queues */
 	if (atomic_exchange(&pt->nodes[node].faulting, 1)) {
 		*why = "a second fault while the first is not answered";
@@ -192,7 +202,10 @@ int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 			e->writer = PT_NONE;
 			if (!e->txn_write) /* a revoked writer keeps a read copy */
 				bit_set(pt_readers(pt, e), node);
+			atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
 		}
+		log_action(io, node, page, e->txn_write ? "invalidate" : "revoke", e->requester,
+			   (int64_t)(mono_us() - e->txn_t0));
 		bit_clear(pt_pending(pt, e), node);
 		advance(pt, io, page, e);
 		rc = 0;
@@ -216,7 +229,8 @@ int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, ui
 	} else {
 		memcpy(pt_page_data(pt, page), data, DSM_PAGE_SIZE);
 		e->writer = PT_NONE;
-		log_action(io, node, page, "release", PT_NONE);
+		atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
+		log_action(io, node, page, "release", -1, -1);
 	}
 	pt_unlock_page(pt, page);
 	return rc;
@@ -234,7 +248,7 @@ void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node)
 		if (e->writer == (int32_t)node) {
 			e->writer = PT_NONE;
 			e->lost_by = (int32_t)node;
-			log_action(io, node, page, "lost", (int32_t)node);
+			log_action(io, node, page, "lost", node, -1);
 		}
 		if (e->requester != PT_NONE && bit_test(pt_pending(pt, e), node)) {
 			bit_clear(pt_pending(pt, e), node);
@@ -272,6 +286,5 @@ int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node
 	for (uint32_t s = 0; s < PT_STRIPES; s++)
 		if ((s + PT_STRIPES - first % PT_STRIPES) % PT_STRIPES < stripes)
 			pt_unlock_stripe(pt, s);
-	log_action(io, node, first, "chunk", PT_NONE);
 	return rc;
 }

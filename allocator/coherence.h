@@ -23,9 +23,9 @@ struct coherence_io {
 	/* Send to a node. 0 when written, -1 when the node is gone. */
 	int (*send)(struct coherence_io *io, uint32_t node, const struct msg *m,
 		    const void *payload);
-	/* One log line per action; may be NULL. */
-	void (*log)(struct coherence_io *io, uint32_t node, uint32_t page, const char *action,
-		    int32_t peer);
+	/* One log line per action; may be NULL. page, peer, us: -1 if none. */
+	void (*log)(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+		    int64_t peer, int64_t us);
 	void *ctx;
 };
 

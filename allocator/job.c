@@ -32,6 +32,7 @@
 #include "coherence.h"
 #include "hostfile.h"
 #include "joblog.h"
+#include "jobstats.h"
 #include "launch.h"
 #include "nodelink.h"
 #include "output.h"
@@ -64,6 +65,7 @@ struct job {
 	struct wire_reader *control_readers;
 	uint8_t *control_bufs;
 	int listen_fd, signal_fd, timer_fd;
+	int ping_fd;      /* -S: a periodic timer, one PING to every node a second */
 	struct pending_conn *pending;
 	size_t npending, cap_pending;
 	uint32_t joined;
@@ -260,6 +262,20 @@ static void on_timer(struct job *j)
 	j->killed = 1;
 }
 
+/* Measure every node's response time, like a message switch's timing service. */
+static void on_ping_timer(struct job *j)
+{
+	uint64_t expirations;
+
+	if (read(j->ping_fd, &expirations, sizeof(expirations)) < 0 || j->ending)
+		return;
+	for (uint32_t i = 0; i < j->n; i++) {
+		struct msg m = {.type = MSG_PING, .arg = mono_us()};
+
+		node_send(j->pt, i, &m, NULL); /* a node that has left is skipped */
+	}
+}
+
 /* ---- the rendezvous ---------------------------------------------------- */
 
 static void drop_pending(struct job *j, size_t k, const char *why)
@@ -375,6 +391,8 @@ static void start_proxies(struct job *j)
 			close(j->listen_fd);
 			close(j->signal_fd);
 			close(j->timer_fd);
+			if (j->ping_fd >= 0)
+				close(j->ping_fd);
 			proxy_run(j->pt, i, sv[1], self);
 		}
 		close(sv[1]);
@@ -391,6 +409,13 @@ static void start_proxies(struct job *j)
 	}
 	j->started = 1;
 	arm_timer(j, 0); /* the join deadline no longer applies */
+	if (j->ping_fd >= 0) {
+		/* the first ping at once, then one a second */
+		struct itimerspec t = {.it_value = {.tv_nsec = 1}, .it_interval = {.tv_sec = 1}};
+
+		if (timerfd_settime(j->ping_fd, 0, &t, NULL) < 0)
+			die_errno("timerfd_settime");
+	}
 	if (j->opt->verbose)
 		report("all %u nodes joined", j->n);
 }
@@ -503,7 +528,8 @@ int job_run(const struct options *opt, const char *executable)
 	signal(SIGPIPE, SIG_IGN);
 	j->signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	j->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (j->signal_fd < 0 || j->timer_fd < 0)
+	j->ping_fd = opt->stats ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) : -1;
+	if (j->signal_fd < 0 || j->timer_fd < 0 || (opt->stats && j->ping_fd < 0))
 		die_errno("signalfd/timerfd");
 	j->listen_fd = address_listen(&addr, &port);
 	if (j->listen_fd < 0)
@@ -543,7 +569,7 @@ int job_run(const struct options *opt, const char *executable)
 	}
 	explicit_bzero(secret_hex, sizeof(secret_hex));
 
-	size_t cap = 4 + j->cap_pending + 3 * (size_t)j->n;
+	size_t cap = 5 + j->cap_pending + 3 * (size_t)j->n;
 	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
 
 	while (!job_finished(j)) {
@@ -551,6 +577,7 @@ int job_run(const struct options *opt, const char *executable)
 
 		pfd[np++] = (struct pollfd){.fd = j->signal_fd, .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = j->timer_fd, .events = POLLIN};
+		pfd[np++] = (struct pollfd){.fd = j->ping_fd, .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = j->listen_fd, .events = POLLIN};
 		first_pending = np;
 		for (size_t k = 0; k < j->npending; k++)
@@ -575,10 +602,12 @@ int job_run(const struct options *opt, const char *executable)
 		for (size_t k = j->npending; k-- > 0;)
 			if (pfd[first_pending + k].revents)
 				on_hello_data(j, k);
-		if (pfd[2].revents)
+		if (pfd[3].revents)
 			on_accept(j);
 		if (!j->started && !j->ending && j->joined == j->n)
 			start_proxies(j);
+		if (pfd[2].revents)
+			on_ping_timer(j);
 		if (pfd[1].revents)
 			on_timer(j);
 		if (pfd[0].revents)
@@ -594,8 +623,23 @@ int job_run(const struct options *opt, const char *executable)
 			while (waitpid(j->proxies[i], &st, 0) < 0 && errno == EINTR)
 				;
 		}
+	if (opt->stats) {
+		struct node_stats **st = xcalloc(j->n ? j->n : 1, sizeof(*st));
+		const char **names = xcalloc(j->n ? j->n : 1, sizeof(*names));
+
+		for (uint32_t i = 0; i < j->n; i++) {
+			st[i] = &j->pt->nodes[i].stats;
+			names[i] = j->procs[i].host;
+		}
+		fprintf(stderr, "dsm: statistics\n");
+		stats_print(stderr, st, names, j->n);
+		free(st);
+		free(names);
+	}
 	free(pfd);
 	close(j->listen_fd);
+	if (j->ping_fd >= 0)
+		close(j->ping_fd);
 	for (uint32_t k = 0; k < 2 * j->n; k++)
 		output_free(&j->outs[k]);
 	free(j->procs);

@@ -44,11 +44,11 @@ static int io_send(struct coherence_io *io, uint32_t node, const struct msg *m, 
 	return node_send(io->ctx, node, m, payload);
 }
 
-static void io_log(struct coherence_io *io, uint32_t node, uint32_t page, const char *action,
-		   int32_t peer)
+static void io_log(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+		   int64_t peer, int64_t us)
 {
 	(void)io;
-	joblog_write(node, action, page, peer, -1);
+	joblog_write(node, action, page, peer, us);
 }
 
 void nodelink_io_init(struct coherence_io *io, struct pagetable *pt)

@@ -29,6 +29,8 @@ const char options_usage[] =
 	"               the first remote host)\n"
 	"  -T SECONDS   how long nodes may take to join (default 30)\n"
 	"  -t           prefix every output line with [node K@host]\n"
+	"  -S           print per-node statistics at the end (faults, pages moved,\n"
+	"               waiting time, fault latency, ping time)\n"
 	"  -v           say what dsm is doing on stderr\n"
 	"  -h           show this help and exit\n"
 	"\n"
@@ -87,7 +89,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
-	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:tvh")) != -1) {
+	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:tSvh")) != -1) {
 		switch (c) {
 		case 'H':
 			o->hostfile = optarg;
@@ -124,6 +126,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			break;
 		case 't':
 			o->tag_output = 1;
+			break;
+		case 'S':
+			o->stats = 1;
 			break;
 		case 'v':
 			o->verbose = 1;

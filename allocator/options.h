@@ -18,6 +18,7 @@ struct options {
 	const char *address;   /* -A: where nodes reach the allocator */
 	unsigned join_timeout; /* -T, seconds */
 	int tag_output;        /* -t */
+	int stats;             /* -S */
 	int help;              /* -h */
 	const char *executable;
 	char **node_argv;      /* the NODE-OPTIONs, NULL-terminated */

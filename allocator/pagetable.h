@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "../common/protocol.h"
+#include "jobstats.h"
 
 #define PT_STRIPES 1024u
 #define PT_NONE (-1)
@@ -43,6 +44,8 @@ struct node_slot {
 	uint32_t wait_page;  /* the page this node waits for */
 	uint8_t wait_write;  /* ... and whether for writing */
 	_Atomic uint8_t faulting; /* a FAULT of this node is queued or in progress */
+	uint64_t fault_t0;   /* when its fault reached the proxy (mono_us) */
+	struct node_stats stats;
 };
 
 struct page_entry {
@@ -54,6 +57,8 @@ struct page_entry {
 	uint8_t txn_write;   /* the transaction is a write fault */
 	uint8_t txn_had_copy; /* requester's copy was valid when the txn started */
 	uint8_t pad[2];
+	int32_t txn_from;    /* the writer the transaction takes the page from */
+	uint64_t txn_t0;     /* when the transaction began (mono_us) */
 	uint64_t bits[];     /* readers[words] then pending[words] */
 };
 

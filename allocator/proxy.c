@@ -79,6 +79,15 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 	case MSG_BCAST:
 		to_allocator(p, m);
 		return;
+	case MSG_PONG: {
+		uint64_t now = mono_us();
+
+		if (m->arg <= now) {
+			stats_ping(&p->pt->nodes[p->node].stats, now - m->arg);
+			joblog_write(p->node, "ping", -1, -1, (int64_t)(now - m->arg));
+		}
+		return;
+	}
 	case MSG_EXIT: {
 		struct msg left = {.type = MSG_EXIT}; /* MSGF_DIED is ours to set, not the node's */
 

@@ -17,7 +17,8 @@ int services_init(struct services *s, struct pagetable *pt, struct coherence_io 
 	s->nnodes = s->live = pt->nnodes;
 	s->in_job = malloc(pt->nnodes);
 	s->arrived = calloc(pt->nnodes, 1);
-	if (!s->in_job || !s->arrived)
+	s->arrived_at = calloc(pt->nnodes, sizeof(*s->arrived_at));
+	if (!s->in_job || !s->arrived || !s->arrived_at)
 		return -1;
 	memset(s->in_job, 1, pt->nnodes);
 	s->root = -1;
@@ -28,6 +29,7 @@ void services_free(struct services *s)
 {
 	free(s->in_job);
 	free(s->arrived);
+	free(s->arrived_at);
 }
 
 uint32_t arena_take(uint32_t *next_page, uint32_t npages, uint64_t bytes, uint32_t *first)
@@ -50,23 +52,34 @@ uint32_t arena_take(uint32_t *next_page, uint32_t npages, uint64_t bytes, uint32
 
 static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
 {
+	uint64_t t0 = mono_us();
 	uint32_t first = 0, count = arena_take(&s->next_page, s->pt->npages, bytes, &first);
 
-	joblog_write(node, "malloc", -1, -1, (int64_t)bytes);
 	if (count == 0) {
 		struct msg m = {.type = MSG_CHUNK, .arg = 0};
 
 		s->io->send(s->io, node, &m, NULL);
+		joblog_write(node, "malloc-failed", -1, -1, (int64_t)(mono_us() - t0));
 		return;
 	}
 	coh_grant_chunk(s->pt, s->io, node, first, count);
+	joblog_write(node, "malloc", first, -1, (int64_t)(mono_us() - t0));
 }
 
+/* Answer every waiting node; log and count how long each waited. */
 static void send_all_arrived(struct services *s, const struct msg *m)
 {
-	for (uint32_t n = 0; n < s->nnodes; n++)
-		if (s->arrived[n])
-			s->io->send(s->io, n, m, NULL);
+	const char *what = s->kind == COLL_BCAST ? "bcast" : "barrier";
+	uint64_t now = mono_us();
+
+	for (uint32_t n = 0; n < s->nnodes; n++) {
+		if (!s->arrived[n])
+			continue;
+		s->io->send(s->io, n, m, NULL);
+		atomic_fetch_add(&s->pt->nodes[n].stats.barrier_wait_us, now - s->arrived_at[n]);
+		joblog_write(n, m->type == MSG_ERROR ? "collective-failed" : what, -1,
+			     s->kind == COLL_BCAST ? s->root : -1, (int64_t)(now - s->arrived_at[n]));
+	}
 }
 
 static void reset_collective(struct services *s)
@@ -97,7 +110,6 @@ static void maybe_complete(struct services *s)
 		return;
 	if (s->kind == COLL_BARRIER) {
 		m.type = MSG_BARRIER_DONE;
-		joblog_write(0, "barrier-done", -1, -1, -1);
 	} else if (s->root_mismatch) {
 		fail_collective(s, DSM_ERR_BCAST_MISMATCH, (uint32_t)s->root);
 		return;
@@ -107,7 +119,6 @@ static void maybe_complete(struct services *s)
 	} else {
 		m.type = MSG_BCAST_DONE;
 		m.arg = s->value;
-		joblog_write((uint32_t)s->root, "bcast-done", -1, -1, -1);
 	}
 	send_all_arrived(s, &m);
 	reset_collective(s);
@@ -120,11 +131,13 @@ static void arrive(struct services *s, uint32_t node, enum collective_kind kind,
 		return; /* cannot happen with libsm: one call at a time */
 	if (s->kind != COLL_NONE && s->kind != kind) {
 		s->arrived[node] = 1;
+		s->arrived_at[node] = mono_us();
 		fail_collective(s, DSM_ERR_COLLECTIVE_MISMATCH, node);
 		return;
 	}
 	s->kind = kind;
 	s->arrived[node] = 1;
+	s->arrived_at[node] = mono_us();
 	s->arrivals++;
 	if (kind == COLL_BCAST) {
 		if (s->root == -1)
@@ -135,9 +148,6 @@ static void arrive(struct services *s, uint32_t node, enum collective_kind kind,
 			s->root_arrived = 1;
 			s->value = m->arg;
 		}
-		joblog_write(node, "bcast", -1, m->node, -1);
-	} else {
-		joblog_write(node, "barrier", -1, -1, -1);
 	}
 	maybe_complete(s);
 }

@@ -25,6 +25,7 @@ struct services {
 	uint32_t next_page;     /* arena: first page not yet handed out */
 	uint8_t *in_job;        /* per node: 1 until it leaves */
 	uint8_t *arrived;       /* per node: waiting in the current collective */
+	uint64_t *arrived_at;   /* per node: when it arrived (mono_us) */
 	uint32_t arrivals;
 	enum collective_kind kind;
 	int32_t root;           /* bcast: the root everyone named so far */

@@ -65,6 +65,12 @@ static void dispatch(const struct msg *m, const uint8_t *payload)
 		}
 		sm__region_take(m);
 		break;
+	case MSG_PING: {
+		struct msg pong = {.type = MSG_PONG, .arg = m->arg};
+
+		sm__send(&pong, NULL);
+		break;
+	}
 	case MSG_ERROR:
 		if (m->arg == DSM_ERR_PAGE_LOST || m->arg == DSM_ERR_UNALLOCATED) {
 			/* the answer to the fault in progress */

@@ -44,6 +44,8 @@ static const struct type_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_EXIT] = {"EXIT", FROM_NODE, MSGF_DIED, PAYLOAD_NONE, 0, 0},
 	[MSG_EXIT_ACK] = {"EXIT_ACK", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_ERROR] = {"ERROR", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_PING] = {"PING", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_PONG] = {"PONG", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
 };
 
 const char *msg_type_name(unsigned type)

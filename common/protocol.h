@@ -85,6 +85,11 @@ enum msg_type {
 	/* allocator/proxy -> node: a request failed. arg = enum dsm_error,
 	 * page/node give detail */
 	MSG_ERROR,
+	/* allocator -> node: how long does it take you to answer? arg = the
+	 * allocator's clock (microseconds), to be echoed */
+	MSG_PING,
+	/* node -> proxy: the answer, arg echoed */
+	MSG_PONG,
 	MSG_TYPE_COUNT
 };
 

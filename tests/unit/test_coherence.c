@@ -56,13 +56,14 @@ static int fake_send(struct coherence_io *io, uint32_t node, const struct msg *m
 	return r->result;
 }
 
-static void fake_log(struct coherence_io *io, uint32_t node, uint32_t page, const char *action,
-		     int32_t peer)
+static void fake_log(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+		     int64_t peer, int64_t us)
 {
 	(void)io;
 	(void)node;
 	(void)page;
 	(void)peer;
+	(void)us;
 	cr_assert_not_null(action);
 	nlog++;
 }

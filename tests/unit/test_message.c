@@ -38,6 +38,8 @@ static const struct spec specs[] = {
 	{MSG_EXIT, "EXIT", FROM_NODE, MSGF_DIED, 0},
 	{MSG_EXIT_ACK, "EXIT_ACK", FROM_ALLOCATOR, 0, 0},
 	{MSG_ERROR, "ERROR", FROM_ALLOCATOR, 0, 0},
+	{MSG_PING, "PING", FROM_ALLOCATOR, 0, 0},
+	{MSG_PONG, "PONG", FROM_NODE, 0, 0},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -208,7 +210,9 @@ Test(message, wire_type_numbers_are_stable)
 	cr_assert_eq(MSG_GRANT, 4);
 	cr_assert_eq(MSG_PAGE_DATA, 7);
 	cr_assert_eq(MSG_ERROR, 18);
-	cr_assert_eq(MSG_TYPE_COUNT, 19);
+	cr_assert_eq(MSG_PING, 19);
+	cr_assert_eq(MSG_PONG, 20);
+	cr_assert_eq(MSG_TYPE_COUNT, 21);
 	cr_assert_eq(DSM_HEADER_SIZE, 24u);
 }
 
