@@ -33,7 +33,6 @@
 
 #define EFLAGS_TF 0x100
 #define PF_WRITE 0x2
-#define HOLD_SIGNAL (SIGRTMAX - 2) /* valgrind keeps SIGRTMAX for itself */
 #define HOLD_NS 2000000 /* 2 ms of CPU time: the fallback hold window */
 
 #ifndef sigev_notify_thread_id /* glibc < 2.35 names it only this way */
@@ -171,13 +170,13 @@ static int install_hold_timer(void)
 	sa.sa_handler = on_hold_timer;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, SIGIO);
-	if (sigaction(HOLD_SIGNAL, &sa, NULL) < 0)
+	sm__link_signals(&sa.sa_mask);
+	if (sigaction(SM_HOLD_SIGNAL, &sa, NULL) < 0)
 		return -1;
 	/* to the thread that joined, or (valgrind refuses that) to the process */
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = HOLD_SIGNAL;
+	ev.sigev_signo = SM_HOLD_SIGNAL;
 	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
 	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &hold_timer) < 0) {
 		ev.sigev_notify = SIGEV_SIGNAL;
@@ -231,7 +230,7 @@ int sm__fault_install(void)
 	sa.sa_sigaction = on_trap;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, SIGIO);
+	sm__link_signals(&sa.sa_mask);
 	if (sigaction(SIGTRAP, &sa, &previous_trap) < 0) {
 		sm__say("sigaction(SIGTRAP): ", strerror(errno), NULL);
 		return -1;

@@ -74,6 +74,15 @@ extern struct sm_state sm__st;
 /* args.c: find and remove the argument dsm added. 0, or -1 if absent/bad. */
 int sm__args_take(int *argc, char ***argv, struct node_args *out);
 
+/*
+ * The signal that ends the fallback hold window (fault.c). It is blocked
+ * wherever SIGIO is, so it never interrupts a pump, a send or a deferral.
+ */
+#define SM_HOLD_SIGNAL (SIGRTMAX - 2) /* valgrind keeps SIGRTMAX for itself */
+
+/* Add SIGIO and SM_HOLD_SIGNAL to a set: what every link user blocks. */
+void sm__link_signals(sigset_t *set);
+
 /* link.c */
 int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_LEN]);
 void sm__pump(void);                      /* handle everything that arrived */

@@ -21,12 +21,18 @@
 
 struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held_page = -1};
 
+void sm__link_signals(sigset_t *set)
+{
+	sigaddset(set, SIGIO);
+	sigaddset(set, SM_HOLD_SIGNAL);
+}
+
 void sm__block_sigio(sigset_t *old)
 {
 	sigset_t s;
 
 	sigemptyset(&s);
-	sigaddset(&s, SIGIO);
+	sm__link_signals(&s);
 	sigprocmask(SIG_BLOCK, &s, old);
 }
 
@@ -208,6 +214,7 @@ void sm__install_sigio(void)
 	sa.sa_sigaction = on_sigio;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
+	sm__link_signals(&sa.sa_mask);
 	if (sigaction(SIGIO, &sa, NULL) < 0)
 		sm__die("sigaction(SIGIO): ", strerror(errno), NULL);
 	/* SIGIO always goes to the thread that joined (see sm.h on threads) */
