@@ -155,7 +155,7 @@ demo: deps
 asan:
 	$(MAKE) B=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
 
-check: all unit asan build/fuzz/fuzz_messages
+check: all unit asan build/fuzz/fuzz_messages bench-build
 	tests/check.sh $(B) build/asan build/fuzz/fuzz_messages
 
 integration: all

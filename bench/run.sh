@@ -5,14 +5,17 @@
 # bench/results/latest.json and latest.csv, plus a plot (latency against
 # node count) in bench/results/latest.svg when gnuplot is installed.
 #
-# usage: bench/run.sh BUILD_DIR [--smoke]
-#   --smoke: tiny iteration counts, for `make check` (no timing is judged)
+# usage: bench/run.sh BUILD_DIR [--smoke [OUT_DIR]]
+#   --smoke: tiny iteration counts, for `make check`: no timing is judged,
+#   the results go to OUT_DIR (default BUILD_DIR/bench-smoke), and the run
+#   fails if a figure or an output file is missing.
 set -u
 
-build=${1:?usage: run.sh BUILD_DIR [--smoke]}
+build=${1:?usage: run.sh BUILD_DIR [--smoke [OUT_DIR]]}
 smoke=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/results
+[ "$smoke" = --smoke ] && out=${3:-$build/bench-smoke}
 dsm=$build/dsm
 bin=$build/bench
 mkdir -p "$out"
@@ -124,4 +127,21 @@ GP
 	rm -f "$raw.sync" "$raw.fan"
 fi
 rm -f "$raw.out" "$raw.err"
+
+if [ "$smoke" = --smoke ]; then
+	# every figure present, every file written and well-formed enough
+	for name in rtt_4k rtt_16 segv_mprotect memcpy_4k read_fresh upgrade read_revoke \
+		write_revoke fanout_1 fanout_3 barrier_2 bcast_2 malloc_small_per_s \
+		malloc_chunk_per_s "matmul_${mm}_seq_p1" "matmul_${mm}_dsm_p2" "jacobi_${jn}_dsm_p4"; do
+		for placement in default pinned; do
+			case $name in matmul_* | jacobi_*) [ "$placement" = pinned ] && continue ;; esac
+			grep -q "^$placement,$name," "$out/latest.csv" ||
+				{ echo "bench: no $placement $name in latest.csv" >&2; status=1; }
+		done
+	done
+	grep -q '"targets": \[' "$out/latest.json" || { echo "bench: latest.json lacks targets" >&2; status=1; }
+	if command -v gnuplot >/dev/null; then
+		grep -q '</svg>' "$out/latest.svg" || { echo "bench: latest.svg is not complete" >&2; status=1; }
+	fi
+fi
 exit $status

@@ -83,6 +83,17 @@ if [ -n "$fuzzer" ]; then
 	fi
 fi
 
+# every benchmark once with tiny counts: it runs and writes its outputs
+if [ -x "$build/bench/faults" ]; then
+	echo "== benchmark smoke (no timing is judged)"
+	if "$here/../bench/run.sh" "$build" --smoke >"$build/bench-smoke.log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		tail -n 20 "$build/bench-smoke.log"
+		failed=$((failed + 1))
+	fi
+fi
+
 # remote nodes through a private sshd, and the failure scenarios
 if [ -x "$here/remote.sh" ]; then
 	echo "== remote and failure tests"
