@@ -92,6 +92,14 @@ static void signal_nodes(struct job *j, int sig)
 			kill(-j->procs[i].pid, sig);
 }
 
+static void close_stdin(struct node_proc *p)
+{
+	if (p->stdin_fd >= 0) {
+		close(p->stdin_fd);
+		p->stdin_fd = -1;
+	}
+}
+
 /*
  * End the job: local nodes (and the ssh clients of remote ones) get SIGTERM
  * now and SIGKILL after the grace period; every node's link is shut down,
@@ -105,6 +113,7 @@ static void end_job(struct job *j, int status)
 	j->status = status;
 	signal_nodes(j, SIGTERM);
 	for (uint32_t i = 0; i < j->n; i++) {
+		close_stdin(&j->procs[i]); /* a remote node not yet joined learns it here */
 		if (j->proxies[i] > 0 && !j->proxy_reaped[i])
 			kill(j->proxies[i], SIGKILL);
 		if (j->pt->nodes[i].fd >= 0)
@@ -174,11 +183,15 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	p->reaped = 1;
 	p->status = st;
 	j->reaped++;
+	close_stdin(p);
 	drain_output(j, i);
 	if (j->ending)
 		return;
 	describe_status(p, st, how, sizeof(how));
-	if (!p->joined) {
+	if (!p->joined && p->remote && WIFEXITED(st) && WEXITSTATUS(st) == 255) {
+		report("node %u (%s) %s; see ssh's message above", i, p->host, how);
+		end_job(j, 255);
+	} else if (!p->joined) {
 		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
 		       "it call sm_node_init?", i, p->host, how);
 		end_job(j, status_code(st) ? status_code(st) : 1);
@@ -385,6 +398,9 @@ static void start_proxies(struct job *j)
 			for (uint32_t k = 0; k < 2 * j->n; k++)
 				if (j->outs[k].in_fd >= 0)
 					close(j->outs[k].in_fd);
+			for (uint32_t k = 0; k < j->n; k++)
+				if (j->procs[k].stdin_fd >= 0)
+					close(j->procs[k].stdin_fd);
 			for (uint32_t k = 0; k < i; k++)
 				close(j->control[k]);
 			close(sv[0]);

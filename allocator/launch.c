@@ -130,11 +130,23 @@ static char **program_argv(const struct launch_spec *spec, const char *token)
 }
 
 /*
- * In the child: ssh [options] HOST 'cd DIR && IFS= read -r DSM_SECRET &&
- * export DSM_SECRET && PROGRAM...; exit $?'. The remote shell waits for the
- * program (no exec, not even bash's implicit one for a last command), so a
- * node killed by signal N comes back as ssh's status 128+N.
+ * In the child: ssh [options] HOST 'cd DIR && read the secret && run
+ * PROGRAM in the background, watch standard input, wait'. Standard input is
+ * a pipe from dsm that stays open for the whole job: when dsm ends the job
+ * or dies, the pipe closes, ssh passes the end of input on, and the watcher
+ * kills the program, even one that has not joined yet (nothing else reaches
+ * a remote process: ssh -T gives it no terminal to hang up). The shell
+ * waits for the program, so a node killed by signal N comes back as ssh's
+ * status 128+N.
  */
+static const char remote_prologue[] =
+	" && IFS= read -r DSM_SECRET && export DSM_SECRET && exec 3<&0 && set -m && {";
+/* set -m: the program gets a process group of its own, which the watcher
+ * kills whole (a wrapper's children too); the shell's own stderr then goes
+ * to /dev/null, so its job reports do not mix with the program's output */
+static const char remote_epilogue[] =
+	" </dev/null & p=$!; exec 2>/dev/null; { while IFS= read -r _ <&3; do :; done; kill -TERM -$p; }"
+	" >/dev/null 2>&1 & w=$!; exec 3<&-; wait $p; s=$?; kill $w 2>/dev/null; exit $s; }";
 static char **ssh_argv(const struct launch_spec *spec, const char *host, const char *token)
 {
 	const char *ssh = getenv("DSM_SSH");
@@ -149,18 +161,16 @@ static char **ssh_argv(const struct launch_spec *spec, const char *host, const c
 	if (shellwords_append_quoted(&cmd, &len, "cd") < 0 ||
 	    shellwords_append_quoted(&cmd, &len, spec->cwd) < 0)
 		child_fail("cannot start", spec->executable);
-	cmd = realloc(cmd, len + 80);
-	if (!cmd)
+	if (!(cmd = realloc(cmd, len + sizeof(remote_prologue))))
 		child_fail("cannot start", spec->executable);
-	len += (size_t)sprintf(cmd + len,
-			       " && IFS= read -r DSM_SECRET && export DSM_SECRET &&");
+	strcpy(cmd + len, remote_prologue);
+	len += strlen(remote_prologue);
 	for (char **p = prog; *p; p++)
 		if (shellwords_append_quoted(&cmd, &len, *p) < 0)
 			child_fail("cannot start", spec->executable);
-	/* a command after the program stops bash from exec'ing it in place */
-	if (!(cmd = realloc(cmd, len + 16)))
+	if (!(cmd = realloc(cmd, len + sizeof(remote_epilogue))))
 		child_fail("cannot start", spec->executable);
-	strcpy(cmd + len, "; exit $?");
+	strcpy(cmd + len, remote_epilogue);
 	nw = count(words);
 	argv = calloc(nw + 4 + 3, sizeof(*argv));
 	if (!argv)
@@ -243,7 +253,7 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 			/* ssh died already: its exit status will tell */
 		}
 		explicit_bzero(line, sizeof(line));
-		close(in[1]);
+		/* in[1] stays open: its closing tells the remote side the job is over */
 	}
 	memset(np, 0, sizeof(*np));
 	np->pid = pid;
@@ -251,5 +261,6 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 	np->err_fd = err[0];
 	np->host = host;
 	np->remote = remote;
+	np->stdin_fd = remote ? in[1] : -1;
 	return 0;
 }

@@ -22,6 +22,7 @@ struct node_proc {
 	int joined;
 	int link_lost;     /* its link closed without MSG_EXIT */
 	int remote;        /* started through ssh */
+	int stdin_fd;      /* remote: ssh's standard input, open until the job ends */
 };
 
 struct launch_spec {

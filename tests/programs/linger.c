@@ -1,0 +1,77 @@
+/*
+ * linger.c - a node that stays in the job until told to stop, for
+ * tests/failures.sh.
+ *
+ * usage: dsm -n N ./linger DIR
+ *
+ * Every node joins and writes its pid into DIR/node.K (through a temporary
+ * name and rename(), so a reader never sees a partial file). Node 0 allocates
+ * a shared counter and broadcasts it. Then every node loops: add 1 to the
+ * counter, sm_barrier(), stop once DIR/stop exists, sleep 20 ms. At the end
+ * it leaves with sm_node_exit() and prints "linger: node K done".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sm.h"
+
+static int write_pid(const char *dir, int nid)
+{
+	char tmp[4096], final[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s/.node.%d.tmp", dir, nid) >= (int)sizeof(tmp) ||
+	    snprintf(final, sizeof(final), "%s/node.%d", dir, nid) >= (int)sizeof(final))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	if (fprintf(f, "%ld\n", (long)getpid()) < 0) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, final);
+}
+
+int main(int argc, char *argv[])
+{
+	int nodes, nid;
+	long *counter = NULL;
+	char stop[4096];
+
+	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
+		return 1;
+	if (argc != 2) {
+		fprintf(stderr, "usage: dsm -n N linger DIR\n");
+		return 2;
+	}
+	if (snprintf(stop, sizeof(stop), "%s/stop", argv[1]) >= (int)sizeof(stop)) {
+		fprintf(stderr, "linger: %s: name too long\n", argv[1]);
+		return 2;
+	}
+	if (write_pid(argv[1], nid) < 0) {
+		perror("linger: writing the pid file");
+		return 1;
+	}
+	if (nid == 0) {
+		counter = sm_malloc(sizeof(*counter));
+		if (!counter) {
+			fprintf(stderr, "linger: sm_malloc failed\n");
+			return 1;
+		}
+	}
+	sm_bcast((void **)&counter, 0);
+	for (;;) {
+		__atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST);
+		sm_barrier();
+		if (access(stop, F_OK) == 0)
+			break;
+		usleep(20000);
+	}
+	sm_node_exit();
+	printf("linger: node %d done\n", nid);
+	return 0;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# remote.sh - the tests that start nodes through ssh, against a private sshd
+# (tests/sshd.sh) on 127.0.0.2-127.0.0.5, and the failure tests both ways.
+#
+# usage: tests/remote.sh DSM PROGDIR
+#
+# Runs, passing their output through:
+#   - tests/integration.sh at 4 and 8 nodes with -H HOSTS (label "ssh");
+#   - tests/failures.sh with HOSTS (remote nodes) and without (local nodes).
+# Needs root and openssh-server (sshd must switch users); without them it
+# says so and counts one failure, since CI provides both. The sshd is always
+# stopped at the end. The last line is "P passed, F failed", summing every
+# suite; the exit status is 0 iff nothing failed.
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 DSM PROGDIR" >&2
+	exit 2
+fi
+dsm=$1
+progdir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
+	echo "remote tests need root and openssh-server"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/dsm-remote.XXXXXX") || exit 2
+child=
+tailer=
+# always: end a suite still running, stop the sshd (even one half started)
+# and remove its keys
+cleanup() {
+	if [ -n "$child" ]; then
+		kill -TERM "$child" 2>/dev/null
+		wait "$child" 2>/dev/null
+	fi
+	if [ -n "$tailer" ]; then
+		kill -TERM "$tailer" 2>/dev/null
+		wait "$tailer" 2>/dev/null
+	fi
+	"$here/sshd.sh" stop "$dir"
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! "$here/sshd.sh" start "$dir"; then
+	echo "remote tests: cannot start the test sshd"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+hosts=$dir/hosts
+printf '127.0.0.%s\n' 2 3 4 5 >"$hosts"
+export DSM_SSH="ssh -F $dir/ssh_config"
+
+passed=0
+failed=0
+
+# suite NAME COMMAND...: run one suite, pass its output through, add up its
+# last line "P passed, F failed". The suite runs in the background, so that a
+# signal to this script is acted on at once (cleanup ends the suite).
+suite() {
+	local name=$1 log=$dir/suite.log last
+	shift
+	echo "== $name"
+	: >"$log"
+	"$@" >"$log" 2>&1 &
+	child=$!
+	tail -n +1 -f --pid="$child" "$log" &
+	tailer=$!
+	wait "$child"
+	child=
+	wait "$tailer"
+	tailer=
+	last=$(tail -n 1 "$log")
+	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "$name did not finish"
+		failed=$((failed + 1))
+	fi
+}
+
+suite "integration (ssh)" env DSM_TEST_ARGS="-H $hosts" DSM_TEST_NODES="4 8" \
+	"$here/integration.sh" "$dsm" "$progdir" ssh
+suite "failures (remote nodes)" "$here/failures.sh" "$dsm" "$progdir" "$hosts"
+suite "failures (local nodes)" "$here/failures.sh" "$dsm" "$progdir"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
