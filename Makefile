@@ -37,7 +37,7 @@ pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
         integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke
-all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc \
+all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc $(B)/dsm-plot \
      $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
 
 help:
@@ -62,6 +62,11 @@ $(B)/pic/%.o: %.c
 
 $(B)/dsm: $(call obj,$(COMMON_SRC) $(ALLOC_SRC) allocator/main.c)
 	$(CC) $(LDFLAGS) $^ $(LIBBSD) -o $@
+
+# dsm-plot: a dsm -l log as an SVG picture; one file, libc only
+$(B)/dsm-plot: tools/dsm-plot.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) -o $@
 
 # One relocatable object with the internal symbols made local, so the static
 # library exports exactly what the shared one does: the five sm_ functions.
@@ -178,6 +183,7 @@ install: all
 	           $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(MANDIR)/man1 \
 	           $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/dsm $(DESTDIR)$(PREFIX)/bin/dsm
+	install -m 755 $(B)/dsm-plot $(DESTDIR)$(PREFIX)/bin/dsm-plot
 	install -m 644 client/sm.h $(DESTDIR)$(PREFIX)/include/sm.h
 	install -m 644 $(B)/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.a
 	install -m 755 $(B)/libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION)
@@ -201,6 +207,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION) \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION) \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/sm.pc $(DESTDIR)$(PREFIX)/bin/dsmcc \
+	      $(DESTDIR)$(PREFIX)/bin/dsm-plot \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
