@@ -8,6 +8,7 @@
 #include "job.h"
 
 #include <arpa/inet.h>
+#include <bsd/libutil.h>
 #include <bsd/stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -561,10 +562,16 @@ int job_run(const struct options *opt, const char *executable)
 		.secret_hex = secret_hex,
 		.cwd = cwd,
 	};
-	if (opt->verbose)
-		report("starting %u node%s of %s; shared region of %u pages at %#llx; "
-		       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, npages,
+	if (opt->verbose) {
+		char size[7]; /* 6 characters make humanize_number say "2.0GiB", not "2048MiB" */
+
+		if (humanize_number(size, sizeof(size), (int64_t)opt->region_size, "B", HN_AUTOSCALE,
+				    HN_NOSPACE | HN_DECIMAL | HN_IEC_PREFIXES) < 0)
+			snprintf(size, sizeof(size), "?");
+		report("starting %u node%s of %s; shared region of %s (%u pages) at %#llx; "
+		       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, size, npages,
 		       (unsigned long long)DSM_REGION_BASE, addr.connect_host, port);
+	}
 	arm_timer(j, (int)opt->join_timeout);
 	for (uint32_t i = 0; i < j->n; i++) {
 		const char *host = hostlist_place(&hosts, i);
