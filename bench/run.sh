@@ -143,5 +143,6 @@ if [ "$smoke" = --smoke ]; then
 	if command -v gnuplot >/dev/null; then
 		grep -q '</svg>' "$out/latest.svg" || { echo "bench: latest.svg is not complete" >&2; status=1; }
 	fi
+	[ "$status" -eq 0 ] && echo "bench smoke: every figure and output file present (timings not judged)"
 fi
 exit $status
