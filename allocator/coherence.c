@@ -59,6 +59,7 @@ static void begin_txn(struct pagetable *pt, struct coherence_io *io, uint32_t pa
 
 	e->requester = (int32_t)node;
 	e->txn_write = (uint8_t)write;
+	e->txn_prefetch = 0;
 	e->txn_had_copy = (uint8_t)(w == (int32_t)node || bit_test(readers, node));
 	e->txn_from = w;
 	e->txn_t0 = mono_us();
@@ -107,12 +108,17 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	uint64_t *readers = pt_readers(pt, e);
 
 	struct node_slot *slot = &pt->nodes[node];
-	uint64_t waited = mono_us() - slot->fault_t0;
+	int prefetch = e->txn_prefetch;
+	uint64_t waited = mono_us() - (prefetch ? e->txn_t0 : slot->fault_t0);
 
 	e->requester = PT_NONE;
+	e->txn_prefetch = 0;
 	/* before the answer goes out: the node's next FAULT may follow at once */
-	atomic_store(&slot->faulting, 0);
+	if (!prefetch)
+		atomic_store(&slot->faulting, 0);
 	if (e->lost_by != PT_NONE) {
+		if (prefetch)
+			return; /* nobody asked: nothing to report */
 		send_simple(io, node, MSG_ERROR, 0, page, (uint32_t)e->lost_by, DSM_ERR_PAGE_LOST);
 		log_action(io, node, page, "lost", e->lost_by, (int64_t)waited);
 		return;
@@ -122,13 +128,16 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 		.flags = e->txn_write ? MSGF_WRITE : 0,
 		.page = page,
 		.length = e->txn_had_copy ? 0 : DSM_PAGE_SIZE,
+		.arg = prefetch ? 0 : slot->fault_seq,
 	};
 	int sent = io->send(io, node, &m, m.length ? pt_page_data(pt, page) : NULL) == 0;
 	int upgrade = e->txn_write && e->txn_had_copy;
 
-	log_action(io, node, page, upgrade ? "upgrade" : e->txn_write ? "write-fault" : "read-fault",
+	log_action(io, node, page,
+		   prefetch ? "prefetch" : upgrade ? "upgrade" : e->txn_write ? "write-fault" : "read-fault",
 		   e->txn_from, (int64_t)waited);
-	stats_fault(&slot->stats, e->txn_write, upgrade, waited);
+	if (!prefetch)
+		stats_fault(&slot->stats, e->txn_write, upgrade, waited);
 	if (m.length)
 		atomic_fetch_add(&slot->stats.pages_in, 1);
 	if (e->txn_write) {
@@ -157,17 +166,74 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 	}
 }
 
+/*
+ * A read transaction nobody waits for, on an idle page that writer `from`
+ * holds (or nobody, when `from` is PT_NONE), for node. Page lock held.
+ * Returns 0 when it started, -1 when the page does not qualify.
+ */
+static int begin_prefetch(struct pagetable *pt, struct coherence_io *io, uint32_t page,
+			  struct page_entry *e, uint32_t node, int32_t from)
+{
+	uint64_t *readers = pt_readers(pt, e);
+
+	if (e->requester != PT_NONE || e->lost_by != PT_NONE || e->writer != from ||
+	    bit_test(readers, node))
+		return -1;
+	e->requester = (int32_t)node;
+	e->txn_write = 0;
+	e->txn_prefetch = 1;
+	e->txn_had_copy = 0;
+	e->txn_from = from;
+	e->txn_t0 = mono_us();
+	bits_zero(pt_pending(pt, e), pt->words);
+	if (from != PT_NONE) {
+		if (send_simple(io, (uint32_t)from, MSG_REVOKE, 0, page, 0, 0) < 0) {
+			e->requester = PT_NONE; /* the writer is going: leave the page alone */
+			e->txn_prefetch = 0;
+			return -1;
+		}
+		atomic_fetch_add(&pt->nodes[from].stats.revokes_received, 1);
+		bit_set(pt_pending(pt, e), (uint32_t)from);
+	}
+	advance(pt, io, page, e);
+	return 0;
+}
+
+/*
+ * After a read fault on `page` taken from `from`: fetch the following pages
+ * that the same writer (or nobody) holds, one lock at a time (never two
+ * stripes at once), stopping at the first that does not qualify.
+ */
+static void prefetch_after(struct pagetable *pt, struct coherence_io *io, uint32_t node,
+			   uint32_t page, int32_t from)
+{
+	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
+
+	for (uint32_t q = page + 1; q <= page + pt->prefetch && q < allocated; q++) {
+		int rc;
+
+		pt_lock_page(pt, q);
+		rc = begin_prefetch(pt, io, q, pt_entry(pt, q), node, from);
+		pt_unlock_page(pt, q);
+		if (rc < 0)
+			break;
+	}
+}
+
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	      int write, const char **why)
+	      int write, uint64_t seq, const char **why)
 {
 	struct page_entry *e = pt_entry(pt, page);
+	int32_t from = PT_NONE;
+	int started = 0;
 
-	pt->nodes[node].fault_t0 = mono_us();
 	/* one fault at a time per node: a second would corrupt the wait queues */
 	if (atomic_exchange(&pt->nodes[node].faulting, 1)) {
 		*why = "a second fault while the first is not answered";
 		return -1;
 	}
+	pt->nodes[node].fault_t0 = mono_us();
+	pt->nodes[node].fault_seq = seq;
 	if (page >= atomic_load_explicit(&pt->allocated, memory_order_acquire)) {
 		atomic_store(&pt->nodes[node].faulting, 0);
 		send_simple(io, node, MSG_ERROR, 0, page, node, DSM_ERR_UNALLOCATED);
@@ -177,10 +243,14 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	if (e->requester != PT_NONE) {
 		enqueue(pt, e, page, node, write);
 	} else {
+		from = e->writer;
+		started = e->lost_by == PT_NONE;
 		begin_txn(pt, io, page, e, node, write);
 		advance(pt, io, page, e);
 	}
 	pt_unlock_page(pt, page);
+	if (pt->prefetch && !write && started && from != (int32_t)node)
+		prefetch_after(pt, io, node, page, from);
 	return 0;
 }
 

@@ -30,11 +30,15 @@ struct coherence_io {
 };
 
 /*
- * node faults on page (write or read). -1 with *why when the node already
- * has a fault in progress (libsm never does that: a misbehaving node).
+ * node faults on page (write or read); seq is the node's number for this
+ * fault, echoed in the GRANT that answers it. -1 with *why when the node
+ * already has a fault in progress (libsm never does that). With
+ * pt->prefetch > 0, a read fault also fetches up to that many following
+ * pages that the same writer holds (or nobody does), in transactions of
+ * their own whose GRANTs carry seq 0: nobody waits for them.
  */
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	      int write, const char **why);
+	      int write, uint64_t seq, const char **why);
 
 /*
  * node answers a revoke/invalidate of page: data is the page for

@@ -365,6 +365,14 @@ static void on_hello_data(struct job *j, size_t k)
 		return;
 	if (m.type != MSG_HELLO)
 		drop_pending(j, k, "did not start with HELLO");
+	else if (m.arg != DSM_PROTOCOL_VERSION) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "node %u speaks protocol %llu, this dsm speaks %u: "
+			 "rebuild the program against this libsm", m.node, (unsigned long long)m.arg,
+			 DSM_PROTOCOL_VERSION);
+		drop_pending(j, k, why);
+	}
 	else if (!secret_equal(c->buf + DSM_HEADER_SIZE, j->secret))
 		drop_pending(j, k, "wrong job secret");
 	else if (j->procs[m.node].joined)
@@ -516,6 +524,7 @@ int job_run(const struct options *opt, const char *executable)
 	j->pt = pt_create(j->n, npages, DSM_REGION_BASE);
 	if (!j->pt)
 		die_errno("cannot create the page table for %u pages", npages);
+	j->pt->prefetch = opt->prefetch;
 	nodelink_io_init(&j->io, j->pt);
 	if (services_init(&j->svc, j->pt, &j->io) < 0)
 		die(1, "out of memory");

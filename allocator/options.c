@@ -29,6 +29,8 @@ const char options_usage[] =
 	"               the first remote host)\n"
 	"  -T SECONDS   how long nodes may take to join (default 30)\n"
 	"  -t           prefix every output line with [node K@host]\n"
+	"  -P PAGES     on a read fault, also fetch up to PAGES following pages held\n"
+	"               by the same writer (default 0: off; at most 64)\n"
 	"  -S           print per-node statistics at the end (faults, pages moved,\n"
 	"               waiting time, fault latency, ping time)\n"
 	"  -v           say what dsm is doing on stderr\n"
@@ -89,7 +91,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
-	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:tSvh")) != -1) {
+	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:P:tSvh")) != -1) {
 		switch (c) {
 		case 'H':
 			o->hostfile = optarg;
@@ -129,6 +131,13 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			break;
 		case 'S':
 			o->stats = 1;
+			break;
+		case 'P':
+			o->prefetch = (uint32_t)strtonum(optarg, 0, 64, &errstr);
+			if (errstr) {
+				snprintf(err, errlen, "-P %s: prefetch must be 0 to 64 pages", optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			o->verbose = 1;

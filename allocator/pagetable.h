@@ -45,6 +45,7 @@ struct node_slot {
 	uint8_t wait_write;  /* ... and whether for writing */
 	_Atomic uint8_t faulting; /* a FAULT of this node is queued or in progress */
 	uint64_t fault_t0;   /* when its fault reached the proxy (mono_us) */
+	uint64_t fault_seq;  /* the node's number for that fault, echoed in the GRANT */
 	struct node_stats stats;
 };
 
@@ -56,7 +57,8 @@ struct page_entry {
 	int32_t lost_by;     /* node that died holding the only copy, or PT_NONE */
 	uint8_t txn_write;   /* the transaction is a write fault */
 	uint8_t txn_had_copy; /* requester's copy was valid when the txn started */
-	uint8_t pad[2];
+	uint8_t txn_prefetch; /* nobody waits for it: a neighbour of a read fault */
+	uint8_t pad;
 	int32_t txn_from;    /* the writer the transaction takes the page from */
 	uint64_t txn_t0;     /* when the transaction began (mono_us) */
 	uint64_t bits[];     /* readers[words] then pending[words] */
@@ -69,6 +71,7 @@ struct pagetable {
 	uint32_t entry_size;
 	uint64_t base;        /* the region's address in the nodes */
 	_Atomic uint32_t allocated; /* pages [0, allocated) were handed out */
+	uint32_t prefetch;    /* dsm -P: pages after a read fault to fetch too */
 	size_t map_size;
 	pthread_mutex_t stripes[PT_STRIPES];
 	struct page_entry *entries;

@@ -61,7 +61,7 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 
 	switch (m->type) {
 	case MSG_FAULT:
-		if (coh_fault(p->pt, &p->io, p->node, m->page, m->flags & MSGF_WRITE, &why) < 0)
+		if (coh_fault(p->pt, &p->io, p->node, m->page, m->flags & MSGF_WRITE, m->arg, &why) < 0)
 			bad_message(p, "FAULT", why);
 		return;
 	case MSG_PAGE_DATA:

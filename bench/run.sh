@@ -29,6 +29,8 @@ else
 fi
 
 # run PLACEMENT COMMAND...: keep the RESULT lines, tagged with the placement
+# (and the figure's name followed by $suffix, when set)
+suffix=
 run() {
 	local placement=$1
 	shift
@@ -39,7 +41,7 @@ run() {
 		tail -n 5 "$raw.err" >&2
 		return 1
 	fi
-	sed -n "s/^RESULT /$placement /p" "$raw.out" >>"$raw"
+	sed -n "s/^RESULT name=\([^ ]*\)/$placement name=\1$suffix/p" "$raw.out" >>"$raw"
 }
 
 status=0
@@ -58,6 +60,12 @@ for p in 1 2 4; do
 	run default "$dsm" -n "$p" "$bin/kernels" matmul "$mm" || status=1
 	run default "$dsm" -s 1G -n "$p" "$bin/kernels" jacobi "$jn" "$jit" || status=1
 done
+# the same with read prefetch (dsm -P 4), reported as matmul_..._prefetch4
+suffix=_prefetch4
+for p in 2 4; do
+	run default "$dsm" -P 4 -n "$p" "$bin/kernels" matmul "$mm" || status=1
+done
+suffix=
 
 # Lines are "PLACEMENT name=N key=value...". Summarise with awk: CSV, JSON,
 # the table, and the targets of the performance issue as ratios.
@@ -97,6 +105,7 @@ END {
 		target(p, "fan-out 15 / fan-out 1", r(v(p, "fanout_15", "median_us"), v(p, "fanout_1", "median_us")), "<=", 3)
 	}
 	target("default", "matmul " mm ": sequential / dsm on 2 nodes", r(v("default", "matmul_" mm "_seq_p1", "seconds"), v("default", "matmul_" mm "_dsm_p2", "seconds")), ">=", 1.7)
+	target("default", "matmul " mm ": the same with dsm -P 4", r(v("default", "matmul_" mm "_seq_p1", "seconds"), v("default", "matmul_" mm "_dsm_p2_prefetch4", "seconds")), ">=", 1.7)
 	printf "{\n  \"results\": [\n" > json
 	for (i = 1; i <= cnt; i++) printf "    %s%s\n", rj[i], i < cnt ? "," : "" > json
 	printf "  ],\n  \"targets\": [\n" > json
@@ -132,7 +141,8 @@ if [ "$smoke" = --smoke ]; then
 	# every figure present, every file written and well-formed enough
 	for name in rtt_4k rtt_16 segv_mprotect memcpy_4k read_fresh upgrade read_revoke \
 		write_revoke fanout_1 fanout_3 barrier_2 bcast_2 malloc_small_per_s \
-		malloc_chunk_per_s "matmul_${mm}_seq_p1" "matmul_${mm}_dsm_p2" "jacobi_${jn}_dsm_p4"; do
+		malloc_chunk_per_s "matmul_${mm}_seq_p1" "matmul_${mm}_dsm_p2" "jacobi_${jn}_dsm_p4" \
+		"matmul_${mm}_dsm_p2_prefetch4"; do
 		for placement in default pinned; do
 			case $name in matmul_* | jacobi_*) [ "$placement" = pinned ] && continue ;; esac
 			grep -q "^$placement,$name," "$out/latest.csv" ||

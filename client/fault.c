@@ -112,7 +112,8 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	sm__st.fault_done = 0;
 	sm__st.fault_error.type = MSG_NONE;
 	{
-		struct msg m = {.type = MSG_FAULT, .flags = write ? MSGF_WRITE : 0, .page = page};
+		struct msg m = {.type = MSG_FAULT, .flags = write ? MSGF_WRITE : 0, .page = page,
+				.arg = ++sm__st.fault_seq};
 
 		sm__send(&m, NULL);
 	}

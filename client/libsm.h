@@ -49,6 +49,7 @@ struct sm_state {
 
 	/* the fault in progress */
 	int32_t fault_page;     /* -1 when no fault is waiting */
+	uint64_t fault_seq;     /* its number: only a GRANT echoing it answers it */
 	volatile sig_atomic_t fault_done;
 	struct msg fault_error; /* MSG_ERROR answering the fault, if any */
 

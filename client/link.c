@@ -54,12 +54,16 @@ static void dispatch(const struct msg *m, const uint8_t *payload)
 {
 	switch (m->type) {
 	case MSG_GRANT:
-		sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
-		if ((int32_t)m->page == sm__st.fault_page) {
+		if ((int32_t)m->page == sm__st.fault_page && m->arg == sm__st.fault_seq) {
+			sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
 			/* hold the page until the faulting instruction has run */
 			if (sm__st.holds_pages)
 				sm__st.held_page = (int32_t)m->page;
 			sm__st.fault_done = 1;
+		} else if (!(sm__st.access[m->page] == PA_WRITE && !(m->flags & MSGF_WRITE))) {
+			/* a prefetched page (seq 0), or a read grant for a page
+			 * already granted: take it, but never as a downgrade */
+			sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
 		}
 		break;
 	case MSG_REVOKE:
@@ -247,7 +251,8 @@ int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res, *ai;
 	int fd = -1, one = 1, rc;
-	struct msg m = {.type = MSG_HELLO, .node = a->nid, .length = DSM_SECRET_LEN};
+	struct msg m = {.type = MSG_HELLO, .node = a->nid, .length = DSM_SECRET_LEN,
+			.arg = DSM_PROTOCOL_VERSION};
 	uint8_t header[DSM_HEADER_SIZE];
 	struct msg_limits lim = {0, 0};
 	size_t total;

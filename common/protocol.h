@@ -20,6 +20,14 @@
 
 #include <stdint.h>
 
+/*
+ * Bumped whenever a message changes meaning. A node sends it in HELLO.arg;
+ * dsm refuses a node linked with a libsm of another version (static
+ * linking makes stale programs common). 2: FAULT.arg numbers the fault and
+ * GRANT.arg echoes it (0 for prefetched pages); PING/PONG.
+ */
+#define DSM_PROTOCOL_VERSION 2u
+
 #define DSM_PAGE_SIZE 4096u
 #define DSM_HEADER_SIZE 24u
 #define DSM_SECRET_LEN 32u       /* bytes of the per-job secret */
@@ -44,7 +52,8 @@ enum msg_origin {
 
 enum msg_type {
 	MSG_NONE = 0,
-	/* node -> allocator, first message on a link: node id + secret */
+	/* node -> allocator, first message on a link: node id + secret,
+	 * arg = DSM_PROTOCOL_VERSION */
 	MSG_HELLO,
 	/* allocator -> node: job starts. node = node count, page = region pages,
 	 * arg = region base address */

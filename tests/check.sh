@@ -49,6 +49,9 @@ other_suite() {
 
 other_suite "integration (plain)" integration.sh "$build/dsm" "$build/tests" plain
 other_suite "integration (asan)" integration.sh "$asan/dsm" "$asan/tests" asan
+# again with read prefetch on (dsm -P): unsolicited grants under every workload
+DSM_TEST_ARGS="-P 8" other_suite "integration (prefetch)" integration.sh "$build/dsm" \
+	"$build/tests" prefetch
 
 
 # the examples at 1, 2 and 4 nodes, the manual pages, and dsm-plot (also

@@ -95,7 +95,7 @@ static void fault_ok(struct pagetable *t, struct coherence_io *o, uint32_t node,
 {
 	const char *why = NULL;
 
-	cr_assert_eq(coh_fault(t, o, node, page, write, &why), 0, "fault rejected: %s",
+	cr_assert_eq(coh_fault(t, o, node, page, write, 7, &why), 0, "fault rejected: %s",
 		     why ? why : "?");
 }
 
@@ -848,10 +848,10 @@ Test(coherence, second_fault_while_queued_is_rejected)
 	fault_ok(pt, &io, 1, 0, 1);     /* node 1 writes page 0: granted at once */
 	fault_ok(pt, &io, 2, 0, 0);     /* node 2 reads: REVOKE to 1, in progress */
 	fault_ok(pt, &io, 3, 0, 0);     /* node 3 queued behind it */
-	cr_assert_eq(coh_fault(pt, &io, 3, 0, 0, &why), -1);
+	cr_assert_eq(coh_fault(pt, &io, 3, 0, 0, 7, &why), -1);
 	cr_assert_not_null(why);
-	cr_assert_eq(coh_fault(pt, &io, 3, 1, 0, &why), -1, "not on another page either");
-	cr_assert_eq(coh_fault(pt, &io, 2, 1, 1, &why), -1, "nor from the requester");
+	cr_assert_eq(coh_fault(pt, &io, 3, 1, 0, 7, &why), -1, "not on another page either");
+	cr_assert_eq(coh_fault(pt, &io, 2, 1, 1, 7, &why), -1, "nor from the requester");
 }
 
 Test(coherence, next_fault_accepted_after_grant)
@@ -859,4 +859,96 @@ Test(coherence, next_fault_accepted_after_grant)
 	fault_ok(pt, &io, 1, 0, 0);
 	fault_ok(pt, &io, 1, 1, 0);     /* the first was answered: a new one is fine */
 	fault_ok(pt, &io, 1, 0, 1);
+}
+
+/* ---- prefetch (dsm -P) and the fault number echoed in GRANT ---------- */
+
+/* A page of one byte value (coh_reply copies it at once, so one buffer does). */
+static const uint8_t *page_bytes(uint8_t b)
+{
+	static uint8_t page[DSM_PAGE_SIZE];
+
+	memset(page, b, sizeof(page));
+	return page;
+}
+
+Test(coherence, grant_echoes_the_fault_number)
+{
+	const char *why;
+
+	cr_assert_eq(coh_fault(pt, &io, 1, 0, 0, 41, &why), 0);
+	expect_count(1);
+	expect_msg(0, 1, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[0].arg, 41u);
+}
+
+Test(coherence, prefetch_fresh_pages_after_a_read_fault)
+{
+	pt->prefetch = 3;
+	fault_ok(pt, &io, 1, 0, 0); /* nobody holds pages 0.. : all granted at once */
+	expect_count(4);
+	expect_msg(0, 1, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[0].arg, 7u, "the fault's own grant carries its number");
+	for (int i = 1; i <= 3; i++) {
+		expect_msg(i, 1, MSG_GRANT, 0, (uint32_t)i, DSM_PAGE_SIZE);
+		cr_assert_eq(recs[i].arg, 0u, "a prefetched page carries 0");
+		cr_assert(is_reader((uint32_t)i, 1));
+	}
+	cr_assert_not(is_reader(4, 1), "no further than -P pages");
+	/* the node's fault is answered: it may fault again */
+	fault_ok(pt, &io, 1, 4, 0);
+}
+
+Test(coherence, prefetch_from_the_same_writer_only)
+{
+	const char *why;
+
+	pt->prefetch = 8;
+	for (uint32_t p = 0; p < 3; p++)
+		E(p)->writer = 2;
+	E(3)->writer = 3; /* another writer: prefetch stops here */
+	E(4)->writer = 2;
+	fault_ok(pt, &io, 1, 0, 0);
+	expect_count(3);
+	for (int i = 0; i < 3; i++)
+		expect_msg(i, 2, MSG_REVOKE, 0, (uint32_t)i, 0);
+	/* the writer answers the prefetches first, then the fault */
+	cr_assert_eq(coh_reply(pt, &io, 2, 2, (const uint8_t *)page_bytes(0x22), &why), 0);
+	cr_assert_eq(coh_reply(pt, &io, 2, 1, (const uint8_t *)page_bytes(0x11), &why), 0);
+	expect_count(5);
+	expect_msg(3, 1, MSG_GRANT, 0, 2, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[3].arg, 0u);
+	expect_msg(4, 1, MSG_GRANT, 0, 1, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[4].arg, 0u);
+	/* still waiting for its own page: a second fault is refused */
+	cr_assert_eq(coh_fault(pt, &io, 1, 5, 0, 8, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 0, (const uint8_t *)page_bytes(0x33), &why), 0);
+	expect_msg(5, 1, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[5].arg, 7u);
+	expect_payload(5, 0x33);
+	cr_assert_eq(E(3)->writer, 3, "untouched");
+	cr_assert_eq(E(4)->writer, 2, "beyond the first page that did not qualify");
+}
+
+Test(coherence, fault_on_a_page_being_prefetched_waits_for_it)
+{
+	const char *why;
+
+	pt->prefetch = 1;
+	E(0)->writer = 2;
+	E(1)->writer = 2;
+	fault_ok(pt, &io, 1, 0, 0); /* REVOKE 0 and (prefetch) REVOKE 1 */
+	expect_count(2);
+	cr_assert_eq(coh_reply(pt, &io, 2, 0, (const uint8_t *)page_bytes(0x10), &why), 0);
+	expect_count(3); /* GRANT 0 with the fault's number */
+	cr_assert_eq(recs[2].arg, 7u);
+	/* the program touches page 1 before its prefetched copy arrived */
+	cr_assert_eq(coh_fault(pt, &io, 1, 1, 0, 8, &why), 0);
+	expect_count(3); /* queued behind the prefetch */
+	cr_assert_eq(coh_reply(pt, &io, 2, 1, (const uint8_t *)page_bytes(0x20), &why), 0);
+	expect_count(5);
+	expect_msg(3, 1, MSG_GRANT, 0, 1, DSM_PAGE_SIZE); /* the prefetched copy */
+	cr_assert_eq(recs[3].arg, 0u);
+	expect_msg(4, 1, MSG_GRANT, 0, 1, 0); /* then the answer: its copy is valid */
+	cr_assert_eq(recs[4].arg, 8u);
 }
