@@ -18,32 +18,8 @@
 #include <unistd.h>
 
 #include "sm.h"
+#include "check.h"
 
-static int nid = -1;
-static int nodes;
-
-static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	int len;
-
-	/* One write(), so that messages of several nodes do not interleave. */
-	if (nid >= 0)
-		len = snprintf(msg, sizeof(msg), "node %d: ", nid);
-	else
-		len = snprintf(msg, sizeof(msg), "node ?: ");
-	va_start(ap, fmt);
-	len += vsnprintf(msg + len, sizeof(msg) - (size_t)len - 1, fmt, ap);
-	va_end(ap);
-	if (len > (int)sizeof(msg) - 2)
-		len = (int)sizeof(msg) - 2;
-	msg[len++] = '\n';
-	if (write(STDERR_FILENO, msg, (size_t)len) < 0)
-		_exit(1);
-	exit(1);
-}
 
 int main(int argc, char *argv[])
 {
