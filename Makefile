@@ -175,7 +175,10 @@ valgrind: all
 
 tsan:
 	$(MAKE) B=build/tsan SAN="-fsanitize=thread" OPT="-O1 -g" all
-	tests/integration.sh build/tsan/dsm build/tsan/tests tsan
+	@# pingpong spins on shared memory; under TSan its node deadlocks inside
+	@# the TSan runtime (futex, every signal blocked) while TSan runs libsm's
+	@# signal handlers from its deferral machinery. See docs/design.md.
+	DSM_TEST_SKIP=pingpong tests/integration.sh build/tsan/dsm build/tsan/tests tsan
 
 # ---- installation ------------------------------------------------------
 install: all
