@@ -124,7 +124,7 @@ $(B)/bench/kernels_seq: bench/kernels.c bench/stats.h
 
 bench-build: all $(addprefix $(B)/bench/,$(BENCH) kernels_seq)
 
-bench: bench-build
+bench: deps bench-build
 	bench/run.sh $(B)
 
 bench-smoke: bench-build

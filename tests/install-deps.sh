@@ -11,7 +11,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # libxml2-utils (xmllint: dsm-plot's SVG is well-formed)
 for pkg in build-essential libbsd-dev libcriterion-dev pkg-config binutils \
 	clang libclang-rt-dev openssh-client openssh-server procps man-db groff-base \
-	libxml2-utils; do
+	libxml2-utils gnuplot-nox; do
 	have_pkg "$pkg" || needed+=("$pkg")
 done
 if [ "${#needed[@]}" -eq 0 ]; then
