@@ -8,7 +8,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # build: compiler, libbsd, pkg-config; tests: Criterion, clang + libFuzzer
 # (the decoder fuzz target), the OpenSSH server and client (remote-node tests),
 # man-db and groff-base (the manual pages render without warnings),
-# libxml2-utils (xmllint: dsm-plot's SVG is well-formed)
+# libxml2-utils (xmllint: dsm-plot's SVG is well-formed), gnuplot-nox (the
+# benchmark plot)
 for pkg in build-essential libbsd-dev libcriterion-dev pkg-config binutils \
 	clang libclang-rt-dev openssh-client openssh-server procps man-db groff-base \
 	libxml2-utils gnuplot-nox; do
