@@ -21,7 +21,8 @@ ALLOC_SRC  := allocator/options.c allocator/hostfile.c allocator/pagetable.c \
               allocator/coherence.c allocator/nodelink.c allocator/joblog.c \
               allocator/services.c allocator/launch.c allocator/output.c \
               allocator/proxy.c allocator/job.c allocator/address.c \
-              allocator/shellwords.c allocator/clusterhosts.c allocator/jobstats.c
+              allocator/shellwords.c allocator/clusterhosts.c allocator/jobstats.c \
+              allocator/rendezvous.c
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))

@@ -39,18 +39,12 @@
 #include "output.h"
 #include "pagetable.h"
 #include "proxy.h"
+#include "rendezvous.h"
 #include "services.h"
 
 #define KILL_GRACE_S 1
-#define HELLO_SIZE (DSM_HEADER_SIZE + DSM_SECRET_LEN)
 #define CONTROL_BUF (2 * DSM_MAX_MESSAGE)
 
-struct pending_conn {
-	int fd;
-	size_t len;
-	uint8_t buf[HELLO_SIZE];
-	char peer[64];
-};
 
 struct job {
 	const struct options *opt;
@@ -66,9 +60,8 @@ struct job {
 	struct wire_reader *control_readers;
 	uint8_t *control_bufs;
 	int listen_fd, signal_fd, timer_fd;
+	struct rendezvous rv;
 	int ping_fd;      /* -S: a periodic timer, one PING to every node a second */
-	struct pending_conn *pending;
-	size_t npending, cap_pending;
 	uint32_t joined;
 	int started;      /* proxies forked, WELCOME sent */
 	int ending;       /* teardown begun */
@@ -290,109 +283,26 @@ static void on_ping_timer(struct job *j)
 	}
 }
 
-/* ---- the rendezvous ---------------------------------------------------- */
+/* ---- the rendezvous (allocator/rendezvous.c) ---------------------------- */
 
-static void drop_pending(struct job *j, size_t k, const char *why)
+/* A node proved who it is: its link joins the job, unless its id already did. */
+static int node_joined(void *ctx, uint32_t node, int fd)
 {
-	if (why) {
-		report("refused a connection from %s: %s", j->pending[k].peer, why);
-		joblog_write(0, "refused", -1, -1, -1);
-	}
-	close(j->pending[k].fd);
-	j->pending[k] = j->pending[--j->npending];
-}
+	struct job *j = ctx;
 
-static void on_accept(struct job *j)
-{
-	struct sockaddr_in addr;
-	socklen_t alen = sizeof(addr);
-	int fd = accept4(j->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	int one = 1;
-
-	if (fd < 0)
-		return; /* EAGAIN, or the peer already gave up */
-	if (j->started || j->ending) {
-		report("refused a connection from %s:%u: all nodes have joined",
-		       inet_ntoa(addr.sin_addr), ntohs(addr.sin_port));
-		joblog_write(0, "refused", -1, -1, -1);
-		close(fd);
-		return;
-	}
-	if (j->npending == j->cap_pending) {
-		report("refused a connection: too many half-open connections");
-		close(fd);
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	struct pending_conn *c = &j->pending[j->npending++];
-
-	c->fd = fd;
-	c->len = 0;
-	snprintf(c->peer, sizeof(c->peer), "%s:%u", inet_ntoa(addr.sin_addr), ntohs(addr.sin_port));
-}
-
-/* Constant-time comparison (libbsd 0.11 has no timingsafe_bcmp). */
-static int secret_equal(const uint8_t *a, const uint8_t *b)
-{
-	uint8_t diff = 0;
-
-	for (unsigned i = 0; i < DSM_SECRET_LEN; i++)
-		diff |= a[i] ^ b[i];
-	return diff == 0;
-}
-
-static void on_hello_data(struct job *j, size_t k)
-{
-	struct pending_conn *c = &j->pending[k];
-	ssize_t n = read(c->fd, c->buf + c->len, HELLO_SIZE - c->len);
-	struct msg_limits lim = {.npages = j->pt->npages, .nnodes = j->n};
-	struct msg m;
-	size_t total;
-	const char *why;
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		drop_pending(j, k, NULL);
-		return;
-	}
-	c->len += (size_t)n;
-	if (msg_decode(c->buf, c->len, FROM_NODE, &lim, &m, &total, &why) == DECODE_BAD) {
-		drop_pending(j, k, why);
-		return;
-	}
-	if (c->len < HELLO_SIZE)
-		return;
-	if (m.type != MSG_HELLO)
-		drop_pending(j, k, "did not start with HELLO");
-	else if (m.arg != DSM_PROTOCOL_VERSION) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "node %u speaks protocol %llu, this dsm speaks %u: "
-			 "rebuild the program against this libsm", m.node, (unsigned long long)m.arg,
-			 DSM_PROTOCOL_VERSION);
-		drop_pending(j, k, why);
-	}
-	else if (!secret_equal(c->buf + DSM_HEADER_SIZE, j->secret))
-		drop_pending(j, k, "wrong job secret");
-	else if (j->procs[m.node].joined)
-		drop_pending(j, k, "node id already joined");
-	else {
-		j->pt->nodes[m.node].fd = c->fd;
-		j->procs[m.node].joined = 1;
-		j->joined++;
-		c->fd = -1;
-		j->pending[k] = j->pending[--j->npending];
-		joblog_write(m.node, "join", -1, -1, -1);
-	}
+	if (j->procs[node].joined)
+		return -1;
+	j->pt->nodes[node].fd = fd;
+	j->procs[node].joined = 1;
+	j->joined++;
+	return 0;
 }
 
 static void start_proxies(struct job *j)
 {
 	pid_t self = getpid();
 
-	while (j->npending)
-		drop_pending(j, j->npending - 1, "all nodes have joined");
+	rendezvous_close(&j->rv);
 	for (uint32_t i = 0; i < j->n; i++) {
 		int sv[2];
 		pid_t pid;
@@ -535,8 +445,6 @@ int job_run(const struct options *opt, const char *executable)
 	j->control = xcalloc(j->n, sizeof(*j->control));
 	j->control_readers = xcalloc(j->n, sizeof(*j->control_readers));
 	j->control_bufs = xcalloc(j->n, CONTROL_BUF);
-	j->cap_pending = 2 * (size_t)j->n + 16;
-	j->pending = xcalloc(j->cap_pending, sizeof(*j->pending));
 	for (uint32_t i = 0; i < j->n; i++)
 		j->control[i] = -1;
 
@@ -560,6 +468,10 @@ int job_run(const struct options *opt, const char *executable)
 	j->listen_fd = address_listen(&addr, &port);
 	if (j->listen_fd < 0)
 		die_errno("cannot listen on %s", inet_ntoa(addr.listen_on));
+	if (rendezvous_init(&j->rv, j->listen_fd, j->n, npages, j->secret, 2 * (size_t)j->n + 16) < 0)
+		die(1, "out of memory");
+	j->rv.joined = node_joined;
+	j->rv.ctx = j;
 
 	spec = (struct launch_spec){
 		.executable = executable,
@@ -601,19 +513,18 @@ int job_run(const struct options *opt, const char *executable)
 	}
 	explicit_bzero(secret_hex, sizeof(secret_hex));
 
-	size_t cap = 5 + j->cap_pending + 3 * (size_t)j->n;
+	size_t cap = 3 + rendezvous_max_pollfds(&j->rv) + 3 * (size_t)j->n;
 	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
 
 	while (!job_finished(j)) {
-		size_t np = 0, first_pending, first_out, first_control;
+		size_t np = 0, first_join, njoin, first_out, first_control;
 
 		pfd[np++] = (struct pollfd){.fd = j->signal_fd, .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = j->timer_fd, .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = j->ping_fd, .events = POLLIN};
-		pfd[np++] = (struct pollfd){.fd = j->listen_fd, .events = POLLIN};
-		first_pending = np;
-		for (size_t k = 0; k < j->npending; k++)
-			pfd[np++] = (struct pollfd){.fd = j->pending[k].fd, .events = POLLIN};
+		first_join = np;
+		njoin = rendezvous_pollfds(&j->rv, pfd + np);
+		np += njoin;
 		first_out = np;
 		for (uint32_t k = 0; k < 2 * j->n; k++)
 			pfd[np++] = (struct pollfd){.fd = j->outs[k].in_fd, .events = POLLIN};
@@ -631,11 +542,7 @@ int job_run(const struct options *opt, const char *executable)
 		for (uint32_t k = 0; k < j->n; k++)
 			if (pfd[first_control + k].revents && j->control[k] >= 0)
 				on_control(j, k);
-		for (size_t k = j->npending; k-- > 0;)
-			if (pfd[first_pending + k].revents)
-				on_hello_data(j, k);
-		if (pfd[3].revents)
-			on_accept(j);
+		rendezvous_events(&j->rv, pfd + first_join, njoin);
 		if (!j->started && !j->ending && j->joined == j->n)
 			start_proxies(j);
 		if (pfd[2].revents)
@@ -681,7 +588,7 @@ int job_run(const struct options *opt, const char *executable)
 	free(j->control);
 	free(j->control_readers);
 	free(j->control_bufs);
-	free(j->pending);
+	rendezvous_free(&j->rv);
 	services_free(&j->svc);
 	hostlist_free(&hosts);
 	pt_destroy(j->pt);

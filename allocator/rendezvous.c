@@ -1,0 +1,171 @@
+/*
+ * rendezvous.c - nodes joining a job (see rendezvous.h).
+ */
+#include "rendezvous.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/message.h"
+#include "../common/util.h"
+#include "joblog.h"
+
+#define HELLO_SIZE (DSM_HEADER_SIZE + DSM_SECRET_LEN)
+
+struct pending_conn {
+	int fd;
+	size_t len;
+	uint8_t buf[HELLO_SIZE];
+	char peer[64];
+};
+
+int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32_t npages,
+		    const uint8_t secret[DSM_SECRET_LEN], size_t cap)
+{
+	memset(r, 0, sizeof(*r));
+	r->listen_fd = listen_fd;
+	r->nnodes = nnodes;
+	r->npages = npages;
+	memcpy(r->secret, secret, DSM_SECRET_LEN);
+	r->cap = cap;
+	r->pending = calloc(cap, sizeof(*r->pending));
+	return r->pending ? 0 : -1;
+}
+
+static void refuse(const char *peer, const char *why)
+{
+	report("refused a connection from %s: %s", peer, why);
+	joblog_write(0, "refused", -1, -1, -1);
+}
+
+/* Close pending connection k (refusing it when why is set); keeps the array dense. */
+static void drop(struct rendezvous *r, size_t k, const char *why)
+{
+	if (why)
+		refuse(r->pending[k].peer, why);
+	if (r->pending[k].fd >= 0)
+		close(r->pending[k].fd);
+	r->pending[k] = r->pending[--r->npending];
+}
+
+void rendezvous_close(struct rendezvous *r)
+{
+	r->closed = 1;
+	while (r->npending)
+		drop(r, r->npending - 1, "all nodes have joined");
+}
+
+void rendezvous_free(struct rendezvous *r)
+{
+	while (r->npending)
+		drop(r, r->npending - 1, NULL);
+	free(r->pending);
+	r->pending = NULL;
+}
+
+static void on_accept(struct rendezvous *r)
+{
+	struct sockaddr_in addr;
+	socklen_t alen = sizeof(addr);
+	int fd = accept4(r->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int one = 1;
+	char peer[64];
+
+	if (fd < 0)
+		return; /* EAGAIN, or the peer already gave up */
+	snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(addr.sin_addr), ntohs(addr.sin_port));
+	if (r->closed || r->npending == r->cap) {
+		refuse(peer, r->closed ? "all nodes have joined" : "too many half-open connections");
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct pending_conn *c = &r->pending[r->npending++];
+
+	c->fd = fd;
+	c->len = 0;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+}
+
+/* Constant-time comparison (libbsd 0.11 has no timingsafe_bcmp). */
+static int secret_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t diff = 0;
+
+	for (unsigned i = 0; i < DSM_SECRET_LEN; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+static void on_hello_data(struct rendezvous *r, size_t k)
+{
+	struct pending_conn *c = &r->pending[k];
+	ssize_t n = read(c->fd, c->buf + c->len, HELLO_SIZE - c->len);
+	struct msg_limits lim = {.npages = r->npages, .nnodes = r->nnodes};
+	struct msg m;
+	size_t total;
+	const char *why;
+	char version[160];
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop(r, k, NULL);
+		return;
+	}
+	c->len += (size_t)n;
+	if (msg_decode(c->buf, c->len, FROM_NODE, &lim, &m, &total, &why) == DECODE_BAD) {
+		drop(r, k, why);
+		return;
+	}
+	if (c->len < HELLO_SIZE)
+		return;
+	if (m.type != MSG_HELLO) {
+		drop(r, k, "did not start with HELLO");
+	} else if (m.arg != DSM_PROTOCOL_VERSION) {
+		snprintf(version, sizeof(version), "node %u speaks protocol %llu, this dsm speaks %u: "
+			 "rebuild the program against this libsm", m.node, (unsigned long long)m.arg,
+			 DSM_PROTOCOL_VERSION);
+		drop(r, k, version);
+	} else if (!secret_equal(c->buf + DSM_HEADER_SIZE, r->secret)) {
+		drop(r, k, "wrong job secret");
+	} else if (r->joined(r->ctx, m.node, c->fd) < 0) {
+		drop(r, k, "node id already joined");
+	} else {
+		c->fd = -1; /* the link belongs to the job now */
+		drop(r, k, NULL);
+		joblog_write(m.node, "join", -1, -1, -1);
+	}
+}
+
+size_t rendezvous_max_pollfds(const struct rendezvous *r)
+{
+	return 1 + r->cap;
+}
+
+size_t rendezvous_pollfds(const struct rendezvous *r, struct pollfd *out)
+{
+	size_t n = 0;
+
+	out[n++] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
+	for (size_t k = 0; k < r->npending; k++)
+		out[n++] = (struct pollfd){.fd = r->pending[k].fd, .events = POLLIN};
+	return n;
+}
+
+void rendezvous_events(struct rendezvous *r, const struct pollfd *in, size_t n)
+{
+	/* pending entries first, last to first: drop() moves the last into a hole */
+	for (size_t k = n - 1; k >= 1 && k <= r->npending; k--)
+		if (in[k].revents)
+			on_hello_data(r, k - 1);
+	if (n > 0 && in[0].revents)
+		on_accept(r);
+}
