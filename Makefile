@@ -170,9 +170,13 @@ integration: all
 remote: all
 	tests/remote.sh $(B)/dsm $(B)/tests
 
-valgrind: all
+# Its own build: -fno-builtin keeps gcc from inlining memcpy/memset as
+# rep movs/stos, which valgrind resumes wrongly after the SIGSEGV handler
+# fetched the page (part of the copy is lost). See docs/design.md.
+valgrind:
+	$(MAKE) B=build/vg OPT="-O2 -g -fno-builtin" all
 	DSM_VALGRIND=1 DSM_TEST_NODES="1 2 4" DSM_TEST_TIMEOUT=600 \
-		tests/integration.sh $(B)/dsm $(B)/tests valgrind
+		tests/integration.sh build/vg/dsm build/vg/tests valgrind
 
 tsan:
 	$(MAKE) B=build/tsan SAN="-fsanitize=thread" OPT="-O1 -g" all
