@@ -146,28 +146,6 @@ static int status_code(int st)
 	return 1;
 }
 
-static void drain_output(struct job *j, uint32_t node)
-{
-	for (int k = 0; k < 2; k++) {
-		struct output_stream *s = &j->outs[2 * node + k];
-
-		if (s->in_fd < 0)
-			continue;
-		fcntl(s->in_fd, F_SETFL, O_NONBLOCK);
-		/* the node is gone: everything it wrote is in the pipe already */
-		while (s->in_fd >= 0) {
-			size_t before = s->len;
-
-			if (output_pump(s) == 0 && s->len == before)
-				break;
-		}
-		if (s->in_fd >= 0) {
-			output_pump(s); /* flush a partial tail */
-			close(s->in_fd);
-			s->in_fd = -1;
-		}
-	}
-}
 
 static void node_ended(struct job *j, uint32_t i, int st)
 {
@@ -178,7 +156,9 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	p->status = st;
 	j->reaped++;
 	close_stdin(p);
-	drain_output(j, i);
+	/* the node is gone: everything it wrote is in its pipes already */
+	output_drain(&j->outs[2 * i]);
+	output_drain(&j->outs[2 * i + 1]);
 	if (j->ending)
 		return;
 	describe_status(p, st, how, sizeof(how));

@@ -4,6 +4,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,7 +75,7 @@ int output_pump(struct output_stream *s)
 		n = read(s->in_fd, s->buf + s->len, OUTPUT_LINE_MAX - s->len);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0) {
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (s->len)
 			flush_upto(s, s->len);
@@ -88,7 +89,29 @@ int output_pump(struct output_stream *s)
 		flush_upto(s, (size_t)(nl - s->buf) + 1);
 	else if (s->len == OUTPUT_LINE_MAX)
 		flush_upto(s, s->len);
-	return 0;
+	return 1;
+}
+
+void output_drain(struct output_stream *s)
+{
+	int flags;
+
+	if (s->in_fd < 0)
+		return;
+	flags = fcntl(s->in_fd, F_GETFL);
+	if (flags < 0 || fcntl(s->in_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		close(s->in_fd); /* cannot happen on a pipe we own; never block here */
+		s->in_fd = -1;
+		return;
+	}
+	while (output_pump(s) > 0)
+		;
+	if (s->in_fd >= 0) { /* EAGAIN: a grandchild may hold the pipe open */
+		if (s->len)
+			flush_upto(s, s->len);
+		close(s->in_fd);
+		s->in_fd = -1;
+	}
 }
 
 void output_free(struct output_stream *s)

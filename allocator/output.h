@@ -23,8 +23,16 @@ struct output_stream {
 
 /* tag may be NULL; it is copied. */
 int output_init(struct output_stream *s, int in_fd, int out_fd, const char *tag);
-/* Read what is available; returns 0, or -1 at EOF (stream flushed and closed). */
+/*
+ * One read: 1 when bytes were read (complete lines written out), 0 when
+ * nothing is available now (EAGAIN), -1 at EOF (stream flushed and closed).
+ */
 int output_pump(struct output_stream *s);
+/*
+ * The writer is gone: read everything still in the pipe without blocking,
+ * write it out (a last line without newline too) and close the stream.
+ */
+void output_drain(struct output_stream *s);
 void output_free(struct output_stream *s);
 
 #endif /* DSM_OUTPUT_H */
