@@ -152,12 +152,9 @@ void sm__pump(void)
  */
 static void wait_for_link(void)
 {
-	static pid_t owner;
 	sigset_t io;
 
-	if (!owner)
-		owner = sm__st.owner_tid;
-	if ((pid_t)syscall(SYS_gettid) != owner) {
+	if ((pid_t)syscall(SYS_gettid) != sm__st.owner_tid) {
 		struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
 
 		while (poll(&p, 1, -1) < 0)
