@@ -26,21 +26,9 @@ dsm=$1
 progdir=$2
 hostfile=${3:-}
 
-case $dsm in
-*/*)
-	if [ ! -x "$dsm" ] || [ -d "$dsm" ]; then
-		echo "$0: $dsm: not an executable file" >&2
-		exit 2
-	fi
-	dsm=$(cd "$(dirname "$dsm")" && pwd)/$(basename "$dsm")
-	;;
-*)
-	if ! dsm=$(command -v "$dsm"); then
-		echo "$0: $1: command not found" >&2
-		exit 2
-	fi
-	;;
-esac
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+dsm=$(absolute_command "$dsm") || exit 2
 for prog in linger segv; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2

@@ -42,21 +42,9 @@ if [ "${DSM_VALGRIND:-0}" = 1 ]; then
 fi
 
 # Absolute paths: every run happens inside PROGDIR.
-case $dsm in
-*/*)
-	if [ ! -x "$dsm" ] || [ -d "$dsm" ]; then
-		echo "$0: $dsm: not an executable file" >&2
-		exit 2
-	fi
-	dsm=$(cd "$(dirname "$dsm")" && pwd)/$(basename "$dsm")
-	;;
-*)
-	if ! dsm=$(command -v "$dsm"); then
-		echo "$0: $1: command not found" >&2
-		exit 2
-	fi
-	;;
-esac
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+dsm=$(absolute_command "$dsm") || exit 2
 if [ ! -d "$progdir" ]; then
 	echo "$0: $progdir: not a directory" >&2
 	exit 2

@@ -40,10 +40,7 @@ static void dump(int argc, char **argv)
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 
 	if (argc != NEXPECTED + 1) {
 		dump(argc, argv);

@@ -21,18 +21,9 @@
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 
-	long count = 2000;
-	if (argc > 1) {
-		char *end;
-		count = strtol(argv[1], &end, 10);
-		if (*argv[1] == '\0' || *end != '\0' || count < 1 || count > 10000000)
-			fail("usage: atomic [COUNT] (got '%s')", argv[1]);
-	}
+	long count = number_arg(argc, argv, 2000, 1, 10000000, "atomic [COUNT]");
 	uint64_t total = (uint64_t)nodes * (uint64_t)count;
 
 	/* Page 0: the counter alone; then the table of returned values. */

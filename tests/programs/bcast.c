@@ -64,10 +64,7 @@ static void check_sliced(const uint32_t *a, size_t count, const char *when)
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	size_t count = 3 * ps / sizeof(uint32_t) + 37;   /* 3 pages + 148 bytes */

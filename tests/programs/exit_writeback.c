@@ -37,10 +37,7 @@ static uint64_t common_val(int k)
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	size_t per_node = PAGES_PER_NODE * ps / sizeof(uint64_t);  /* words */

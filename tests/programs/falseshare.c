@@ -29,20 +29,11 @@ static uint64_t val(size_t i, long r, int k)
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 	if (nodes > 64)
 		fail("at most 64 nodes");
 
-	long rounds = 1000;
-	if (argc > 1) {
-		char *end;
-		rounds = strtol(argv[1], &end, 10);
-		if (*argv[1] == '\0' || *end != '\0' || rounds < 1 || rounds > 1000000)
-			fail("usage: falseshare [ROUNDS] (got '%s')", argv[1]);
-	}
+	long rounds = number_arg(argc, argv, 1000, 1, 1000000, "falseshare [ROUNDS]");
 
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	size_t nwords = 2 * ps / sizeof(uint64_t);

@@ -122,10 +122,7 @@ static int by_ptr(const void *x, const void *y)
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 	ps = (size_t)sysconf(_SC_PAGESIZE);
 
 	struct rec mine[CAP];

@@ -54,18 +54,9 @@ static void *shared(size_t size)
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 
-	long n = 96;
-	if (argc > 1) {
-		char *end;
-		n = strtol(argv[1], &end, 10);
-		if (*argv[1] == '\0' || *end != '\0' || n < 1 || n > 2000)
-			fail("usage: matmul [N], 1 <= N <= 2000 (got '%s')", argv[1]);
-	}
+	long n = number_arg(argc, argv, 96, 1, 2000, "matmul [N], 1 <= N <= 2000");
 	size_t nn = (size_t)n * (size_t)n;
 
 	struct job *job = NULL;

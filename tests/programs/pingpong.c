@@ -26,18 +26,9 @@
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 
-	long rounds = 10000;
-	if (argc > 1) {
-		char *end;
-		rounds = strtol(argv[1], &end, 10);
-		if (*argv[1] == '\0' || *end != '\0' || rounds < 1 || rounds > 100000000)
-			fail("usage: pingpong [ROUNDS] (got '%s')", argv[1]);
-	}
+	long rounds = number_arg(argc, argv, 10000, 1, 100000000, "pingpong [ROUNDS]");
 
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	size_t words = ps / sizeof(uint32_t);

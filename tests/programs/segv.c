@@ -23,10 +23,7 @@
 
 int main(int argc, char *argv[])
 {
-	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
-		fail("sm_node_init failed");
-	if (nodes < 1 || nid < 0 || nid >= nodes)
-		fail("sm_node_init gave nid %d of %d nodes", nid, nodes);
+	join(&argc, &argv);
 	int inside = argc > 1 && strcmp(argv[1], "inside") == 0;
 	if (argc > 1 && !inside)
 		fail("usage: segv [inside]");
