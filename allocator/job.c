@@ -68,6 +68,8 @@ struct job {
 	int killed;       /* SIGKILL sent */
 	int status;       /* dsm's exit status */
 	uint32_t reaped;
+	int32_t first_lost;  /* the node whose link closed first without leaving */
+	int blame_deferred;  /* status is provisional until first_lost is reaped */
 	uint8_t secret[DSM_SECRET_LEN];
 };
 
@@ -159,9 +161,17 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	/* the node is gone: everything it wrote is in its pipes already */
 	output_drain(&j->outs[2 * i]);
 	output_drain(&j->outs[2 * i + 1]);
-	if (j->ending)
-		return;
 	describe_status(p, st, how, sizeof(how));
+	if (j->ending) {
+		/* a node failed after another's link closed (e.g. it lost a page
+		 * the other held): the job failed because of the other one */
+		if (j->blame_deferred && (int32_t)i == j->first_lost) {
+			report("node %u (%s) %s; it was the first to fail", i, p->host, how);
+			j->status = status_code(st) ? status_code(st) : 1;
+			j->blame_deferred = 0;
+		}
+		return;
+	}
 	if (!p->joined && p->remote && WIFEXITED(st) && WEXITSTATUS(st) == 255) {
 		report("node %u (%s) %s; see ssh's message above", i, p->host, how);
 		end_job(j, 255);
@@ -172,6 +182,9 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		report("node %u (%s) %s", i, p->host, how);
 		end_job(j, status_code(st));
+		if (j->first_lost >= 0 && j->first_lost != (int32_t)i &&
+		    !j->procs[j->first_lost].reaped)
+			j->blame_deferred = 1;
 	} else if (p->link_lost) {
 		/* like mpirun's "exited without calling finalize": pages may be lost
 		 * and the others may wait for it in a barrier forever */
@@ -347,6 +360,11 @@ static void on_control(struct job *j, uint32_t i)
 		if (m.type == MSG_EXIT && (m.flags & MSGF_DIED)) {
 			/* judged when its process is reaped: see node_ended() */
 			j->procs[i].link_lost = 1;
+			j->procs[i].lost_at = m.arg;
+			/* by time, not by arrival: notices read in one batch come in
+			 * proxy order */
+			if (j->first_lost < 0 || m.arg < j->procs[j->first_lost].lost_at)
+				j->first_lost = (int32_t)i;
 			joblog_write(i, "link-lost", -1, -1, -1);
 			continue;
 		}
@@ -389,7 +407,7 @@ static int job_finished(const struct job *j)
 
 int job_run(const struct options *opt, const char *executable)
 {
-	struct job job = {.opt = opt, .n = opt->nodes, .listen_fd = -1};
+	struct job job = {.opt = opt, .n = opt->nodes, .listen_fd = -1, .first_lost = -1};
 	struct job *j = &job;
 	struct hostlist hosts;
 	struct launch_spec spec;

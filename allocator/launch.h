@@ -21,6 +21,7 @@ struct node_proc {
 	int status;        /* wait status once reaped */
 	int joined;
 	int link_lost;     /* its link closed without MSG_EXIT */
+	uint64_t lost_at;  /* ... at this time (mono_us, from its proxy) */
 	int remote;        /* started through ssh */
 	int stdin_fd;      /* remote: ssh's standard input, open until the job ends */
 };

@@ -39,11 +39,15 @@ static void to_allocator(struct proxy *p, const struct msg *m)
 static noreturn void finish(struct proxy *p, int status)
 {
 	if (!p->left) {
-		struct msg gone = {.type = MSG_EXIT, .flags = MSGF_DIED};
+		/* arg: when the link closed, so the allocator can tell who went first */
+		struct msg gone = {.type = MSG_EXIT, .flags = MSGF_DIED, .arg = mono_us()};
 
 		node_mark_died(p->pt, p->node);
-		coh_node_died(p->pt, &p->io, p->node);
+		/* tell the allocator first: the lost-page errors coh_node_died may
+		 * send can make other nodes die, and the allocator must already
+		 * know whose death came first (see node_ended in job.c) */
 		to_allocator(p, &gone);
+		coh_node_died(p->pt, &p->io, p->node);
 	}
 	_exit(status);
 }

@@ -105,7 +105,8 @@ enum msg_type {
 /* flags */
 #define MSGF_WRITE 0x01u     /* MSG_FAULT, MSG_GRANT */
 #define MSGF_WANT_DATA 0x02u /* MSG_INVALIDATE */
-#define MSGF_DIED 0x04u      /* MSG_EXIT from a proxy: the link closed without leaving */
+#define MSGF_DIED 0x04u      /* MSG_EXIT from a proxy: the link closed without leaving;
+			      * arg = when (the proxy's CLOCK_MONOTONIC, microseconds) */
 
 /* MSG_ERROR codes */
 enum dsm_error {
