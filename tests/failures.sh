@@ -342,6 +342,26 @@ expect_stderr 'node 2 \(.*\) killed by signal 9'
 expect_gone
 report "kill -9 node 2"
 
+# ---- a2. node 2 holds the only copy of a page and is killed while dsm is
+# stopped; the others then read that page, die of 'page lost' and become
+# zombies before node 2 is reaped. dsm must still blame node 2, whose link
+# closed first (a race CI once hit, made deterministic here)
+launch kill-node-late -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-node-late" hold
+if wait_pidfiles 4; then
+	kill -STOP "$dsmpid"
+	kill -KILL "$(cat "$dir/node.2")"
+	: >"$dir/touch"
+	sleep 1 # the proxies keep running: the others fault and die meanwhile
+	kill -CONT "$dsmpid"
+else
+	stop_job
+fi
+finish
+expect_status 137
+expect_stderr 'node 2 \(.*\) killed by signal 9'
+expect_gone
+report "kill -9 node 2 while dsm is stopped"
+
 # ---- b. kill -9 of dsm ------------------------------------------------
 launch kill-dsm -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-dsm"
 if wait_pidfiles 4; then

@@ -2,16 +2,22 @@
  * linger.c - a node that stays in the job until told to stop, for
  * tests/failures.sh.
  *
- * usage: dsm -n N ./linger DIR
+ * usage: dsm -n N ./linger DIR [hold]
  *
  * Every node joins and writes its pid into DIR/node.K (through a temporary
  * name and rename(), so a reader never sees a partial file). Node 0 allocates
  * a shared counter and broadcasts it. Then every node loops: add 1 to the
  * counter, sm_barrier(), stop once DIR/stop exists, sleep 20 ms. At the end
  * it leaves with sm_node_exit() and prints "linger: node K done".
+ *
+ * With "hold" (at least 3 nodes), node 2 writes a page of its own that
+ * nobody else touches, so it holds the only copy; the loop has no barrier,
+ * and once DIR/touch exists every other node reads that page. The test kills
+ * node 2 first: the others then fault on a lost page and die too.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sm.h"
@@ -40,15 +46,19 @@ int main(int argc, char *argv[])
 {
 	int nodes, nid;
 	long *counter = NULL;
-	char stop[4096];
+	char stop[4096], touch[4096];
+	volatile long *hot = NULL;
+	int hold;
 
 	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
 		return 1;
-	if (argc != 2) {
-		fprintf(stderr, "usage: dsm -n N linger DIR\n");
+	hold = argc == 3 && strcmp(argv[2], "hold") == 0;
+	if ((argc != 2 && !hold) || (hold && nodes < 3)) {
+		fprintf(stderr, "usage: dsm -n N linger DIR [hold] (hold: N >= 3)\n");
 		return 2;
 	}
-	if (snprintf(stop, sizeof(stop), "%s/stop", argv[1]) >= (int)sizeof(stop)) {
+	if (snprintf(stop, sizeof(stop), "%s/stop", argv[1]) >= (int)sizeof(stop) ||
+	    snprintf(touch, sizeof(touch), "%s/touch", argv[1]) >= (int)sizeof(touch)) {
 		fprintf(stderr, "linger: %s: name too long\n", argv[1]);
 		return 2;
 	}
@@ -64,6 +74,25 @@ int main(int argc, char *argv[])
 		}
 	}
 	sm_bcast((void **)&counter, 0);
+	if (hold) {
+		if (nid == 2) {
+			hot = sm_malloc(4096); /* fresh pages start writable here */
+			if (!hot) {
+				fprintf(stderr, "linger: sm_malloc failed\n");
+				return 1;
+			}
+			*hot = 42;
+		}
+		sm_bcast((void **)&hot, 2);
+		while (access(stop, F_OK) != 0) {
+			if (nid != 2 && access(touch, F_OK) == 0 && *hot != 42)
+				return 1;
+			usleep(20000);
+		}
+		sm_node_exit();
+		printf("linger: node %d done\n", nid);
+		return 0;
+	}
 	for (;;) {
 		__atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST);
 		sm_barrier();
