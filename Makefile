@@ -16,13 +16,15 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror $(OPT) $(SAN) -pthread
 LDFLAGS  += $(SAN) -pthread
 LIBBSD   := -lbsd
 
-COMMON_SRC := common/message.c common/wire.c common/util.c
-ALLOC_SRC  := allocator/options.c allocator/hostfile.c allocator/pagetable.c \
-              allocator/coherence.c allocator/nodelink.c allocator/joblog.c \
-              allocator/services.c allocator/launch.c allocator/output.c \
-              allocator/proxy.c allocator/job.c allocator/address.c \
-              allocator/shellwords.c allocator/clusterhosts.c allocator/jobstats.c \
-              allocator/rendezvous.c
+# common/: the wire protocol, linked into dsm and libsm alike
+COMMON_SRC := common/message.c common/wire.c
+# allocator/launch/: hosts, starting nodes, their output, joining
+LAUNCH_SRC := $(wildcard allocator/launch/*.c)
+# allocator/pages/: the page table, the coherence engine, the proxies
+PAGES_SRC  := $(wildcard allocator/pages/*.c)
+# allocator/: the job, its services, options, log and statistics
+JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
+ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
@@ -104,7 +106,7 @@ $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 
-$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/pages/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit

@@ -26,20 +26,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../common/util.h"
+#include "util.h"
 #include "../common/wire.h"
-#include "address.h"
-#include "clusterhosts.h"
-#include "coherence.h"
-#include "hostfile.h"
+#include "launch/address.h"
+#include "launch/clusterhosts.h"
+#include "pages/coherence.h"
+#include "launch/hostfile.h"
 #include "joblog.h"
 #include "jobstats.h"
-#include "launch.h"
-#include "nodelink.h"
-#include "output.h"
-#include "pagetable.h"
-#include "proxy.h"
-#include "rendezvous.h"
+#include "launch/launch.h"
+#include "pages/nodelink.h"
+#include "launch/output.h"
+#include "pages/pagetable.h"
+#include "pages/proxy.h"
+#include "launch/rendezvous.h"
 #include "services.h"
 
 #define KILL_GRACE_S 1

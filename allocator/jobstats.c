@@ -3,16 +3,6 @@
  */
 #include "jobstats.h"
 
-#include <time.h>
-
-uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Bucket = 8 * (position of the top bit) + the next three bits. */
 unsigned stats_bucket(uint64_t us)
 {

@@ -26,9 +26,6 @@ struct node_stats {
 	_Atomic uint32_t latency[STATS_BUCKETS];
 };
 
-/* Microseconds on CLOCK_MONOTONIC. */
-uint64_t mono_us(void);
-
 /* The histogram bucket of a latency, and a representative value of one. */
 unsigned stats_bucket(uint64_t us);
 uint64_t stats_bucket_value(unsigned bucket);

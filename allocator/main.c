@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/util.h"
+#include "util.h"
 #include "job.h"
 #include "joblog.h"
-#include "launch.h"
+#include "launch/launch.h"
 #include "options.h"
 
 extern char **environ;

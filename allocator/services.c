@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "joblog.h"
+#include "util.h"
 
 int services_init(struct services *s, struct pagetable *pt, struct coherence_io *io)
 {

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "../common/protocol.h"
-#include "coherence.h"
-#include "pagetable.h"
+#include "pages/coherence.h"
+#include "pages/pagetable.h"
 
 /* Pages handed out per sm_malloc chunk (fewer when the region runs low). */
 #define CHUNK_PAGES 16u

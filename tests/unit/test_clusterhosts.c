@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../allocator/clusterhosts.h"
+#include "../../allocator/launch/clusterhosts.h"
 
 static struct hostlist l;
 static char err[512];

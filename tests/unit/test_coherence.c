@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "../../allocator/coherence.h"
+#include "../../allocator/pages/coherence.h"
 #include "../../common/message.h"
 
 #define NN 8u   /* nodes */

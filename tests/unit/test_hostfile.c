@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../allocator/hostfile.h"
+#include "../../allocator/launch/hostfile.h"
 
 static struct hostlist l;
 static char err[512];

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "../util.h"
+
 static void log_action(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
 		       int64_t peer, int64_t us)
 {

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "../common/protocol.h"
+#include "../../common/protocol.h"
 #include "coherence.h"
 #include "pagetable.h"
 

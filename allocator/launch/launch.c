@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/protocol.h"
+#include "../../common/protocol.h"
 #include "hostfile.h"
 #include "shellwords.h"
 

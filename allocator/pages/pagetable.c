@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../common/util.h"
+#include "../util.h"
 
 static size_t round_up(size_t v, size_t to)
 {

@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/protocol.h"
-#include "jobstats.h"
+#include "../../common/protocol.h"
+#include "../jobstats.h"
 
 #define PT_STRIPES 1024u
 #define PT_NONE (-1)

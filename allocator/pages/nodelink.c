@@ -3,8 +3,8 @@
  */
 #include "nodelink.h"
 
-#include "../common/wire.h"
-#include "joblog.h"
+#include "../../common/wire.h"
+#include "../joblog.h"
 
 int node_send(struct pagetable *pt, uint32_t node, const struct msg *m, const void *payload)
 {

@@ -1,5 +1,5 @@
 /*
- * util.c - error reporting (see util.h).
+ * util.c - error reporting and the clock (see util.h).
  */
 #include "util.h"
 
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 char dsm_msg_prefix[48] = "dsm";
@@ -88,4 +89,12 @@ void die_errno_code(int code, const char *fmt, ...)
 	vreport(code, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }

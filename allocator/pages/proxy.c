@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../common/util.h"
-#include "../common/wire.h"
+#include "../util.h"
+#include "../../common/wire.h"
 #include "coherence.h"
-#include "joblog.h"
+#include "../joblog.h"
 #include "nodelink.h"
 
 struct proxy {

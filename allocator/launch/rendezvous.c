@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../common/message.h"
-#include "../common/util.h"
-#include "joblog.h"
+#include "../../common/message.h"
+#include "../util.h"
+#include "../joblog.h"
 
 #define HELLO_SIZE (DSM_HEADER_SIZE + DSM_SECRET_LEN)
 

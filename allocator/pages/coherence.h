@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "../common/protocol.h"
+#include "../../common/protocol.h"
 #include "pagetable.h"
 
 /* How the engine reaches the world; a fake in the unit tests. */

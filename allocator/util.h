@@ -1,13 +1,14 @@
 /*
- * util.h - error reporting in the one format dsm uses everywhere:
- * "dsm: <what failed>: <why>" on stderr. Messages are formatted into a stack
- * buffer and written with a single write(), so lines from many processes do
- * not interleave.
+ * util.h - the allocator's small helpers: the monotonic clock, and error
+ * reporting in the one format dsm uses everywhere, "dsm: <what failed>: <why>"
+ * on stderr. Messages are formatted into a stack buffer and written with a
+ * single write(), so lines from many processes do not interleave.
  */
 #ifndef DSM_UTIL_H
 #define DSM_UTIL_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdnoreturn.h>
 
 /* Printed before every message; "dsm" by default, "dsm: node 3" in libsm. */
@@ -23,5 +24,8 @@ void report_code(int code, const char *fmt, ...) __attribute__((format(printf, 2
 noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void die_errno_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Microseconds on CLOCK_MONOTONIC. */
+uint64_t mono_us(void);
 
 #endif /* DSM_UTIL_H */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/protocol.h"
+#include "../../common/protocol.h"
 
 struct pending_conn;
 
