@@ -17,7 +17,7 @@ LDFLAGS  += $(SAN) -pthread
 LIBBSD   := -lbsd
 
 # common/: the wire protocol, linked into dsm and libsm alike
-COMMON_SRC := common/message.c common/wire.c
+COMMON_SRC := common/message.c common/wire.c common/dispatch.c
 # allocator/launch/: hosts, starting nodes, their output, joining
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies

@@ -326,7 +326,7 @@ static void start_proxies(struct job *j)
 		close(sv[1]);
 		j->control[i] = sv[0];
 		j->proxies[i] = pid;
-		wire_reader_init(&j->control_readers[i], sv[0], FROM_NODE,
+		wire_reader_init(&j->control_readers[i], sv[0], FROM_PROXY,
 				 j->control_bufs + (size_t)i * CONTROL_BUF, CONTROL_BUF);
 	}
 	for (uint32_t i = 0; i < j->n; i++) {
@@ -357,7 +357,7 @@ static void on_control(struct job *j, uint32_t i)
 	enum fill_result f = wire_fill(r);
 
 	while (wire_next(r, &m, &payload, &why) == DECODE_OK) {
-		if (m.type == MSG_EXIT && (m.flags & MSGF_DIED)) {
+		if (m.type == MSG_LINK_LOST) {
 			/* judged when its process is reaped: see node_ended() */
 			j->procs[i].link_lost = 1;
 			j->procs[i].lost_at = m.arg;

@@ -33,19 +33,22 @@ static const struct type_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_PAGE_DATA] = {"PAGE_DATA", FROM_NODE, 0, PAYLOAD_PAGE, 1, 0},
 	[MSG_INVALIDATE_ACK] = {"INVALIDATE_ACK", FROM_NODE, 0, PAYLOAD_NONE, 1, 0},
 	[MSG_RELEASE] = {"RELEASE", FROM_NODE, 0, PAYLOAD_PAGE, 1, 0},
-	[MSG_MALLOC] = {"MALLOC", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
+	/* MALLOC, BARRIER, BCAST and EXIT reach the allocator through the
+	 * node's proxy, which forwards them on its control channel */
+	[MSG_MALLOC] = {"MALLOC", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_CHUNK] = {"CHUNK", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
-	[MSG_BARRIER] = {"BARRIER", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_BARRIER] = {"BARRIER", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_BARRIER_DONE] = {"BARRIER_DONE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	/* the root of a bcast is checked by the allocator, which reports a bad
 	 * root to every node instead of ending the link */
-	[MSG_BCAST] = {"BCAST", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_BCAST] = {"BCAST", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_BCAST_DONE] = {"BCAST_DONE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
-	[MSG_EXIT] = {"EXIT", FROM_NODE, MSGF_DIED, PAYLOAD_NONE, 0, 0},
+	[MSG_EXIT] = {"EXIT", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_EXIT_ACK] = {"EXIT_ACK", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_ERROR] = {"ERROR", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_PING] = {"PING", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_PONG] = {"PONG", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_LINK_LOST] = {"LINK_LOST", FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 };
 
 const char *msg_type_name(unsigned type)

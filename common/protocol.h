@@ -47,7 +47,8 @@
 /* Who may send a message: checked by every receiver. */
 enum msg_origin {
 	FROM_NODE = 1,      /* a node's libsm */
-	FROM_ALLOCATOR = 2, /* the allocator or a proxy */
+	FROM_ALLOCATOR = 2, /* the allocator or a proxy, to a node */
+	FROM_PROXY = 4,     /* a proxy, on its control channel to the allocator */
 };
 
 enum msg_type {
@@ -99,14 +100,15 @@ enum msg_type {
 	MSG_PING,
 	/* node -> proxy: the answer, arg echoed */
 	MSG_PONG,
+	/* proxy -> allocator (control channel only): the node's link closed
+	 * without MSG_EXIT; arg = when (the proxy's CLOCK_MONOTONIC, us) */
+	MSG_LINK_LOST,
 	MSG_TYPE_COUNT
 };
 
 /* flags */
 #define MSGF_WRITE 0x01u     /* MSG_FAULT, MSG_GRANT */
 #define MSGF_WANT_DATA 0x02u /* MSG_INVALIDATE */
-#define MSGF_DIED 0x04u      /* MSG_EXIT from a proxy: the link closed without leaving;
-			      * arg = when (the proxy's CLOCK_MONOTONIC, microseconds) */
 
 /* MSG_ERROR codes */
 enum dsm_error {

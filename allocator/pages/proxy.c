@@ -40,7 +40,7 @@ static noreturn void finish(struct proxy *p, int status)
 {
 	if (!p->left) {
 		/* arg: when the link closed, so the allocator can tell who went first */
-		struct msg gone = {.type = MSG_EXIT, .flags = MSGF_DIED, .arg = mono_us()};
+		struct msg gone = {.type = MSG_LINK_LOST, .arg = mono_us()};
 
 		node_mark_died(p->pt, p->node);
 		/* tell the allocator first: the lost-page errors coh_node_died may
@@ -93,7 +93,7 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 		return;
 	}
 	case MSG_EXIT: {
-		struct msg left = {.type = MSG_EXIT}; /* MSGF_DIED is ours to set, not the node's */
+		struct msg left = {.type = MSG_EXIT};
 
 		p->left = 1;
 		node_send_exit_ack(p->pt, p->node);

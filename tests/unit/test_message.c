@@ -35,11 +35,12 @@ static const struct spec specs[] = {
 	{MSG_BARRIER_DONE, "BARRIER_DONE", FROM_ALLOCATOR, 0, 0},
 	{MSG_BCAST, "BCAST", FROM_NODE, 0, 0},
 	{MSG_BCAST_DONE, "BCAST_DONE", FROM_ALLOCATOR, 0, 0},
-	{MSG_EXIT, "EXIT", FROM_NODE, MSGF_DIED, 0},
+	{MSG_EXIT, "EXIT", FROM_NODE, 0, 0},
 	{MSG_EXIT_ACK, "EXIT_ACK", FROM_ALLOCATOR, 0, 0},
 	{MSG_ERROR, "ERROR", FROM_ALLOCATOR, 0, 0},
 	{MSG_PING, "PING", FROM_ALLOCATOR, 0, 0},
 	{MSG_PONG, "PONG", FROM_NODE, 0, 0},
+	{MSG_LINK_LOST, "LINK_LOST", FROM_PROXY, 0, 0},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -150,9 +151,26 @@ Test(message, flags_zero_also_legal_where_flags_exist)
 	expect_ok(&m, FROM_NODE, &limits, "FAULT read");
 	m.type = MSG_INVALIDATE;
 	expect_ok(&m, FROM_ALLOCATOR, &limits, "INVALIDATE without WANT_DATA");
-	m.type = MSG_EXIT;
-	m.flags = MSGF_DIED;
-	expect_ok(&m, FROM_NODE, &limits, "EXIT DIED");
+}
+
+/* The control channel has its own origin: what only a proxy may say (the
+ * node's link was lost) is refused from a node, and no flag of EXIT makes a
+ * node's EXIT mean anything else. */
+Test(message, proxy_only_messages_are_refused_from_nodes)
+{
+	struct msg lost = {.type = MSG_LINK_LOST, .arg = 12345};
+	struct msg exit_flagged = {.type = MSG_EXIT, .flags = 0x04};
+	struct msg forwarded = {.type = MSG_BARRIER};
+
+	expect_ok(&lost, FROM_PROXY, &limits, "LINK_LOST from a proxy");
+	expect_bad(&lost, FROM_NODE, &limits, "LINK_LOST from a node");
+	expect_bad(&lost, FROM_ALLOCATOR, &limits, "LINK_LOST to a node");
+	expect_bad(&exit_flagged, FROM_NODE, &limits, "EXIT with the old DIED flag");
+	expect_bad(&exit_flagged, FROM_PROXY, &limits, "EXIT with the old DIED flag, forwarded");
+	expect_ok(&forwarded, FROM_PROXY, &limits, "BARRIER forwarded by a proxy");
+	forwarded.type = MSG_FAULT;
+	forwarded.page = 1;
+	expect_bad(&forwarded, FROM_PROXY, &limits, "FAULT on the control channel");
 }
 
 Test(message, encode_layout_is_little_endian)
@@ -212,7 +230,8 @@ Test(message, wire_type_numbers_are_stable)
 	cr_assert_eq(MSG_ERROR, 18);
 	cr_assert_eq(MSG_PING, 19);
 	cr_assert_eq(MSG_PONG, 20);
-	cr_assert_eq(MSG_TYPE_COUNT, 21);
+	cr_assert_eq(MSG_LINK_LOST, 21);
+	cr_assert_eq(MSG_TYPE_COUNT, 22);
 	cr_assert_eq(DSM_HEADER_SIZE, 24u);
 }
 
@@ -273,14 +292,14 @@ Test(message, reject_illegal_flags)
 		uint8_t flags;
 	} bad[] = {
 		{MSG_FAULT, FROM_NODE, MSGF_WANT_DATA},
-		{MSG_FAULT, FROM_NODE, MSGF_WRITE | MSGF_DIED},
+		{MSG_FAULT, FROM_NODE, MSGF_WRITE | 0x04},
 		{MSG_GRANT, FROM_ALLOCATOR, MSGF_WANT_DATA},
 		{MSG_INVALIDATE, FROM_ALLOCATOR, MSGF_WRITE},
 		{MSG_REVOKE, FROM_ALLOCATOR, MSGF_WRITE},
 		{MSG_EXIT, FROM_NODE, MSGF_WRITE},
 		{MSG_BARRIER, FROM_NODE, 0x80},
 		{MSG_INVALIDATE_ACK, FROM_NODE, MSGF_WANT_DATA},
-		{MSG_ERROR, FROM_ALLOCATOR, MSGF_DIED},
+		{MSG_ERROR, FROM_ALLOCATOR, 0x04},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
