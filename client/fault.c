@@ -51,7 +51,7 @@ void sm__serve_deferred(void)
 	sm__st.held_page = -1;
 	if (sm__st.have_deferred) {
 		sm__st.have_deferred = 0;
-		sm__region_take(&sm__st.deferred);
+		sm__dispatch(&sm__st.deferred);
 	}
 }
 

@@ -40,7 +40,9 @@ struct sm_state {
 	uint8_t *alias;         /* libsm's always-writable view of the same pages */
 	size_t size;
 	uint8_t *access;        /* enum page_access per page */
+	uint64_t region_base;   /* where WELCOME said the region lives */
 	int joined, exited;
+	int leaving;            /* EXIT sent, EXIT_ACK not yet read */
 
 	/* the reply a blocked API call waits for (CHUNK, BARRIER_DONE, ...) */
 	uint8_t awaited_type;
@@ -90,6 +92,7 @@ void sm__pump(void);                      /* handle everything that arrived */
 void sm__wait_reply(uint8_t type);        /* send first, then wait: SIGIO blocked */
 void sm__send(const struct msg *m, const void *payload);
 void sm__region_reply(uint8_t type, uint32_t page, const void *data); /* answer revoke/invalidate */
+void sm__dispatch(const struct msg *m);   /* run a (deferred) message's row again */
 void sm__wait_fault(void);                /* inside the SIGSEGV handler */
 void sm__block_sigio(sigset_t *old);
 void sm__restore_sigmask(const sigset_t *old);
@@ -98,7 +101,8 @@ void sm__install_sigio(void);
 /* region.c */
 int sm__region_map(uint64_t base, uint32_t npages);
 void sm__region_grant(uint32_t page, int write, const uint8_t *data);
-void sm__region_take(const struct msg *m); /* REVOKE or INVALIDATE */
+void sm__region_revoke(uint32_t page);    /* keep a read copy, send the page */
+void sm__region_invalidate(uint32_t page, int want_data); /* drop it; data or ack */
 void sm__region_chunk(uint32_t first, uint32_t count);
 void sm__region_release_all(void);
 

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/dispatch.h"
 #include "libsm.h"
 
 struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held_page = -1};
@@ -50,61 +51,172 @@ void sm__send(const struct msg *m, const void *payload)
 	}
 }
 
-static void dispatch(const struct msg *m, const uint8_t *payload)
+/* ---- the node's dispatch table: what dsm may send, and when ------------ */
+
+enum link_state {
+	LINK_JOINING, /* HELLO sent: only WELCOME */
+	LINK_IN_JOB,  /* joined */
+	LINK_LEAVING, /* EXIT sent: answers to what crossed it, then EXIT_ACK */
+	LINK_STATES
+};
+
+static const char *const link_state_names[LINK_STATES] = {
+	[LINK_JOINING] = "joining",
+	[LINK_IN_JOB] = "in the job",
+	[LINK_LEAVING] = "leaving",
+};
+
+static unsigned link_state(void)
 {
-	switch (m->type) {
-	case MSG_GRANT:
-		if ((int32_t)m->page == sm__st.fault_page && m->arg == sm__st.fault_seq) {
-			sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
-			/* hold the page until the faulting instruction has run */
-			if (sm__st.holds_pages)
-				sm__st.held_page = (int32_t)m->page;
-			sm__st.fault_done = 1;
-		} else if (!(sm__st.access[m->page] == PA_WRITE && !(m->flags & MSGF_WRITE))) {
-			/* a prefetched page (seq 0), or a read grant for a page
-			 * already granted: take it, but never as a downgrade */
-			sm__region_grant(m->page, m->flags & MSGF_WRITE, m->length ? payload : NULL);
-		}
-		break;
-	case MSG_REVOKE:
-	case MSG_INVALIDATE:
-		if ((int32_t)m->page == sm__st.held_page && !sm__st.have_deferred) {
-			sm__st.deferred = *m;
-			sm__st.have_deferred = 1;
-			break;
-		}
-		sm__region_take(m);
-		break;
-	case MSG_PING: {
-		struct msg pong = {.type = MSG_PONG, .arg = m->arg};
+	if (!sm__st.base)
+		return LINK_JOINING;
+	return sm__st.leaving ? LINK_LEAVING : LINK_IN_JOB;
+}
 
-		sm__send(&pong, NULL);
-		break;
+/* WELCOME: the job's size and where the region lives */
+static int on_welcome(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	(void)ctx, (void)payload;
+	if (m->node != sm__st.nnodes || m->page == 0) {
+		*why = "a WELCOME for another job size";
+		return -1;
 	}
-	case MSG_ERROR:
-		if (m->arg == DSM_ERR_PAGE_LOST || m->arg == DSM_ERR_UNALLOCATED) {
-			/* the answer to the fault in progress */
-			sm__st.fault_error = *m;
-			sm__st.fault_done = 1;
-		} else {
-			/* the answer to the blocked API call (a bad sm_bcast) */
-			sm__st.reply = *m;
-			sm__st.reply_ready = 1;
-		}
-		break;
-	default:
-		if (m->type == sm__st.awaited_type) {
-			sm__st.reply = *m;
-			sm__st.reply_ready = 1;
-			break;
-		}
-		{
-			char num[24];
+	sm__st.npages = m->page;
+	sm__st.region_base = m->arg;
+	return 0;
+}
 
-			sm__die("unexpected message from dsm: ", msg_type_name(m->type), " ",
-				sm__fmt_u64(num, m->type), NULL);
-		}
+static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	int write = (m->flags & MSGF_WRITE) != 0;
+
+	(void)ctx, (void)why;
+	if ((int32_t)m->page == sm__st.fault_page && m->arg == sm__st.fault_seq) {
+		sm__region_grant(m->page, write, m->length ? payload : NULL);
+		/* hold the page until the faulting instruction has run */
+		if (sm__st.holds_pages)
+			sm__st.held_page = (int32_t)m->page;
+		sm__st.fault_done = 1;
+	} else if (!(sm__st.access[m->page] == PA_WRITE && !write)) {
+		/* a prefetched page (seq 0), or a read grant for a page already
+		 * granted: take it, but never as a downgrade */
+		sm__region_grant(m->page, write, m->length ? payload : NULL);
 	}
+	return 0;
+}
+
+/*
+ * REVOKE or INVALIDATE. Of the page just granted, it waits until the
+ * faulting instruction has run: sm__serve_deferred() dispatches it again.
+ */
+static int on_take(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	(void)ctx, (void)payload, (void)why;
+	if ((int32_t)m->page == sm__st.held_page && !sm__st.have_deferred) {
+		sm__st.deferred = *m;
+		sm__st.have_deferred = 1;
+	} else if (m->type == MSG_REVOKE) {
+		sm__region_revoke(m->page);
+	} else {
+		sm__region_invalidate(m->page, m->flags & MSGF_WANT_DATA);
+	}
+	return 0;
+}
+
+static int on_ping(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct msg pong = {.type = MSG_PONG, .arg = m->arg};
+
+	(void)ctx, (void)payload, (void)why;
+	sm__send(&pong, NULL);
+	return 0;
+}
+
+static int on_error(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	(void)ctx, (void)payload;
+	if (m->arg == DSM_ERR_PAGE_LOST || m->arg == DSM_ERR_UNALLOCATED) {
+		if (sm__st.fault_page < 0) {
+			*why = "a fault error while no fault is waiting";
+			return -1;
+		}
+		sm__st.fault_error = *m;
+		sm__st.fault_done = 1;
+		return 0;
+	}
+	/* the answer to the blocked API call (a bad sm_bcast, say) */
+	if (sm__st.awaited_type == MSG_NONE) {
+		*why = "an error while no call is waiting";
+		return -1;
+	}
+	sm__st.reply = *m;
+	sm__st.reply_ready = 1;
+	return 0;
+}
+
+/* CHUNK, BARRIER_DONE, BCAST_DONE, EXIT_ACK: the reply a blocked call waits for */
+static int on_reply(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	(void)ctx, (void)payload;
+	if (m->type != sm__st.awaited_type) {
+		*why = "a reply nobody asked for";
+		return -1;
+	}
+	sm__st.reply = *m;
+	sm__st.reply_ready = 1;
+	return 0;
+}
+
+#define JOINING DISPATCH_STATE(LINK_JOINING)
+#define IN_JOB DISPATCH_STATE(LINK_IN_JOB)
+#define LEAVING DISPATCH_STATE(LINK_LEAVING)
+static const struct dispatch_row link_rows[] = {
+	{MSG_WELCOME, JOINING, on_welcome},
+	{MSG_GRANT, IN_JOB | LEAVING, on_grant},
+	{MSG_REVOKE, IN_JOB | LEAVING, on_take},
+	{MSG_INVALIDATE, IN_JOB | LEAVING, on_take},
+	{MSG_PING, IN_JOB | LEAVING, on_ping},
+	{MSG_ERROR, IN_JOB, on_error},
+	{MSG_CHUNK, IN_JOB, on_reply},
+	{MSG_BARRIER_DONE, IN_JOB, on_reply},
+	{MSG_BCAST_DONE, IN_JOB, on_reply},
+	{MSG_EXIT_ACK, LEAVING, on_reply},
+};
+#undef JOINING
+#undef IN_JOB
+#undef LEAVING
+
+static const struct dispatch_table link_table = {
+	.receiver = "node",
+	.rows = link_rows,
+	.nrows = sizeof(link_rows) / sizeof(link_rows[0]),
+	.state_names = link_state_names,
+	.nstates = LINK_STATES,
+};
+
+/* Run m's row, or end this node naming the message and the state. */
+static int dispatch(const struct msg *m, const uint8_t *payload, int fatal)
+{
+	unsigned state = link_state();
+	const char *why;
+	char num[24];
+
+	if (dispatch_message(&link_table, state, NULL, m, payload, &why) == DISPATCH_OK)
+		return 0;
+	if (!fatal) {
+		sm__say("unexpected message from dsm: ", msg_type_name(m->type), " ",
+			sm__fmt_u64(num, m->type), " (", dispatch_state_name(&link_table, state),
+			"): ", why, NULL);
+		return -1;
+	}
+	sm__die("unexpected message from dsm: ", msg_type_name(m->type), " ",
+		sm__fmt_u64(num, m->type), " (", dispatch_state_name(&link_table, state), "): ", why,
+		NULL);
+}
+
+void sm__dispatch(const struct msg *m)
+{
+	dispatch(m, NULL, 1);
 }
 
 void sm__region_reply(uint8_t type, uint32_t page, const void *data)
@@ -136,7 +248,7 @@ void sm__pump(void)
 		if (f == FILL_ERROR)
 			sm__die("reading from dsm failed: ", strerror(errno), NULL);
 		while ((d = wire_next(r, &m, &payload, &why)) == DECODE_OK)
-			dispatch(&m, payload);
+			dispatch(&m, payload, 1);
 		if (d == DECODE_BAD)
 			sm__die("malformed message from dsm: ", why, NULL);
 		if (f == FILL_AGAIN || r->drained)
@@ -283,18 +395,20 @@ int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_
 		close(fd);
 		return -1;
 	}
-	if (msg_decode(header, sizeof(header), FROM_ALLOCATOR, &lim, &m, &total, &why) != DECODE_OK ||
-	    m.type != MSG_WELCOME || m.node != a->nnodes || m.page == 0) {
-		sm__say("unexpected answer from dsm while joining", NULL);
+	sm__st.nnodes = a->nnodes;
+	if (msg_decode(header, sizeof(header), FROM_ALLOCATOR, &lim, &m, &total, &why) != DECODE_OK) {
+		sm__say("malformed answer from dsm while joining: ", why, NULL);
+		close(fd);
+		return -1;
+	}
+	if (dispatch(&m, NULL, 0) < 0) {
 		close(fd);
 		return -1;
 	}
 	sm__st.fd = fd;
-	sm__st.nnodes = m.node;
-	sm__st.npages = m.page;
 	wire_reader_init(&sm__st.reader, fd, FROM_ALLOCATOR, sm__st.reader_buf,
 			 sizeof(sm__st.reader_buf));
-	sm__st.reader.limits.npages = m.page;
-	sm__st.reader.limits.nnodes = m.node;
-	return sm__region_map(m.arg, m.page);
+	sm__st.reader.limits.npages = sm__st.npages;
+	sm__st.reader.limits.nnodes = sm__st.nnodes;
+	return sm__region_map(sm__st.region_base, sm__st.npages);
 }

@@ -95,6 +95,7 @@ SM_API void sm_node_exit(void)
 		struct msg m = {.type = MSG_EXIT};
 
 		sm__send(&m, NULL);
+		sm__st.leaving = 1;
 	}
 	/* answer revokes until dsm confirms we are out */
 	sm__wait_reply(MSG_EXIT_ACK);

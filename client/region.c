@@ -97,26 +97,25 @@ void sm__region_grant(uint32_t page, int write, const uint8_t *data)
 	sm__st.access[page] = write ? PA_WRITE : PA_READ;
 }
 
-/* A revoke (keep a read copy) or an invalidation (drop the page). */
-void sm__region_take(const struct msg *m)
+/* A revoke: keep a read copy, send the page. */
+void sm__region_revoke(uint32_t page)
 {
-	uint32_t page = m->page;
-	const uint8_t *data = sm__st.alias + (size_t)page * DSM_PAGE_SIZE;
-
-	if (m->type == MSG_REVOKE) {
-		if (sm__st.access[page] == PA_WRITE) {
-			protect(page, 1, PROT_READ);
-			sm__st.access[page] = PA_READ;
-		}
-		sm__region_reply(MSG_PAGE_DATA, page, data);
-		return;
+	if (sm__st.access[page] == PA_WRITE) {
+		protect(page, 1, PROT_READ);
+		sm__st.access[page] = PA_READ;
 	}
+	sm__region_reply(MSG_PAGE_DATA, page, sm__st.alias + (size_t)page * DSM_PAGE_SIZE);
+}
+
+/* An invalidation: drop the page; send it if asked (it was the writer's). */
+void sm__region_invalidate(uint32_t page, int want_data)
+{
 	if (sm__st.access[page] != PA_NONE) {
 		protect(page, 1, PROT_NONE);
 		sm__st.access[page] = PA_NONE;
 	}
-	if (m->flags & MSGF_WANT_DATA)
-		sm__region_reply(MSG_PAGE_DATA, page, data);
+	if (want_data)
+		sm__region_reply(MSG_PAGE_DATA, page, sm__st.alias + (size_t)page * DSM_PAGE_SIZE);
 	else
 		sm__region_reply(MSG_INVALIDATE_ACK, page, NULL);
 }

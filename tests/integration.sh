@@ -151,6 +151,24 @@ expect_segv() {
 	fi
 }
 
+# expect_refused TITLE FILE-NAME PATTERN ARG...: the run must fail, not by
+# timing out, with PATTERN (an extended regex) on stderr.
+expect_refused() {
+	local title=$1 name=$2 pattern=$3
+	skipping "$title" && return
+	shift 3
+	run "$name" "$@"
+	if [ "$status" -eq 0 ]; then
+		report FAIL "$title" "expected a non-zero exit"
+	elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		report FAIL "$title" "timed out"
+	elif ! grep -Eq "$pattern" "$err"; then
+		report FAIL "$title" "no '$pattern' on stderr"
+	else
+		report ok "$title"
+	fi
+}
+
 # expect_usage TITLE FILE-NAME NEED-DSM-PREFIX ARG...: dsm must exit 2 (and,
 # if NEED-DSM-PREFIX is yes, say "dsm:" on stderr).
 expect_usage() {
@@ -178,6 +196,14 @@ for n in $nodes_list; do
 	expect_segv "segv N=$n" "segv-$n" -n "$n" ./segv
 	expect_segv "segv inside N=$n" "segv-inside-$n" -n "$n" ./segv inside
 	expect_ok "args N=$n" "args-$n" -n "$n" ./args "" "a b" -n 5 -- -H x --dsm-fake
+done
+
+# a message in the wrong state closes the link, naming node, type and state
+for what in barrier malloc fault; do
+	upper=$(printf '%s' "$what" | tr a-z A-Z)
+	expect_refused "wrongstate $what" "wrongstate-$what" \
+		"dsm: node 0 sent $upper \\(after EXIT\\): a message not allowed in this state; closing its link" \
+		-n 2 ./wrongstate "$what"
 done
 
 expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../common/dispatch.h"
 #include "../../common/message.h"
 #include "../util.h"
 #include "../joblog.h"
@@ -104,15 +105,66 @@ static int secret_equal(const uint8_t *a, const uint8_t *b)
 	return diff == 0;
 }
 
+/* ---- a joining connection's dispatch table: HELLO, once ---------------- */
+
+enum join_state { JOIN_WAITING, JOIN_STATES };
+
+static const char *const join_state_names[JOIN_STATES] = {
+	[JOIN_WAITING] = "waiting for HELLO",
+};
+
+struct hello_ctx {
+	struct rendezvous *r;
+	struct pending_conn *c;
+	char version[160];
+};
+
+static int on_hello(void *ctx, const struct msg *m, const uint8_t *secret, const char **why)
+{
+	struct hello_ctx *h = ctx;
+
+	if (m->arg != DSM_PROTOCOL_VERSION) {
+		snprintf(h->version, sizeof(h->version),
+			 "node %u speaks protocol %llu, this dsm speaks %u: rebuild the program "
+			 "against this libsm", m->node, (unsigned long long)m->arg,
+			 DSM_PROTOCOL_VERSION);
+		*why = h->version;
+		return -1;
+	}
+	if (!secret_equal(secret, h->r->secret)) {
+		*why = "wrong job secret";
+		return -1;
+	}
+	if (h->r->joined(h->r->ctx, m->node, h->c->fd) < 0) {
+		*why = "node id already joined";
+		return -1;
+	}
+	h->c->fd = -1; /* the link belongs to the job now */
+	joblog_write(m->node, "join", -1, -1, -1);
+	return 0;
+}
+
+static const struct dispatch_row join_rows[] = {
+	{MSG_HELLO, DISPATCH_STATE(JOIN_WAITING), on_hello},
+};
+
+static const struct dispatch_table join_table = {
+	.receiver = "joining connection",
+	.rows = join_rows,
+	.nrows = 1,
+	.state_names = join_state_names,
+	.nstates = JOIN_STATES,
+};
+
 static void on_hello_data(struct rendezvous *r, size_t k)
 {
 	struct pending_conn *c = &r->pending[k];
 	ssize_t n = read(c->fd, c->buf + c->len, HELLO_SIZE - c->len);
 	struct msg_limits lim = {.npages = r->npages, .nnodes = r->nnodes};
+	struct hello_ctx h = {.r = r, .c = c};
 	struct msg m;
 	size_t total;
 	const char *why;
-	char version[160];
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -127,22 +179,11 @@ static void on_hello_data(struct rendezvous *r, size_t k)
 	}
 	if (c->len < HELLO_SIZE)
 		return;
-	if (m.type != MSG_HELLO) {
-		drop(r, k, "did not start with HELLO");
-	} else if (m.arg != DSM_PROTOCOL_VERSION) {
-		snprintf(version, sizeof(version), "node %u speaks protocol %llu, this dsm speaks %u: "
-			 "rebuild the program against this libsm", m.node, (unsigned long long)m.arg,
-			 DSM_PROTOCOL_VERSION);
-		drop(r, k, version);
-	} else if (!secret_equal(c->buf + DSM_HEADER_SIZE, r->secret)) {
-		drop(r, k, "wrong job secret");
-	} else if (r->joined(r->ctx, m.node, c->fd) < 0) {
-		drop(r, k, "node id already joined");
-	} else {
-		c->fd = -1; /* the link belongs to the job now */
+	if (dispatch_message(&join_table, JOIN_WAITING, &h, &m, c->buf + DSM_HEADER_SIZE, &why) !=
+	    DISPATCH_OK)
+		drop(r, k, m.type == MSG_HELLO ? why : "did not start with HELLO");
+	else
 		drop(r, k, NULL);
-		joblog_write(m.node, "join", -1, -1, -1);
-	}
 }
 
 size_t rendezvous_max_pollfds(const struct rendezvous *r)

@@ -7,12 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "../util.h"
+#include "../../common/dispatch.h"
+#include "../../common/message.h"
 #include "../../common/wire.h"
 #include "coherence.h"
 #include "../joblog.h"
@@ -59,50 +62,110 @@ static void bad_message(struct proxy *p, const char *what, const char *why)
 	finish(p, 1);
 }
 
+/* ---- the proxy's dispatch table: what a node may send, and when -------- */
+
+enum proxy_state {
+	PROXY_LIVE, /* the node is in the job */
+	PROXY_LEFT, /* it sent EXIT: only answers to what crossed its EXIT */
+	PROXY_STATES
+};
+
+static const char *const proxy_state_names[PROXY_STATES] = {
+	[PROXY_LIVE] = "in the job",
+	[PROXY_LEFT] = "after EXIT",
+};
+
+static int on_fault(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+
+	(void)payload;
+	return coh_fault(p->pt, &p->io, p->node, m->page, m->flags & MSGF_WRITE, m->arg, why);
+}
+
+/* PAGE_DATA or INVALIDATE_ACK: the node's answer to a revoke/invalidation */
+static int on_page_reply(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+
+	return coh_reply(p->pt, &p->io, p->node, m->page, m->type == MSG_PAGE_DATA ? payload : NULL,
+			 why);
+}
+
+static int on_release(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+
+	return coh_release(p->pt, &p->io, p->node, m->page, payload, why);
+}
+
+/* MALLOC, BARRIER, BCAST: served by the allocator */
+static int on_service(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	(void)payload, (void)why;
+	to_allocator(ctx, m);
+	return 0;
+}
+
+static int on_pong(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+	uint64_t now = mono_us();
+
+	(void)payload, (void)why;
+	if (m->arg <= now) {
+		stats_ping(&p->pt->nodes[p->node].stats, now - m->arg);
+		joblog_write(p->node, "ping", -1, -1, (int64_t)(now - m->arg));
+	}
+	return 0;
+}
+
+static int on_node_exit(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+
+	(void)payload, (void)why;
+	p->left = 1;
+	node_send_exit_ack(p->pt, p->node);
+	to_allocator(p, m);
+	return 0;
+}
+
+#define LIVE DISPATCH_STATE(PROXY_LIVE)
+#define LEFT DISPATCH_STATE(PROXY_LEFT)
+static const struct dispatch_row proxy_rows[] = {
+	{MSG_FAULT, LIVE, on_fault},
+	{MSG_PAGE_DATA, LIVE | LEFT, on_page_reply},
+	{MSG_INVALIDATE_ACK, LIVE | LEFT, on_page_reply},
+	{MSG_RELEASE, LIVE, on_release},
+	{MSG_MALLOC, LIVE, on_service},
+	{MSG_BARRIER, LIVE, on_service},
+	{MSG_BCAST, LIVE, on_service},
+	{MSG_PONG, LIVE | LEFT, on_pong},
+	{MSG_EXIT, LIVE, on_node_exit},
+};
+#undef LIVE
+#undef LEFT
+
+static const struct dispatch_table proxy_table = {
+	.receiver = "proxy",
+	.rows = proxy_rows,
+	.nrows = sizeof(proxy_rows) / sizeof(proxy_rows[0]),
+	.state_names = proxy_state_names,
+	.nstates = PROXY_STATES,
+};
+
 static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 {
+	unsigned state = p->left ? PROXY_LEFT : PROXY_LIVE;
 	const char *why;
+	char what[64];
 
-	switch (m->type) {
-	case MSG_FAULT:
-		if (coh_fault(p->pt, &p->io, p->node, m->page, m->flags & MSGF_WRITE, m->arg, &why) < 0)
-			bad_message(p, "FAULT", why);
+	if (dispatch_message(&proxy_table, state, p, m, payload, &why) == DISPATCH_OK)
 		return;
-	case MSG_PAGE_DATA:
-	case MSG_INVALIDATE_ACK:
-		if (coh_reply(p->pt, &p->io, p->node, m->page,
-			      m->type == MSG_PAGE_DATA ? payload : NULL, &why) < 0)
-			bad_message(p, msg_type_name(m->type), why);
-		return;
-	case MSG_RELEASE:
-		if (coh_release(p->pt, &p->io, p->node, m->page, payload, &why) < 0)
-			bad_message(p, "RELEASE", why);
-		return;
-	case MSG_MALLOC:
-	case MSG_BARRIER:
-	case MSG_BCAST:
-		to_allocator(p, m);
-		return;
-	case MSG_PONG: {
-		uint64_t now = mono_us();
-
-		if (m->arg <= now) {
-			stats_ping(&p->pt->nodes[p->node].stats, now - m->arg);
-			joblog_write(p->node, "ping", -1, -1, (int64_t)(now - m->arg));
-		}
-		return;
-	}
-	case MSG_EXIT: {
-		struct msg left = {.type = MSG_EXIT};
-
-		p->left = 1;
-		node_send_exit_ack(p->pt, p->node);
-		to_allocator(p, &left);
-		return;
-	}
-	default:
-		bad_message(p, msg_type_name(m->type), "not expected after joining");
-	}
+	snprintf(what, sizeof(what), "%s (%s)", msg_type_name(m->type),
+		 dispatch_state_name(&proxy_table, state));
+	bad_message(p, what, why);
 }
 
 noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid_t allocator)

@@ -1,8 +1,8 @@
 /*
  * fuzz_messages.c - libFuzzer target for everything that parses bytes from a
  * socket: msg_decode() and the wire_reader that frames a byte stream into
- * messages. The first input byte picks the sender (node or allocator) and
- * whether the job's limits are known; the rest is the stream, fed to a
+ * messages. The first input byte picks the sender (node, allocator or a
+ * proxy on its control channel) and whether the job's limits are known; the rest is the stream, fed to a
  * reader through a pipe in pieces whose sizes come from the input too, so
  * partial headers and payloads split across reads are covered.
  *
@@ -21,6 +21,50 @@
 
 static uint8_t buf[2 * DSM_MAX_MESSAGE + 17];
 
+/*
+ * Every type whose `page` field indexes the region, written out here rather
+ * than read from message.c's table, so a new page-indexed type whose row
+ * forgets the range check is caught (add it here when you add the type).
+ */
+static int page_indexed(uint8_t type)
+{
+	switch (type) {
+	case MSG_FAULT:
+	case MSG_GRANT:
+	case MSG_REVOKE:
+	case MSG_INVALIDATE:
+	case MSG_PAGE_DATA:
+	case MSG_INVALIDATE_ACK:
+	case MSG_RELEASE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Who may send each type: an accepted message came from a legal sender. */
+static int origin_allowed(uint8_t type, enum msg_origin from)
+{
+	switch (type) {
+	case MSG_HELLO:
+	case MSG_FAULT:
+	case MSG_PAGE_DATA:
+	case MSG_INVALIDATE_ACK:
+	case MSG_RELEASE:
+	case MSG_PONG:
+		return from == FROM_NODE;
+	case MSG_MALLOC:
+	case MSG_BARRIER:
+	case MSG_BCAST:
+	case MSG_EXIT:
+		return from == FROM_NODE || from == FROM_PROXY;
+	case MSG_LINK_LOST:
+		return from == FROM_PROXY;
+	default:
+		return from == FROM_ALLOCATOR;
+	}
+}
+
 static void check(const struct wire_reader *r, const struct msg *m, const uint8_t *payload)
 {
 	if (m->type == MSG_NONE || m->type >= MSG_TYPE_COUNT)
@@ -29,9 +73,9 @@ static void check(const struct wire_reader *r, const struct msg *m, const uint8_
 		abort();
 	if (payload < r->buf || payload + m->length > r->buf + r->cap)
 		abort();
-	if (r->limits.npages && (m->type == MSG_FAULT || m->type == MSG_GRANT ||
-				 m->type == MSG_PAGE_DATA || m->type == MSG_RELEASE) &&
-	    m->page >= r->limits.npages)
+	if (r->limits.npages && page_indexed(m->type) && m->page >= r->limits.npages)
+		abort();
+	if (!origin_allowed(m->type, r->peer))
 		abort();
 	if (r->limits.nnodes && m->type == MSG_HELLO && m->node >= r->limits.nnodes)
 		abort();
@@ -49,7 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (pipe2(fds, O_NONBLOCK) < 0)
 		return 0;
-	wire_reader_init(&r, fds[0], (data[0] & 1) ? FROM_ALLOCATOR : FROM_NODE, buf, sizeof(buf));
+	/* bit 0: from the allocator; else bit 7: from a proxy; else a node */
+	wire_reader_init(&r, fds[0],
+			 (data[0] & 1) ? FROM_ALLOCATOR : (data[0] & 0x80) ? FROM_PROXY : FROM_NODE,
+			 buf, sizeof(buf));
 	if (data[0] & 2) {
 		r.limits.npages = 1u + (data[0] >> 2);
 		r.limits.nnodes = 1u + (data[0] >> 4);
