@@ -7,6 +7,7 @@
  * on its own. Other nodes wait in a barrier, which node 0's EXIT completes.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <endian.h>
 #include <stdint.h>
 #include <string.h>
@@ -64,6 +65,16 @@ int main(int argc, char *argv[])
 	}
 	what = argc > 1 ? argv[1] : "barrier";
 	fd = link_fd();
+	/* libsm must not read the EXIT_ACK (and die of it) before the proxy has
+	 * judged the second message: keep its SIGIO handler out */
+	{
+		sigset_t io;
+
+		sigemptyset(&io);
+		sigaddset(&io, SIGIO);
+		if (sigprocmask(SIG_BLOCK, &io, NULL) < 0)
+			fail("sigprocmask");
+	}
 	put(msgs, 16 /* EXIT */, 0, 0);
 	if (strcmp(what, "fault") == 0)
 		put(msgs + 24, 3 /* FAULT */, 0, 1);
