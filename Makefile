@@ -50,7 +50,7 @@ help:
 	@echo "make valgrind   integration tests with every node under valgrind memcheck"
 	@echo "make tsan       integration tests built with ThreadSanitizer"
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
-	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}"
+	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}, speedup.svg"
 	@echo "make remote     integration and failure tests through a private sshd (root)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
@@ -112,7 +112,7 @@ $(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/pages/pro
 unit: $(B)/unit
 
 # ---- benchmarks ---------------------------------------------------------
-BENCH := baseline faults sync kernels
+BENCH := baseline faults sync kernels remote
 $(B)/bench/baseline: bench/baseline.c bench/stats.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # run.sh - what `make bench` runs: every benchmark in default placement and
-# with all processes pinned to one CPU (taskset -c 0), a table with the
-# ratios to the baselines measured in the same run, and the same figures in
-# bench/results/latest.json and latest.csv, plus a plot (latency against
-# node count) in bench/results/latest.svg when gnuplot is installed.
+# with all processes pinned to one CPU (taskset -c 0), the kernels beside
+# plain C at 1, 2 and 4 nodes (default placement, REPS runs each), a table
+# with the ratios to the baselines measured in the same run and the targets
+# of the performance issues (informational: never a failure), the same
+# figures in bench/results/latest.json and latest.csv, and two plots when
+# gnuplot is installed: latency against node count (latest.svg) and the
+# kernels' speedup over plain C against node count (speedup.svg).
+# The summary is bench/summary.awk. A kernel whose checksum differs from
+# the plain C one fails the run.
 #
 # usage: bench/run.sh BUILD_DIR [--smoke [OUT_DIR]]
-#   --smoke: tiny iteration counts, for `make check`: no timing is judged,
+#   --smoke: tiny sizes and counts, for `make check`: no timing is judged,
 #   the results go to OUT_DIR (default BUILD_DIR/bench-smoke), and the run
 #   fails if a figure or an output file is missing.
 set -u
@@ -20,16 +25,21 @@ dsm=$build/dsm
 bin=$build/bench
 mkdir -p "$out"
 raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+trap 'rm -f "$raw" "$raw".*' EXIT
 
+# mib: the region of the remote reads and the bytes of each raw TCP size;
+# passes: of each kind of remote read; reps: runs of each kernel
 if [ "$smoke" = --smoke ]; then
 	iters=50 pages=40 syncs=20 mm=64 jn=128 jit=5 nodes_list="2 4"
+	mib=1 passes=1 accesses=200 reps=2
 else
 	iters=5000 pages=500 syncs=300 mm=512 jn=2048 jit=100 nodes_list="2 4 8 16"
+	mib=64 passes=3 accesses=20000 reps=3
 fi
 
 # run PLACEMENT COMMAND...: keep the RESULT lines, tagged with the placement
-# (and the figure's name followed by $suffix, when set)
+# (and the figure's name followed by $suffix, when set), and the kernels'
+# CHECK lines
 suffix=
 run() {
 	local placement=$1
@@ -42,76 +52,68 @@ run() {
 		return 1
 	fi
 	sed -n "s/^RESULT name=\([^ ]*\)/$placement name=\1$suffix/p" "$raw.out" >>"$raw"
+	awk -v cmd="$*" '$1 == "CHECK" && sub(/^name=/, "", $2) && sub(/^checksum=/, "", $3) {
+		print $2, $3, cmd }' "$raw.out" >>"$raw.check"
+}
+
+# kernels BINARY [DSM-OPTION...]: the three kernels, in plain C (kernels_seq,
+# no option) or in a dsm job with those options (Jacobi in a 1 GiB region)
+kernels() {
+	local binary=$1 pre=() big=()
+	shift
+	[ $# -gt 0 ] && pre=("$dsm" "$@") big=(-s 1G)
+	run default "${pre[@]}" "$binary" matmul "$mm" || status=1
+	run default "${pre[@]}" "$binary" matmul_ijk "$mm" || status=1
+	run default "${pre[@]}" "${big[@]}" "$binary" jacobi "$jn" "$jit" || status=1
 }
 
 status=0
 for placement in default pinned; do
-	run "$placement" "$bin/baseline" "$iters" || status=1
+	run "$placement" "$bin/baseline" "$iters" "$mib" || status=1
 	run "$placement" "$dsm" -n 4 "$bin/faults" basic "$pages" || status=1
+	run "$placement" "$dsm" -n 2 "$bin/remote" "$mib" "$passes" "$accesses" || status=1
 	run "$placement" "$dsm" -n 16 "$bin/faults" fanout "$pages" || status=1
 	for n in $nodes_list; do
 		run "$placement" "$dsm" -s 1G -n "$n" "$bin/sync" "$syncs" || status=1
 	done
 done
-# kernels: default placement only (a speedup needs more than one CPU)
-run default "$bin/kernels_seq" matmul "$mm" || status=1
-run default "$bin/kernels_seq" jacobi "$jn" "$jit" || status=1
-for p in 1 2 4; do
-	run default "$dsm" -n "$p" "$bin/kernels" matmul "$mm" || status=1
-	run default "$dsm" -s 1G -n "$p" "$bin/kernels" jacobi "$jn" "$jit" || status=1
+# kernels: default placement only (a speedup needs more than one CPU), with
+# dsm's default options; the runs of plain C and of every node count take
+# turns, so a change of load spreads over all of them
+for _ in $(seq "$reps"); do
+	kernels "$bin/kernels_seq"
+	for p in 1 2 4; do
+		kernels "$bin/kernels" -n "$p"
+	done
 done
-# the same with read prefetch (dsm -P 4), reported as matmul_..._prefetch4
+# once each for comparison: read prefetch (dsm -P 4) on matmul, reported as
+# ..._prefetch4, and prefetch off (-P 0, today's default) as ..._prefetch0
 suffix=_prefetch4
 for p in 2 4; do
 	run default "$dsm" -P 4 -n "$p" "$bin/kernels" matmul "$mm" || status=1
 done
+suffix=_prefetch0
+kernels "$bin/kernels" -P 0 -n 2
 suffix=
 
-# Lines are "PLACEMENT name=N key=value...". Summarise with awk: CSV, JSON,
-# the table, and the targets of the performance issue as ratios.
-awk -v csv="$out/latest.csv" -v json="$out/latest.json" -v mm="$mm" -v jn="$jn" '
-function v(p, n, k) { return ((p, n, k) in V) ? V[p, n, k] : 0 }
-function r(a, b) { return b > 0 ? a / b : 0 }
-function target(p, what, measured, op, limit,   met) {
-	met = (measured > 0) && (op == "<=" ? measured <= limit : measured >= limit)
-	printf "  %-8s %-48s %8.2f  %s %-4s %s\n", p, what, measured, op, limit, met ? "met" : "MISSED"
-	tj[++nt] = sprintf("{\"placement\": \"%s\", \"target\": \"%s\", \"measured\": %.4f, \"limit\": \"%s %s\", \"met\": %s}", p, what, measured, op, limit, met ? "true" : "false")
-}
-{
-	p = $1; n = ""
-	for (i = 2; i <= NF; i++) {
-		split($i, kv, "=")
-		if (kv[1] == "name") n = kv[2]; else V[p, n, kv[1]] = kv[2]
-	}
-	if (!((p, n) in seen)) { seen[p, n] = 1; P[++cnt] = p; N[cnt] = n }
-}
+# every kernel's checksum must be the plain C one, whatever ran it
+touch "$raw.check"
+awk '{ k[NR] = $1; c[NR] = $2; cmd[NR] = substr($0, index($0, $3))
+	if ($3 ~ /kernels_seq$/ && !($1 in want)) want[$1] = $2 }
 END {
-	print "placement,name,median_us,min_us,max_us,samples,seconds,per_s" > csv
-	printf "%-8s %-22s %12s %12s %12s %9s\n", "place", "figure", "median_us", "min_us", "max_us", "other"
-	for (i = 1; i <= cnt; i++) {
-		p = P[i]; n = N[i]
-		printf "%s,%s,%s,%s,%s,%s,%s,%s\n", p, n, v(p,n,"median_us"), v(p,n,"min_us"), v(p,n,"max_us"), v(p,n,"n"), v(p,n,"seconds"), v(p,n,"per_s") > csv
-		other = v(p,n,"seconds") ? v(p,n,"seconds") " s" : (v(p,n,"per_s") ? sprintf("%.0f/s", v(p,n,"per_s")) : "")
-		printf "%-8s %-22s %12s %12s %12s %9s\n", p, n, v(p,n,"median_us"), v(p,n,"min_us"), v(p,n,"max_us"), other
-		rj[i] = sprintf("{\"placement\": \"%s\", \"name\": \"%s\", \"median_us\": %s, \"min_us\": %s, \"max_us\": %s, \"samples\": %s, \"seconds\": %s, \"per_s\": %s}", p, n, v(p,n,"median_us"), v(p,n,"min_us"), v(p,n,"max_us"), v(p,n,"n"), v(p,n,"seconds"), v(p,n,"per_s"))
-	}
-	print "\ntargets (ratios within this run):"
-	for (k = 1; k <= 2; k++) {
-		p = k == 1 ? "default" : "pinned"
-		segv = v(p, "segv_mprotect", "median_us"); r4 = v(p, "rtt_4k", "median_us")
-		target(p, "read fault (fresh) / (rtt_4k + segv)", r(v(p, "read_fresh", "median_us"), r4 + segv), "<=", 1.3)
-		target(p, "write fault w/ revoke / (2 rtt_4k + segv)", r(v(p, "write_revoke", "median_us"), 2 * r4 + segv), "<=", 1.4)
-		target(p, "upgrade / (rtt_16 + segv)", r(v(p, "upgrade", "median_us"), v(p, "rtt_16", "median_us") + segv), "<=", 1.3)
-		target(p, "fan-out 15 / fan-out 1", r(v(p, "fanout_15", "median_us"), v(p, "fanout_1", "median_us")), "<=", 3)
-	}
-	target("default", "matmul " mm ": sequential / dsm on 2 nodes", r(v("default", "matmul_" mm "_seq_p1", "seconds"), v("default", "matmul_" mm "_dsm_p2", "seconds")), ">=", 1.7)
-	target("default", "matmul " mm ": the same with dsm -P 4", r(v("default", "matmul_" mm "_seq_p1", "seconds"), v("default", "matmul_" mm "_dsm_p2_prefetch4", "seconds")), ">=", 1.7)
-	printf "{\n  \"results\": [\n" > json
-	for (i = 1; i <= cnt; i++) printf "    %s%s\n", rj[i], i < cnt ? "," : "" > json
-	printf "  ],\n  \"targets\": [\n" > json
-	for (i = 1; i <= nt; i++) printf "    %s%s\n", tj[i], i < nt ? "," : "" > json
-	printf "  ]\n}\n" > json
-}' "$raw" | tee "$out/latest.txt"
+	if (NR == 0) { print "bench: no kernel checksum"; bad = 1 }
+	for (i = 1; i <= NR; i++)
+		if (!(k[i] in want)) { print "bench: " k[i] ": no plain C checksum"; bad = 1 }
+		else if (c[i] != want[k[i]]) {
+			printf "bench: %s: checksum %s, plain C %s: %s\n", k[i], c[i], want[k[i]], cmd[i]
+			bad = 1
+		}
+	exit bad
+}' "$raw.check" >&2 || status=1
+
+# the table, latest.csv, latest.json, and the speedup data for the plot
+awk -f "$here/summary.awk" -v csv="$out/latest.csv" -v json="$out/latest.json" \
+	-v speedup="$raw.speedup" -v mm="$mm" -v jn="$jn" -v jit="$jit" "$raw" | tee "$out/latest.txt"
 
 # latency against node count, and fan-out against readers
 if command -v gnuplot >/dev/null; then
@@ -134,6 +136,24 @@ plot "< grep ^barrier $raw.sync" using 2:3 with linespoints title "sm\\_barrier"
      "$raw.fan" using 1:2 with linespoints title "write invalidating N-1 readers"
 GP
 	rm -f "$raw.sync" "$raw.fan"
+	# speedup over plain C: one block per kernel, titled by its first line
+	blocks=$(grep -c '^"' "$raw.speedup")
+	gnuplot <<GP || status=1
+set terminal svg size 900,500 dynamic font "sans,12"
+set output "$out/speedup.svg"
+set title "dsm: speedup over plain C against node count (median of $reps runs, default placement)"
+set xlabel "nodes"
+set ylabel "plain C time / dsm time"
+set key outside right top
+set grid
+set logscale x 2
+set xrange [0.8:5]
+set xtics (1, 2, 4)
+set yrange [0:*]
+set offsets 0, 0, graph 0.1, 0
+plot for [i=0:$((blocks - 1))] "$raw.speedup" index i using 1:2 with linespoints title columnheader(1), \
+     1 with lines dashtype 2 linecolor "black" title "plain C (speedup 1)"
+GP
 fi
 rm -f "$raw.out" "$raw.err"
 
@@ -141,18 +161,31 @@ if [ "$smoke" = --smoke ]; then
 	# every figure present, every file written and well-formed enough
 	for name in rtt_4k rtt_16 segv_mprotect memcpy_4k read_fresh upgrade read_revoke \
 		write_revoke fanout_1 fanout_3 barrier_2 bcast_2 malloc_small_per_s \
-		malloc_chunk_per_s "matmul_${mm}_seq_p1" "matmul_${mm}_dsm_p2" "jacobi_${jn}_dsm_p4" \
-		"matmul_${mm}_dsm_p2_prefetch4"; do
+		malloc_chunk_per_s tcp_bw_4k tcp_bw_16k tcp_bw_64k tcp_bw_256k remote_seq_read \
+		remote_rand_read; do
 		for placement in default pinned; do
-			case $name in matmul_* | jacobi_*) [ "$placement" = pinned ] && continue ;; esac
 			grep -q "^$placement,$name," "$out/latest.csv" ||
 				{ echo "bench: no $placement $name in latest.csv" >&2; status=1; }
 		done
 	done
+	# the kernels, default placement only: plain C and every node count, run
+	# $reps times (as many samples), and the single comparison runs
+	for k in "matmul_$mm" "matmul_ijk_$mm" "jacobi_$jn"; do
+		for name in "${k}_seq_p1" "${k}_dsm_p1" "${k}_dsm_p2" "${k}_dsm_p4" "${k}_dsm_p2_prefetch0"; do
+			want=$reps
+			case $name in *_prefetch0) want=1 ;; esac
+			grep -Eq "^default,$name,([^,]*,){3}$want," "$out/latest.csv" ||
+				{ echo "bench: no default $name with $want samples in latest.csv" >&2; status=1; }
+		done
+	done
+	grep -q "^default,matmul_${mm}_dsm_p2_prefetch4," "$out/latest.csv" ||
+		{ echo "bench: no default matmul_${mm}_dsm_p2_prefetch4 in latest.csv" >&2; status=1; }
 	grep -q '"targets": \[' "$out/latest.json" || { echo "bench: latest.json lacks targets" >&2; status=1; }
 	if command -v gnuplot >/dev/null; then
-		grep -q '</svg>' "$out/latest.svg" || { echo "bench: latest.svg is not complete" >&2; status=1; }
+		for svg in latest speedup; do
+			grep -q '</svg>' "$out/$svg.svg" || { echo "bench: $svg.svg is not complete" >&2; status=1; }
+		done
 	fi
-	[ "$status" -eq 0 ] && echo "bench smoke: every figure and output file present (timings not judged)"
+	[ "$status" -eq 0 ] && echo "bench smoke: every figure and output file present, kernel checksums equal to plain C (timings not judged)"
 fi
 exit $status
