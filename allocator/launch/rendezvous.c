@@ -42,7 +42,7 @@ int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32
 static void refuse(const char *peer, const char *why)
 {
 	report("refused a connection from %s: %s", peer, why);
-	joblog_write(0, "refused", -1, -1, -1);
+	joblog_write(0, LOG_REFUSED, -1, -1, -1);
 }
 
 /* Close pending connection k (refusing it when why is set); keeps the array dense. */
@@ -141,7 +141,7 @@ static void on_hello_data(struct rendezvous *r, size_t k)
 	} else {
 		c->fd = -1; /* the link belongs to the job now */
 		drop(r, k, NULL);
-		joblog_write(m.node, "join", -1, -1, -1);
+		joblog_write(m.node, LOG_JOIN, -1, -1, -1);
 	}
 }
 

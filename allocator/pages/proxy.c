@@ -88,7 +88,7 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 
 		if (m->arg <= now) {
 			stats_ping(&p->pt->nodes[p->node].stats, now - m->arg);
-			joblog_write(p->node, "ping", -1, -1, (int64_t)(now - m->arg));
+			joblog_write(p->node, LOG_PING, -1, -1, (int64_t)(now - m->arg));
 		}
 		return;
 	}
