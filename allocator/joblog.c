@@ -42,7 +42,8 @@ void joblog_write(uint32_t node, enum log_action action, int64_t page, int64_t p
 
 	if (log_fd < 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		ts = (struct timespec){0}; /* cannot happen with CLOCK_REALTIME */
 	n = snprintf(line, sizeof(line), "%lld.%06ld %" PRIu32 " %s", (long long)ts.tv_sec,
 		     ts.tv_nsec / 1000, node, log_action_name(action));
 	n += column(line + n, sizeof(line) - (size_t)n, page);
