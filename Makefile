@@ -66,10 +66,11 @@ $(B)/pic/%.o: %.c
 $(B)/dsm: $(call obj,$(COMMON_SRC) $(ALLOC_SRC) allocator/main.c)
 	$(CC) $(LDFLAGS) $^ $(LIBBSD) -o $@
 
-# dsm-plot: a dsm -l log as an SVG picture; one file, libc only
-$(B)/dsm-plot: tools/dsm-plot.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) -o $@
+# dsm-plot: a dsm -l log as an SVG picture; libc only. tools/plot/: parsing
+# the log (parse.c), the three drawings (draw_*.c), the command line (main.c)
+PLOT_SRC   := $(wildcard tools/plot/*.c)
+$(B)/dsm-plot: $(call obj,$(PLOT_SRC))
+	$(CC) $(LDFLAGS) $^ -o $@
 
 # One relocatable object with the internal symbols made local, so the static
 # library exports exactly what the shared one does: the five sm_ functions.

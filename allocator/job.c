@@ -365,7 +365,7 @@ static void on_control(struct job *j, uint32_t i)
 			 * proxy order */
 			if (j->first_lost < 0 || m.arg < j->procs[j->first_lost].lost_at)
 				j->first_lost = (int32_t)i;
-			joblog_write(i, "link-lost", -1, -1, -1);
+			joblog_write(i, LOG_LINK_LOST, -1, -1, -1);
 			continue;
 		}
 		services_handle(&j->svc, i, &m);

@@ -33,7 +33,8 @@ static int column(char *out, size_t len, int64_t v)
 	return v < 0 ? snprintf(out, len, " -") : snprintf(out, len, " %" PRId64, v);
 }
 
-void joblog_write(uint32_t node, const char *action, int64_t page, int64_t peer, int64_t micros)
+void joblog_write(uint32_t node, enum log_action action, int64_t page, int64_t peer,
+		  int64_t micros)
 {
 	char line[256];
 	struct timespec ts;
@@ -41,9 +42,10 @@ void joblog_write(uint32_t node, const char *action, int64_t page, int64_t peer,
 
 	if (log_fd < 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		ts = (struct timespec){0}; /* cannot happen with CLOCK_REALTIME */
 	n = snprintf(line, sizeof(line), "%lld.%06ld %" PRIu32 " %s", (long long)ts.tv_sec,
-		     ts.tv_nsec / 1000, node, action);
+		     ts.tv_nsec / 1000, node, log_action_name(action));
 	n += column(line + n, sizeof(line) - (size_t)n, page);
 	n += column(line + n, sizeof(line) - (size_t)n, peer);
 	n += column(line + n, sizeof(line) - (size_t)n, micros);

@@ -60,17 +60,17 @@ static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
 		struct msg m = {.type = MSG_CHUNK, .arg = 0};
 
 		s->io->send(s->io, node, &m, NULL);
-		joblog_write(node, "malloc-failed", -1, -1, (int64_t)(mono_us() - t0));
+		joblog_write(node, LOG_MALLOC_FAILED, -1, -1, (int64_t)(mono_us() - t0));
 		return;
 	}
 	coh_grant_chunk(s->pt, s->io, node, first, count);
-	joblog_write(node, "malloc", first, -1, (int64_t)(mono_us() - t0));
+	joblog_write(node, LOG_MALLOC, first, -1, (int64_t)(mono_us() - t0));
 }
 
 /* Answer every waiting node; log and count how long each waited. */
 static void send_all_arrived(struct services *s, const struct msg *m)
 {
-	const char *what = s->kind == COLL_BCAST ? "bcast" : "barrier";
+	enum log_action what = s->kind == COLL_BCAST ? LOG_BCAST : LOG_BARRIER;
 	uint64_t now = mono_us();
 
 	for (uint32_t n = 0; n < s->nnodes; n++) {
@@ -78,7 +78,7 @@ static void send_all_arrived(struct services *s, const struct msg *m)
 			continue;
 		s->io->send(s->io, n, m, NULL);
 		atomic_fetch_add(&s->pt->nodes[n].stats.barrier_wait_us, now - s->arrived_at[n]);
-		joblog_write(n, m->type == MSG_ERROR ? "collective-failed" : what, -1,
+		joblog_write(n, m->type == MSG_ERROR ? LOG_COLLECTIVE_FAILED : what, -1,
 			     s->kind == COLL_BCAST ? s->root : -1, (int64_t)(now - s->arrived_at[n]));
 	}
 }
@@ -160,7 +160,7 @@ static void leave(struct services *s, uint32_t node)
 		return;
 	s->in_job[node] = 0;
 	s->live--;
-	joblog_write(node, "exit", -1, -1, -1);
+	joblog_write(node, LOG_EXIT, -1, -1, -1);
 	if (s->arrived[node]) {
 		s->arrived[node] = 0;
 		s->arrivals--;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # check.sh - what `make check` runs: the unit tests, the integration suite,
 # the integration suite again built with AddressSanitizer + UBSan, the
-# examples, the manual pages, dsm-plot, a short fuzzing run of the message
-# decoder, and (as root, with sshd) the remote and failure tests. Ends with one
+# examples, the manual pages, dsm-plot, the log action names of
+# docs/protocol.md, a short fuzzing run of the message decoder, and (as root,
+# with sshd) the remote and failure tests. Ends with one
 # line "N passed, N failed" summing them.
 # Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
 set -u
@@ -75,6 +76,9 @@ one_check() {
 		failed=$((failed + 1))
 	fi
 }
+
+# the log actions docs/protocol.md names are those of common/logactions.h
+one_check "log action names in docs/protocol.md" "$build/logactions.log" "$here/logactions.sh"
 
 # 30 s of libFuzzer on the decoder, from the committed seeds
 fuzzer=${3:-}

@@ -43,7 +43,7 @@ int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32
 static void refuse(const char *peer, const char *why)
 {
 	report("refused a connection from %s: %s", peer, why);
-	joblog_write(0, "refused", -1, -1, -1);
+	joblog_write(0, LOG_REFUSED, -1, -1, -1);
 }
 
 /* Close pending connection k (refusing it when why is set); keeps the array dense. */
@@ -140,7 +140,7 @@ static int on_hello(void *ctx, const struct msg *m, const uint8_t *secret, const
 		return -1;
 	}
 	h->c->fd = -1; /* the link belongs to the job now */
-	joblog_write(m->node, "join", -1, -1, -1);
+	joblog_write(m->node, LOG_JOIN, -1, -1, -1);
 	return 0;
 }
 

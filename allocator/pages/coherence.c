@@ -8,8 +8,8 @@
 
 #include "../util.h"
 
-static void log_action(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
-		       int64_t peer, int64_t us)
+static void log_action(struct coherence_io *io, uint32_t node, int64_t page,
+		       enum log_action action, int64_t peer, int64_t us)
 {
 	if (io->log)
 		io->log(io, node, page, action, peer, us);
@@ -122,7 +122,7 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 		if (prefetch)
 			return; /* nobody asked: nothing to report */
 		send_simple(io, node, MSG_ERROR, 0, page, (uint32_t)e->lost_by, DSM_ERR_PAGE_LOST);
-		log_action(io, node, page, "lost", e->lost_by, (int64_t)waited);
+		log_action(io, node, page, LOG_LOST, e->lost_by, (int64_t)waited);
 		return;
 	}
 	struct msg m = {
@@ -136,7 +136,8 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	int upgrade = e->txn_write && e->txn_had_copy;
 
 	log_action(io, node, page,
-		   prefetch ? "prefetch" : upgrade ? "upgrade" : e->txn_write ? "write-fault" : "read-fault",
+		   prefetch ? LOG_PREFETCH : upgrade ? LOG_UPGRADE
+		   : e->txn_write ? LOG_WRITE_FAULT : LOG_READ_FAULT,
 		   e->txn_from, (int64_t)waited);
 	if (!prefetch)
 		stats_fault(&slot->stats, e->txn_write, upgrade, waited);
@@ -276,7 +277,7 @@ int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 				bit_set(pt_readers(pt, e), node);
 			atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
 		}
-		log_action(io, node, page, e->txn_write ? "invalidate" : "revoke", e->requester,
+		log_action(io, node, page, e->txn_write ? LOG_INVALIDATE : LOG_REVOKE, e->requester,
 			   (int64_t)(mono_us() - e->txn_t0));
 		bit_clear(pt_pending(pt, e), node);
 		advance(pt, io, page, e);
@@ -302,7 +303,7 @@ int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, ui
 		memcpy(pt_page_data(pt, page), data, DSM_PAGE_SIZE);
 		e->writer = PT_NONE;
 		atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
-		log_action(io, node, page, "release", -1, -1);
+		log_action(io, node, page, LOG_RELEASE, -1, -1);
 	}
 	pt_unlock_page(pt, page);
 	return rc;
@@ -320,7 +321,7 @@ void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node)
 		if (e->writer == (int32_t)node) {
 			e->writer = PT_NONE;
 			e->lost_by = (int32_t)node;
-			log_action(io, node, page, "lost", node, -1);
+			log_action(io, node, page, LOG_LOST, node, -1);
 		}
 		if (e->requester != PT_NONE && bit_test(pt_pending(pt, e), node)) {
 			bit_clear(pt_pending(pt, e), node);

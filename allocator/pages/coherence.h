@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "../../common/logactions.h"
 #include "../../common/protocol.h"
 #include "pagetable.h"
 
@@ -24,7 +25,7 @@ struct coherence_io {
 	int (*send)(struct coherence_io *io, uint32_t node, const struct msg *m,
 		    const void *payload);
 	/* One log line per action; may be NULL. page, peer, us: -1 if none. */
-	void (*log)(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+	void (*log)(struct coherence_io *io, uint32_t node, int64_t page, enum log_action action,
 		    int64_t peer, int64_t us);
 	void *ctx;
 };

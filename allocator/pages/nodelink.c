@@ -44,7 +44,7 @@ static int io_send(struct coherence_io *io, uint32_t node, const struct msg *m, 
 	return node_send(io->ctx, node, m, payload);
 }
 
-static void io_log(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+static void io_log(struct coherence_io *io, uint32_t node, int64_t page, enum log_action action,
 		   int64_t peer, int64_t us)
 {
 	(void)io;

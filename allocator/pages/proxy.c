@@ -115,7 +115,7 @@ static int on_pong(void *ctx, const struct msg *m, const uint8_t *payload, const
 	(void)payload, (void)why;
 	if (m->arg <= now) {
 		stats_ping(&p->pt->nodes[p->node].stats, now - m->arg);
-		joblog_write(p->node, "ping", -1, -1, (int64_t)(now - m->arg));
+		joblog_write(p->node, LOG_PING, -1, -1, (int64_t)(now - m->arg));
 	}
 	return 0;
 }

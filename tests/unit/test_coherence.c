@@ -56,7 +56,7 @@ static int fake_send(struct coherence_io *io, uint32_t node, const struct msg *m
 	return r->result;
 }
 
-static void fake_log(struct coherence_io *io, uint32_t node, int64_t page, const char *action,
+static void fake_log(struct coherence_io *io, uint32_t node, int64_t page, enum log_action action,
 		     int64_t peer, int64_t us)
 {
 	(void)io;
@@ -64,7 +64,7 @@ static void fake_log(struct coherence_io *io, uint32_t node, int64_t page, const
 	(void)page;
 	(void)peer;
 	(void)us;
-	cr_assert_not_null(action);
+	cr_assert_lt((unsigned)action, LOG_NACTIONS);
 	nlog++;
 }
 
