@@ -33,12 +33,14 @@ void sm__block_sigio(sigset_t *old)
 
 	sigemptyset(&s);
 	sm__link_signals(&s);
-	sigprocmask(SIG_BLOCK, &s, old);
+	if (sigprocmask(SIG_BLOCK, &s, old) < 0)
+		sm__die("sigprocmask: ", strerror(errno), NULL);
 }
 
 void sm__restore_sigmask(const sigset_t *old)
 {
-	sigprocmask(SIG_SETMASK, old, NULL);
+	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
+		sm__die("sigprocmask: ", strerror(errno), NULL);
 }
 
 void sm__send(const struct msg *m, const void *payload)
@@ -169,7 +171,7 @@ static void wait_for_link(void)
 			sm__die("sigwaitinfo: ", strerror(errno), NULL);
 }
 
-void sm__wait_reply(uint8_t type)
+static void wait_reply(uint8_t type)
 {
 	/* the instruction that faulted has long run: no page is held any more */
 	sm__serve_deferred();
@@ -180,6 +182,17 @@ void sm__wait_reply(uint8_t type)
 	}
 	sm__st.reply_ready = 0;
 	sm__st.awaited_type = MSG_NONE;
+}
+
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+{
+	sigset_t old;
+
+	sm__block_sigio(&old);
+	sm__send(m, NULL);
+	wait_reply(reply_type);
+	*reply = sm__st.reply;
+	sm__restore_sigmask(&old);
 }
 
 void sm__wait_fault(void)
