@@ -6,10 +6,7 @@
  * its own reply always keeps answering others: no A-waits-for-B-waits-for-A.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -17,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/net.h"
 #include "libsm.h"
 
 struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held_page = -1};
@@ -219,11 +217,9 @@ static void on_sigio(int sig, siginfo_t *si, void *ctx)
 void sm__install_sigio(void)
 {
 	struct sigaction sa;
-	struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = (pid_t)syscall(SYS_gettid)};
+	char err[NET_ERR_LEN];
 
-	sm__st.owner_tid = owner.pid;
-	int flags;
-
+	sm__st.owner_tid = (pid_t)syscall(SYS_gettid);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigio;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -232,11 +228,8 @@ void sm__install_sigio(void)
 	if (sigaction(SIGIO, &sa, NULL) < 0)
 		sm__die("sigaction(SIGIO): ", strerror(errno), NULL);
 	/* SIGIO always goes to the thread that joined (see sm.h on threads) */
-	if (fcntl(sm__st.fd, F_SETOWN_EX, &owner) < 0)
-		sm__die("fcntl(F_SETOWN_EX): ", strerror(errno), NULL);
-	if ((flags = fcntl(sm__st.fd, F_GETFL)) < 0 ||
-	    fcntl(sm__st.fd, F_SETFL, flags | O_NONBLOCK | O_ASYNC) < 0)
-		sm__die("fcntl(O_ASYNC): ", strerror(errno), NULL);
+	if (net_async(err, sm__st.fd, NET_OWNER_THREAD, sm__st.owner_tid) < 0)
+		sm__die(err, NULL);
 }
 
 static int read_exact(int fd, void *buf, size_t len)
@@ -260,7 +253,8 @@ int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res, *ai;
-	int fd = -1, one = 1, rc;
+	int fd = -1, rc;
+	char err[NET_ERR_LEN];
 	struct msg m = {.type = MSG_HELLO, .node = a->nid, .length = DSM_SECRET_LEN,
 			.arg = DSM_PROTOCOL_VERSION};
 	uint8_t header[DSM_HEADER_SIZE];
@@ -286,8 +280,8 @@ int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_
 		sm__say("cannot connect to dsm at ", a->host, " port ", a->port, NULL);
 		return -1;
 	}
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-		sm__say("setsockopt(TCP_NODELAY): ", strerror(errno), NULL);
+	if (net_nodelay(err, fd) < 0) {
+		sm__say(err, NULL);
 		close(fd);
 		return -1;
 	}

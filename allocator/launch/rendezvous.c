@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../common/message.h"
+#include "../../common/net.h"
 #include "../util.h"
 #include "../joblog.h"
 
@@ -75,8 +75,7 @@ static void on_accept(struct rendezvous *r)
 	struct sockaddr_in addr;
 	socklen_t alen = sizeof(addr);
 	int fd = accept4(r->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	int one = 1;
-	char peer[64];
+	char peer[64], err[NET_ERR_LEN];
 
 	if (fd < 0)
 		return; /* EAGAIN, or the peer already gave up */
@@ -86,7 +85,11 @@ static void on_accept(struct rendezvous *r)
 		close(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (net_nodelay(err, fd) < 0) {
+		refuse(peer, err);
+		close(fd);
+		return;
+	}
 	struct pending_conn *c = &r->pending[r->npending++];
 
 	c->fd = fd;
