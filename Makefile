@@ -16,8 +16,8 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror $(OPT) $(SAN) -pthread
 LDFLAGS  += $(SAN) -pthread
 LIBBSD   := -lbsd
 
-# common/: the wire protocol, linked into dsm and libsm alike
-COMMON_SRC := common/message.c common/wire.c common/dispatch.c
+# common/: the wire protocol and socket helpers, linked into dsm and libsm alike
+COMMON_SRC := common/message.c common/wire.c common/dispatch.c common/net.c
 # allocator/launch/: hosts, starting nodes, their output, joining
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies

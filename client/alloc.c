@@ -12,7 +12,6 @@
 #include "libsm.h"
 #include "sm.h"
 
-#define SM_API __attribute__((visibility("default")))
 #define ALIGNMENT 16u
 #define LARGE (8u * DSM_PAGE_SIZE)
 
@@ -26,10 +25,9 @@ static uint8_t *request_chunk(uint64_t bytes, uint8_t **end)
 	struct msg reply;
 	uint8_t *start = NULL;
 
+	/* the chunk's pages are marked ours before any revoke of them is served */
 	sm__block_sigio(&old);
-	sm__send(&m, NULL);
-	sm__wait_reply(MSG_CHUNK);
-	reply = sm__st.reply;
+	sm__request(&m, MSG_CHUNK, &reply);
 	if (reply.arg != 0) {
 		uint64_t first = (reply.arg - (uintptr_t)sm__st.base) / DSM_PAGE_SIZE;
 

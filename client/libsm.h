@@ -19,6 +19,9 @@
 #include "../common/protocol.h"
 #include "../common/wire.h"
 
+/* Marks the five functions of sm.h: the only symbols libsm exports. */
+#define SM_API __attribute__((visibility("default")))
+
 enum page_access {
 	PA_NONE = 0,
 	PA_READ = 1,
@@ -89,7 +92,13 @@ void sm__link_signals(sigset_t *set);
 /* link.c */
 int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_LEN]);
 void sm__pump(void);                      /* handle everything that arrived */
-void sm__wait_reply(uint8_t type);        /* send first, then wait: SIGIO blocked */
+/*
+ * Send m and wait for its answer (a message of reply_type, or MSG_ERROR),
+ * answering everyone else meanwhile; the answer in *reply. SIGIO is blocked
+ * throughout; a caller that must act on the answer before any other message
+ * is handled blocks it around the call too (the blocks nest).
+ */
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
 void sm__send(const struct msg *m, const void *payload);
 void sm__region_reply(uint8_t type, uint32_t page, const void *data); /* answer revoke/invalidate */
 void sm__dispatch(const struct msg *m);   /* run a (deferred) message's row again */

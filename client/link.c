@@ -6,10 +6,7 @@
  * its own reply always keeps answering others: no A-waits-for-B-waits-for-A.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -18,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/dispatch.h"
+#include "../common/net.h"
 #include "libsm.h"
 
 struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held_page = -1};
@@ -34,12 +32,14 @@ void sm__block_sigio(sigset_t *old)
 
 	sigemptyset(&s);
 	sm__link_signals(&s);
-	sigprocmask(SIG_BLOCK, &s, old);
+	if (sigprocmask(SIG_BLOCK, &s, old) < 0)
+		sm__die("sigprocmask: ", strerror(errno), NULL);
 }
 
 void sm__restore_sigmask(const sigset_t *old)
 {
-	sigprocmask(SIG_SETMASK, old, NULL);
+	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
+		sm__die("sigprocmask: ", strerror(errno), NULL);
 }
 
 void sm__send(const struct msg *m, const void *payload)
@@ -281,7 +281,7 @@ static void wait_for_link(void)
 			sm__die("sigwaitinfo: ", strerror(errno), NULL);
 }
 
-void sm__wait_reply(uint8_t type)
+static void wait_reply(uint8_t type)
 {
 	/* the instruction that faulted has long run: no page is held any more */
 	sm__serve_deferred();
@@ -292,6 +292,17 @@ void sm__wait_reply(uint8_t type)
 	}
 	sm__st.reply_ready = 0;
 	sm__st.awaited_type = MSG_NONE;
+}
+
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+{
+	sigset_t old;
+
+	sm__block_sigio(&old);
+	sm__send(m, NULL);
+	wait_reply(reply_type);
+	*reply = sm__st.reply;
+	sm__restore_sigmask(&old);
 }
 
 void sm__wait_fault(void)
@@ -318,11 +329,9 @@ static void on_sigio(int sig, siginfo_t *si, void *ctx)
 void sm__install_sigio(void)
 {
 	struct sigaction sa;
-	struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = (pid_t)syscall(SYS_gettid)};
+	char err[NET_ERR_LEN];
 
-	sm__st.owner_tid = owner.pid;
-	int flags;
-
+	sm__st.owner_tid = (pid_t)syscall(SYS_gettid);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigio;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -331,11 +340,8 @@ void sm__install_sigio(void)
 	if (sigaction(SIGIO, &sa, NULL) < 0)
 		sm__die("sigaction(SIGIO): ", strerror(errno), NULL);
 	/* SIGIO always goes to the thread that joined (see sm.h on threads) */
-	if (fcntl(sm__st.fd, F_SETOWN_EX, &owner) < 0)
-		sm__die("fcntl(F_SETOWN_EX): ", strerror(errno), NULL);
-	if ((flags = fcntl(sm__st.fd, F_GETFL)) < 0 ||
-	    fcntl(sm__st.fd, F_SETFL, flags | O_NONBLOCK | O_ASYNC) < 0)
-		sm__die("fcntl(O_ASYNC): ", strerror(errno), NULL);
+	if (net_async(err, sm__st.fd, NET_OWNER_THREAD, sm__st.owner_tid) < 0)
+		sm__die(err, NULL);
 }
 
 static int read_exact(int fd, void *buf, size_t len)
@@ -359,7 +365,8 @@ int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res, *ai;
-	int fd = -1, one = 1, rc;
+	int fd = -1, rc;
+	char err[NET_ERR_LEN];
 	struct msg m = {.type = MSG_HELLO, .node = a->nid, .length = DSM_SECRET_LEN,
 			.arg = DSM_PROTOCOL_VERSION};
 	uint8_t header[DSM_HEADER_SIZE];
@@ -385,8 +392,8 @@ int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_
 		sm__say("cannot connect to dsm at ", a->host, " port ", a->port, NULL);
 		return -1;
 	}
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-		sm__say("setsockopt(TCP_NODELAY): ", strerror(errno), NULL);
+	if (net_nodelay(err, fd) < 0) {
+		sm__say(err, NULL);
 		close(fd);
 		return -1;
 	}

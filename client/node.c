@@ -10,8 +10,6 @@
 #include "libsm.h"
 #include "sm.h"
 
-#define SM_API __attribute__((visibility("default")))
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -84,6 +82,7 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 
 SM_API void sm_node_exit(void)
 {
+	struct msg exit_msg = {.type = MSG_EXIT}, ack;
 	sigset_t old;
 
 	if (!sm__st.joined || sm__st.exited)
@@ -91,14 +90,9 @@ SM_API void sm_node_exit(void)
 	sm__block_sigio(&old);
 	sm__serve_deferred();
 	sm__region_release_all();
-	{
-		struct msg m = {.type = MSG_EXIT};
-
-		sm__send(&m, NULL);
-		sm__st.leaving = 1;
-	}
+	sm__st.leaving = 1; /* from here EXIT_ACK is what it waits for */
 	/* answer revokes until dsm confirms we are out */
-	sm__wait_reply(MSG_EXIT_ACK);
+	sm__request(&exit_msg, MSG_EXIT_ACK, &ack);
 	sm__st.exited = 1;
 	close(sm__st.fd);
 	sm__st.fd = -1;

@@ -8,7 +8,6 @@
 #include "libsm.h"
 #include "sm.h"
 
-#define SM_API __attribute__((visibility("default")))
 
 /* The allocator refused the collective: say why and end this node. */
 static void collective_failed(const char *call, const struct msg *e, int root)
@@ -36,24 +35,18 @@ static void collective_failed(const char *call, const struct msg *e, int root)
 
 SM_API void sm_barrier(void)
 {
-	sigset_t old;
 	struct msg m = {.type = MSG_BARRIER};
 	struct msg reply;
 
 	if (!sm__st.joined || sm__st.exited)
 		return;
-	sm__block_sigio(&old);
-	sm__send(&m, NULL);
-	sm__wait_reply(MSG_BARRIER_DONE);
-	reply = sm__st.reply;
-	sm__restore_sigmask(&old);
+	sm__request(&m, MSG_BARRIER_DONE, &reply);
 	if (reply.type == MSG_ERROR)
 		collective_failed("sm_barrier", &reply, -1);
 }
 
 SM_API void sm_bcast(void **addr, int root_nid)
 {
-	sigset_t old;
 	struct msg m = {.type = MSG_BCAST};
 	struct msg reply;
 
@@ -70,12 +63,8 @@ SM_API void sm_bcast(void **addr, int root_nid)
 	}
 	m.node = (uint32_t)root_nid;
 	if ((uint32_t)root_nid == sm__st.nid)
-		m.arg = (uint64_t)(uintptr_t)*addr; /* may fault: before blocking SIGIO is fine too */
-	sm__block_sigio(&old);
-	sm__send(&m, NULL);
-	sm__wait_reply(MSG_BCAST_DONE);
-	reply = sm__st.reply;
-	sm__restore_sigmask(&old);
+		m.arg = (uint64_t)(uintptr_t)*addr; /* may fault: before blocking SIGIO */
+	sm__request(&m, MSG_BCAST_DONE, &reply);
 	if (reply.type == MSG_ERROR)
 		collective_failed("sm_bcast", &reply, root_nid);
 	if ((uint32_t)root_nid != sm__st.nid)

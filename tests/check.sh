@@ -11,8 +11,8 @@ set -u
 build=${1:?usage: check.sh BUILD ASAN_BUILD}
 asan=${2:?usage: check.sh BUILD ASAN_BUILD}
 here=$(cd "$(dirname "$0")" && pwd)
-passed=0
-failed=0
+# shellcheck source=tests/lib.sh
+. "$here/lib.sh"
 
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 echo "== unit tests"
@@ -33,19 +33,12 @@ fi
 
 # other_suite TITLE SCRIPT ARG...: a runner whose last line is "N passed, N failed"
 other_suite() {
-	local title=$1 script=$2 out last
+	local title=$1 script=$2 out
 	shift 2
 	echo "== $title"
 	out=$("$here/$script" "$@" 2>&1)
 	printf '%s\n' "$out" | grep -v '^ok ' || true
-	last=$(printf '%s\n' "$out" | tail -n 1)
-	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		passed=$((passed + BASH_REMATCH[1]))
-		failed=$((failed + BASH_REMATCH[2]))
-	else
-		echo "$title did not finish"
-		failed=$((failed + 1))
-	fi
+	add_results "$title" "$(printf '%s\n' "$out" | tail -n 1)"
 }
 
 other_suite "integration (plain)" integration.sh "$build/dsm" "$build/tests" plain
@@ -99,5 +92,4 @@ if [ -x "$here/remote.sh" ]; then
 	other_suite "remote and failure tests" remote.sh "$build/dsm" "$build/tests"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results_line

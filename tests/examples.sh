@@ -14,20 +14,11 @@
 # nothing failed. DSM_EXAMPLE_NODES replaces "1 2 4".
 set -u
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 DSM EXAMPLEDIR" >&2
-	exit 2
-fi
-dsm=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-if [ ! -x "$dsm" ] || [ ! -d "$2" ]; then
-	echo "$0: $1 is not executable or $2 is not a directory" >&2
-	exit 2
-fi
-dir=$(cd "$2" && pwd)
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+runner_args 2 2 "DSM EXAMPLEDIR" "$@"
 nodes_list=${DSM_EXAMPLE_NODES:-1 2 4}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsm-examples.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
+runner_tmp examples
 
 # list.c: node t appends items 100*t+1 .. 100*t+5; the checksum is the sum
 # of position * value over the whole list, positions from 1.
@@ -54,14 +45,12 @@ expected() {
 	esac
 }
 
-passed=0
-failed=0
-for prog in "$dir"/*; do
+for prog in "$progdir"/*; do
 	[ -f "$prog" ] && [ -x "$prog" ] || continue
 	name=$(basename "$prog")
 	for n in $nodes_list; do
 		out=$tmp/$name-$n.out
-		(cd "$dir" && exec timeout -k 5 60 "$dsm" -n "$n" "./$name") \
+		(cd "$progdir" && exec timeout -k 5 60 "$dsm" -n "$n" "./$name") \
 			</dev/null >"$out" 2>&1
 		status=$?
 		read -r want pattern <<<"$(expected "$name" "$n")"
@@ -70,7 +59,7 @@ for prog in "$dir"/*; do
 			got=$(grep -Ec -- "$pattern" "$out")
 		fi
 		why=
-		if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		if timed_out "$status"; then
 			why="timed out"
 		elif [ "$status" -ne 0 ]; then
 			why="exit $status"
@@ -78,15 +67,11 @@ for prog in "$dir"/*; do
 			why="$got lines match '$pattern', expected $want"
 		fi
 		if [ -z "$why" ]; then
-			echo "ok   $name N=$n"
-			passed=$((passed + 1))
+			result_ok "$name N=$n"
 		else
-			echo "FAIL $name N=$n ($why)"
-			tail -n 8 "$out" | sed 's/^/      /'
-			failed=$((failed + 1))
+			result_fail "$name N=$n ($why)" "$out"
 		fi
 	done
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results_line

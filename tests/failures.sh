@@ -18,17 +18,10 @@
 # last line is "P passed, F failed"; the exit status is 0 iff nothing failed.
 set -u
 
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-	echo "usage: $0 DSM PROGDIR [HOSTFILE]" >&2
-	exit 2
-fi
-dsm=$1
-progdir=$2
-hostfile=${3:-}
-
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-dsm=$(absolute_command "$dsm") || exit 2
+runner_args 2 3 "DSM PROGDIR [HOSTFILE]" "$@"
+hostfile=${3:-}
 for prog in linger segv; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2
@@ -49,14 +42,6 @@ if [ -n "$hostfile" ]; then
 	hostargs=(-H "$hostfile")
 	label=failures-remote
 fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsm-failures.XXXXXX") || exit 2
-bin=$tmp/bin
-mkdir "$bin" "$tmp/run" || exit 2
-cp "$progdir/linger" "$progdir/segv" "$bin/" || exit 2
-# what pgrep -f looks for: node programs, their wrappers, ssh clients and
-# remote shells all carry the executable's absolute path
-pattern=$bin/
 
 # PIDs this script started: the subshells running timeout, the fake node
 started=()
@@ -87,17 +72,18 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+runner_tmp failures
+bin=$tmp/bin
+mkdir "$bin" "$tmp/run" || exit 2
+cp "$progdir/linger" "$progdir/segv" "$bin/" || exit 2
+# what pgrep -f looks for: node programs, their wrappers, ssh clients and
+# remote shells all carry the executable's absolute path
+pattern=$bin/
 
 # The segv scenario must not leave core files behind.
 ulimit -c 0 2>/dev/null
 
-passed=0
-failed=0
 status=
 tpid=
 dir=
@@ -287,14 +273,22 @@ expect_stderr() {
 report() {
 	local title="$label $1"
 	if [ -z "$reason" ]; then
-		echo "ok   $title"
-		passed=$((passed + 1))
+		result_ok "$title"
 	else
-		echo "FAIL $title (exit ${status:-none})"
-		echo "      ($reason)"
-		tail -n 8 "$err" | sed 's/^/      /'
-		failed=$((failed + 1))
+		result_fail "$title (exit ${status:-none})" "$err" "$reason"
 	fi
+}
+
+# conclude TITLE STATUS [REGEX]: wait for dsm; it must exit with STATUS,
+# say REGEX on stderr (when given) and leave nothing of the job behind
+conclude() {
+	finish
+	expect_status "$2"
+	if [ -n "${3:-}" ]; then
+		expect_stderr "$3"
+	fi
+	expect_gone
+	report "$1"
 }
 
 # stop_job: make the job end by itself if a check failed half-way
@@ -336,11 +330,7 @@ if wait_pidfiles 4; then
 else
 	stop_job
 fi
-finish
-expect_status 137
-expect_stderr 'node 2 \(.*\) killed by signal 9'
-expect_gone
-report "kill -9 node 2"
+conclude "kill -9 node 2" 137 'node 2 \(.*\) killed by signal 9'
 
 # ---- a2. node 2 holds the only copy of a page and is killed while dsm is
 # stopped; the others then read that page, die of 'page lost' and become
@@ -356,11 +346,7 @@ if wait_pidfiles 4; then
 else
 	stop_job
 fi
-finish
-expect_status 137
-expect_stderr 'node 2 \(.*\) killed by signal 9'
-expect_gone
-report "kill -9 node 2 while dsm is stopped"
+conclude "kill -9 node 2 while dsm is stopped" 137 'node 2 \(.*\) killed by signal 9'
 
 # ---- b. kill -9 of dsm ------------------------------------------------
 launch kill-dsm -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-dsm"
@@ -369,10 +355,7 @@ if wait_pidfiles 4; then
 else
 	stop_job
 fi
-finish
-expect_status 137
-expect_gone
-report "kill -9 dsm"
+conclude "kill -9 dsm" 137
 
 # ---- c, d. SIGINT and SIGTERM to dsm ------------------------------------
 for sig in INT:130:Interrupt TERM:143:Terminated; do
@@ -383,11 +366,7 @@ for sig in INT:130:Interrupt TERM:143:Terminated; do
 	else
 		stop_job
 	fi
-	finish
-	expect_status "$code"
-	expect_stderr "$text: ending the job"
-	expect_gone
-	report "SIG$name to dsm"
+	conclude "SIG$name to dsm" "$code" "$text: ending the job"
 done
 
 # ---- e. a host that does not resolve -----------------------------------
@@ -407,11 +386,7 @@ report "host that does not resolve"
 
 # ---- f. a program that does not exist ----------------------------------
 launch no-program -- "${hostargs[@]}" -n 2 ./no-such-program
-finish
-expect_status 2
-expect_stderr 'dsm: .*no-such-program'
-expect_gone
-report "program that does not exist"
+conclude "program that does not exist" 2 'dsm: .*no-such-program'
 
 # ---- g. garbage sent to the allocator's port ----------------------------
 # once while the nodes are still joining (they start 3 s late, so the bytes
@@ -498,11 +473,6 @@ report "wrong secret while joining"
 
 # ---- i. a node that segfaults outside the region -------------------------
 launch segv -- "${hostargs[@]}" -n 4 ./segv
-finish
-expect_status 139
-expect_stderr 'node 3 \(.*\) killed by signal 11'
-expect_gone
-report "segv outside the region"
+conclude "segv outside the region" 139 'node 3 \(.*\) killed by signal 11'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results_line

@@ -15,19 +15,15 @@
 # "P passed, F failed"; the exit status is 0 iff nothing failed.
 set -u
 
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-	echo "usage: $0 DSM PROGDIR [LABEL]" >&2
-	exit 2
-fi
-dsm=$1
-progdir=$2
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+runner_args 2 3 "DSM PROGDIR [LABEL]" "$@"
 label=${3:-}
 nodes_list=${DSM_TEST_NODES:-1 2 4 8 16}
 limit=${DSM_TEST_TIMEOUT:-120}
 # DSM_TEST_SKIP: programs not to run (e.g. "pingpong" under ThreadSanitizer,
 # see the tsan target in the Makefile); each is reported as skipped
 skip_list=" ${DSM_TEST_SKIP:-} "
-skipped=0
 # DSM_TEST_ARGS: more dsm options for every run, e.g. "-H /tmp/x/hosts"
 read -r -a extra <<<"${DSM_TEST_ARGS:-}"
 # DSM_VALGRIND=1: dsm (with its proxies) and every node run under memcheck
@@ -41,17 +37,6 @@ if [ "${DSM_VALGRIND:-0}" = 1 ]; then
 	read -r -a prefix <<<"$vg"
 fi
 
-# Absolute paths: every run happens inside PROGDIR.
-# shellcheck source=tests/lib.sh
-. "$(dirname "$0")/lib.sh"
-dsm=$(absolute_command "$dsm") || exit 2
-if [ ! -d "$progdir" ]; then
-	echo "$0: $progdir: not a directory" >&2
-	exit 2
-fi
-progdir=$(cd "$progdir" && pwd)
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsm-integration.XXXXXX") || exit 2
 child=
 cleanup() {
 	if [ -n "$child" ]; then
@@ -59,17 +44,12 @@ cleanup() {
 		kill -TERM "$child" 2>/dev/null
 		wait "$child" 2>/dev/null
 	fi
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+runner_tmp integration
 
 # The segv test must not leave core files behind.
 ulimit -c 0 2>/dev/null
 
-passed=0
-failed=0
 status=0
 out=
 err=
@@ -93,15 +73,9 @@ run() {
 report() {
 	local title=${label:+$label }$2
 	if [ "$1" = ok ]; then
-		echo "ok   $title"
-		passed=$((passed + 1))
+		result_ok "$title"
 	else
-		echo "FAIL $title (exit $status)"
-		if [ -n "${3:-}" ]; then
-			echo "      ($3)"
-		fi
-		tail -n 8 "$err" | sed 's/^/      /'
-		failed=$((failed + 1))
+		result_fail "$title (exit $status)" "$err" "${3:-}"
 	fi
 }
 
@@ -118,36 +92,39 @@ skipping() {
 	return 1
 }
 
+# run_case TITLE FILE-NAME ARG...: run it unless DSM_TEST_SKIP names it;
+# false when it was skipped, or timed out (then reported as failed).
+run_case() {
+	local title=$1
+	skipping "$title" && return 1
+	shift
+	run "$@"
+	if timed_out "$status"; then
+		report FAIL "$title" "timed out"
+		return 1
+	fi
+}
+
 # expect_ok TITLE FILE-NAME ARG...: the run must exit 0.
 expect_ok() {
-	local title=$1 name=$2
-	skipping "$title" && return
-	shift 2
-	run "$name" "$@"
+	run_case "$@" || return 0
 	if [ "$status" -eq 0 ]; then
-		report ok "$title"
-	elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-		report FAIL "$title" "timed out"
+		report ok "$1"
 	else
-		report FAIL "$title"
+		report FAIL "$1"
 	fi
 }
 
 # expect_segv TITLE FILE-NAME ARG...: the run must fail, not by timing out,
 # and dsm must say which node was killed by signal 11.
 expect_segv() {
-	local title=$1 name=$2
-	skipping "$title" && return
-	shift 2
-	run "$name" "$@"
+	run_case "$@" || return 0
 	if [ "$status" -eq 0 ]; then
-		report FAIL "$title" "expected a non-zero exit"
-	elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-		report FAIL "$title" "timed out"
+		report FAIL "$1" "expected a non-zero exit"
 	elif ! grep -Eq 'node [0-9]+.*signal 11' "$err"; then
-		report FAIL "$title" "no 'node K ... signal 11' on stderr"
+		report FAIL "$1" "no 'node K ... signal 11' on stderr"
 	else
-		report ok "$title"
+		report ok "$1"
 	fi
 }
 
@@ -210,9 +187,4 @@ expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program
 expect_usage "dsm -n 0" n0 no -n 0 ./args
 expect_usage "dsm -n x" nx no -n x ./args
 
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+results_line

@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# lib.sh - shell helpers the test runners share; sourced, not run.
+# lib.sh - what the test runners share (sourced, not run): argument checks,
+# a private directory cleaned up on every exit, and counting and printing
+# results ("ok   TITLE", "FAIL TITLE", "P passed, F failed").
 
 # absolute_command CMD: print CMD as an absolute path (a path is made
 # absolute, a bare name is looked up in PATH), or say why not on stderr and
@@ -20,4 +22,98 @@ absolute_command() {
 		fi
 		;;
 	esac
+}
+
+# want_args MIN MAX USAGE ARGC: unless MIN <= ARGC <= MAX, say
+# "usage: RUNNER USAGE" on stderr and exit 2.
+want_args() {
+	if [ "$4" -lt "$1" ] || [ "$4" -gt "$2" ]; then
+		echo "usage: $0 $3" >&2
+		exit 2
+	fi
+}
+
+# runner_args MIN MAX USAGE ARG...: the runners' arguments, DSM PROGDIR
+# [MORE]: their count (want_args), dsm as an absolute command and progdir as
+# an absolute directory, or a message and exit 2. Runners chdir, so they
+# need both absolute.
+# shellcheck disable=SC2034 # dsm and progdir are the sourcing runner's
+runner_args() {
+	want_args "$1" "$2" "$3" $(($# - 3))
+	dsm=$(absolute_command "$4") || exit 2
+	if [ ! -d "$5" ]; then
+		echo "$0: $5: not a directory" >&2
+		exit 2
+	fi
+	progdir=$(cd "$5" && pwd)
+}
+
+# runner_tmp NAME: set tmp to a fresh directory ${TMPDIR:-/tmp}/dsm-NAME.XXXXXX
+# (or exit 2), removed when the runner exits, after the runner's own
+# cleanup() if it defines one. INT and TERM end the runner with 130 and 143
+# through the same exit path, so nothing it started is left behind.
+runner_tmp() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsm-$1.XXXXXX") || exit 2
+	trap runner_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+runner_exit() {
+	if declare -F cleanup >/dev/null; then
+		cleanup
+	fi
+	rm -rf "$tmp"
+}
+
+# Every runner counts its checks and ends with results_line.
+passed=0
+failed=0
+skipped=0
+
+# result_ok TITLE: one check passed: "ok   TITLE".
+result_ok() {
+	echo "ok   $1"
+	passed=$((passed + 1))
+}
+
+# result_fail TITLE [FILE [NOTE]]: one check failed: "FAIL TITLE", then
+# "(NOTE)" and the last 8 lines of FILE, indented.
+result_fail() {
+	echo "FAIL $1"
+	if [ -n "${3:-}" ]; then
+		echo "      ($3)"
+	fi
+	if [ -n "${2:-}" ]; then
+		tail -n 8 "$2" | sed 's/^/      /'
+	fi
+	failed=$((failed + 1))
+}
+
+# timed_out STATUS: the status timeout(1) gives a run it had to end (124, or
+# 137 when -k had to kill it).
+timed_out() {
+	[ "$1" -eq 124 ] || [ "$1" -eq 137 ]
+}
+
+# add_results NAME LINE: add a suite's last line, "P passed, F failed", to
+# the counts; any other line counts as one failure ("NAME did not finish").
+add_results() {
+	if [[ "$2" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "$1 did not finish"
+		failed=$((failed + 1))
+	fi
+}
+
+# results_line: the last line of every runner, "P passed, F failed" (with
+# ", S skipped" when some were); true iff nothing failed.
+results_line() {
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
 }

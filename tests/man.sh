@@ -11,9 +11,10 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/lib.sh"
+want_args 0 1 "[MANDIR]" $#
 dir=${1:-$here/../man}
-passed=0
-failed=0
 
 if ! command -v man >/dev/null 2>&1; then
 	echo "FAIL man: the man command is missing (apt-get install man-db groff-base)"
@@ -38,18 +39,14 @@ for page in "$dir"/*.[1-9]; do
 		why="no SEE ALSO or EXAMPLES section"
 	fi
 	if [ -z "$why" ]; then
-		echo "ok   man $name"
-		passed=$((passed + 1))
+		result_ok "man $name"
 	else
-		echo "FAIL man $name ($why)"
+		result_fail "man $name ($why)"
 		printf '%s\n' "$warnings" | head -n 8 | sed 's/^/      /'
-		failed=$((failed + 1))
 	fi
 done
 
 if [ $((passed + failed)) -eq 0 ]; then
-	echo "FAIL man: no pages in $dir"
-	failed=1
+	result_fail "man: no pages in $dir"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results_line

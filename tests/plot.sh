@@ -16,36 +16,19 @@
 # exit status is 0 iff nothing failed.
 set -u
 
-if [ $# -ne 3 ]; then
-	echo "usage: $0 DSM PROGDIR PLOT" >&2
-	exit 2
-fi
-dsm=$1
-progdir=$2
-plot=$3
-for f in "$dsm" "$progdir/falseshare" "$plot"; do
-	if [ ! -x "$f" ] || [ -d "$f" ]; then
-		echo "$0: $f: not an executable file" >&2
-		exit 2
-	fi
-done
-plot=$(cd "$(dirname "$plot")" && pwd)/$(basename "$plot")
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+runner_args 3 3 "DSM PROGDIR PLOT" "$@"
+absolute_command "$progdir/falseshare" >/dev/null || exit 2
+plot=$(absolute_command "$3") || exit 2
+runner_tmp plot
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsm-plot.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
+# ok WHAT; fail WHAT WHY (with the end of what dsm-plot said)
 ok() {
-	echo "ok   plot $1"
-	passed=$((passed + 1))
+	result_ok "plot $1"
 }
 fail() {
-	echo "FAIL plot $1 ($2)"
-	failed=$((failed + 1))
-	if [ -s "$tmp/err" ]; then
-		head -n 5 "$tmp/err" | sed 's/^/      /'
-	fi
+	result_fail "plot $1 ($2)" "$tmp/err"
 }
 
 # wellformed FILE: succeeds iff FILE is well-formed XML
@@ -155,5 +138,4 @@ else
 	fail "usage error" "exit $status, not 2"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results_line

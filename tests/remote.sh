@@ -13,13 +13,10 @@
 # suite; the exit status is 0 iff nothing failed.
 set -u
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 DSM PROGDIR" >&2
-	exit 2
-fi
-dsm=$1
-progdir=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/lib.sh"
+runner_args 2 2 "DSM PROGDIR" "$@"
 
 if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
 	echo "remote tests need root and openssh-server"
@@ -27,11 +24,10 @@ if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
 	exit 1
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/dsm-remote.XXXXXX") || exit 2
 child=
 tailer=
-# always: end a suite still running, stop the sshd (even one half started)
-# and remove its keys
+# always: end a suite still running, stop the sshd (even one half started);
+# runner_exit then removes its keys
 cleanup() {
 	if [ -n "$child" ]; then
 		kill -TERM "$child" 2>/dev/null
@@ -41,30 +37,24 @@ cleanup() {
 		kill -TERM "$tailer" 2>/dev/null
 		wait "$tailer" 2>/dev/null
 	fi
-	"$here/sshd.sh" stop "$dir"
-	rm -rf "$dir"
+	"$here/sshd.sh" stop "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+runner_tmp remote
 
-if ! "$here/sshd.sh" start "$dir"; then
+if ! "$here/sshd.sh" start "$tmp"; then
 	echo "remote tests: cannot start the test sshd"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-hosts=$dir/hosts
+hosts=$tmp/hosts
 printf '127.0.0.%s\n' 2 3 4 5 >"$hosts"
-export DSM_SSH="ssh -F $dir/ssh_config"
-
-passed=0
-failed=0
+export DSM_SSH="ssh -F $tmp/ssh_config"
 
 # suite NAME COMMAND...: run one suite, pass its output through, add up its
 # last line "P passed, F failed". The suite runs in the background, so that a
 # signal to this script is acted on at once (cleanup ends the suite).
 suite() {
-	local name=$1 log=$dir/suite.log last
+	local name=$1 log=$tmp/suite.log
 	shift
 	echo "== $name"
 	: >"$log"
@@ -76,14 +66,7 @@ suite() {
 	child=
 	wait "$tailer"
 	tailer=
-	last=$(tail -n 1 "$log")
-	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		passed=$((passed + BASH_REMATCH[1]))
-		failed=$((failed + BASH_REMATCH[2]))
-	else
-		echo "$name did not finish"
-		failed=$((failed + 1))
-	fi
+	add_results "$name" "$(tail -n 1 "$log")"
 }
 
 suite "integration (ssh)" env DSM_TEST_ARGS="-H $hosts" DSM_TEST_NODES="4 8" \
@@ -91,5 +74,4 @@ suite "integration (ssh)" env DSM_TEST_ARGS="-H $hosts" DSM_TEST_NODES="4 8" \
 suite "failures (remote nodes)" "$here/failures.sh" "$dsm" "$progdir" "$hosts"
 suite "failures (local nodes)" "$here/failures.sh" "$dsm" "$progdir"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results_line

@@ -1,12 +1,12 @@
 /*
  * clusterhosts.c - hosts from Slurm (SLURM_JOB_NODELIST) and PBS/Torque
  * (PBS_NODEFILE), the fallback when dsm has no hosts file (see
- * clusterhosts.h and dsm-hosts(5)). Only parsing: placement and starting
- * nodes stay with hostfile.c and launch.c.
+ * clusterhosts.h and dsm-hosts(5)). Only parsing: name checks, growing the
+ * list, walking lines and reading the node file are hostfile.c's, placement
+ * and starting nodes are hostfile.c's and launch.c's.
  */
 #include "clusterhosts.h"
 
-#include <bsd/stdlib.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,17 +16,6 @@
 #define SLURM_VAR "SLURM_JOB_NODELIST"
 #define PBS_VAR   "PBS_NODEFILE"
 
-/* The characters hostfile.c accepts in a name, brackets excepted (Slurm syntax). */
-static int valid_name(const char *h, size_t len)
-{
-	if (len == 0 || len >= HOST_NAME_LEN || h[0] == '-')
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)h[i]) && !strchr(".-_:@", h[i]))
-			return 0;
-	return 1;
-}
-
 /* Append a host with one slot; -1 with a message when the list is full. */
 static int add_host(struct hostlist *out, size_t *cap, const char *name, size_t len,
 		    const char *origin, char *err, size_t errlen)
@@ -35,20 +24,10 @@ static int add_host(struct hostlist *out, size_t *cap, const char *name, size_t 
 		snprintf(err, errlen, "%s: more than %d hosts", origin, CLUSTERHOSTS_MAX);
 		return -1;
 	}
-	if (out->count == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct host *n = reallocarray(out->hosts, ncap, sizeof(*n));
-
-		if (!n) {
-			snprintf(err, errlen, "%s: out of memory", origin);
-			return -1;
-		}
-		out->hosts = n;
-		*cap = ncap;
+	if (!hostlist_append(out, cap, name, len)) {
+		snprintf(err, errlen, "%s: out of memory", origin);
+		return -1;
 	}
-	snprintf(out->hosts[out->count].name, HOST_NAME_LEN, "%.*s", (int)len, name);
-	out->hosts[out->count].slots = 1;
-	out->count++;
 	return 0;
 }
 
@@ -98,7 +77,7 @@ static int expand_group(struct hostlist *out, size_t *cap, const char *prefix, s
 			int n = snprintf(name, sizeof(name), "%.*s%0*lu%.*s", (int)plen, prefix,
 					 width, v, (int)slen, suffix);
 
-			if (n < 0 || !valid_name(name, (size_t)n)) {
+			if (n < 0 || !host_name_valid(name, (size_t)n, 0)) {
 				snprintf(err, errlen, SLURM_VAR ": '%.*s' is not a host name",
 					 n < 0 ? 0 : n, name);
 				return -1;
@@ -162,7 +141,7 @@ int clusterhosts_parse_slurm(const char *list, struct hostlist *out, char *err, 
 			goto fail;
 		}
 		if (!lb) {
-			if (!valid_name(start, (size_t)(p - start))) {
+			if (!host_name_valid(start, (size_t)(p - start), 0)) {
 				snprintf(err, errlen, SLURM_VAR ": '%.*s' is not a host name",
 					 (int)(p - start), start);
 				goto fail;
@@ -191,24 +170,22 @@ fail:
 int clusterhosts_parse_pbs(const char *text, const char *origin, struct hostlist *out,
 			   char *err, size_t errlen)
 {
-	size_t cap = 0, lineno = 0;
-	const char *line = text;
+	size_t cap = 0, lineno = 0, len;
+	const char *s;
 
 	out->hosts = NULL;
 	out->count = 0;
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		const char *s = line, *e = nl ? nl : line + strlen(line);
+	while (text_next_line(&text, &s, &len)) {
+		const char *e = s + len;
 
 		lineno++;
-		line = nl ? nl + 1 : NULL;
 		while (s < e && isspace((unsigned char)*s))
 			s++;
 		while (e > s && isspace((unsigned char)e[-1]))
 			e--;
 		if (s == e)
 			continue;
-		if (!valid_name(s, (size_t)(e - s))) {
+		if (!host_name_valid(s, (size_t)(e - s), 0)) {
 			snprintf(err, errlen, "%s:%zu: '%.*s' is not a host name", origin, lineno,
 				 (int)(e - s > 64 ? 64 : e - s), s);
 			goto fail;
@@ -232,45 +209,6 @@ fail:
 	return -1;
 }
 
-/* The whole of a file as a NUL-terminated string; NULL with errno set. */
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	errno = 0;
-	do {
-		if (cap - len < 4097) {
-			char *t = realloc(text, cap ? cap * 2 : 8192);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			text = t;
-			cap = cap ? cap * 2 : 8192;
-		}
-		n = fread(text + len, 1, 4096, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		int e = errno ? errno : EIO; /* e.g. EISDIR */
-
-		free(text);
-		fclose(f);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	text[len] = '\0';
-	return text;
-}
-
 int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
 {
 	const char *slurm = getenv(SLURM_VAR), *pbs = getenv(PBS_VAR);
@@ -283,7 +221,7 @@ int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
 		return clusterhosts_parse_slurm(slurm, out, err, errlen);
 	if (!pbs || !*pbs)
 		return 0;
-	text = read_all(pbs);
+	text = read_text_file(pbs);
 	if (!text) {
 		snprintf(err, errlen, PBS_VAR "=%s: %s", pbs, strerror(errno));
 		return -1;

@@ -1,5 +1,7 @@
 /*
- * hostfile.c - parsing of hosts files and placement of nodes on hosts.
+ * hostfile.c - parsing of hosts files and placement of nodes on hosts, and
+ * what clusterhosts.c shares with it: host-name checks, growing a host
+ * list, walking lines, reading a whole file.
  */
 #include "hostfile.h"
 
@@ -11,29 +13,94 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Host names go on an ssh command line: allow only what names and addresses use. */
-static int valid_host(const char *h)
+int host_name_valid(const char *h, size_t len, int brackets)
 {
-	if (!*h || *h == '-' || strlen(h) >= HOST_NAME_LEN)
+	if (len == 0 || len >= HOST_NAME_LEN || h[0] == '-')
 		return 0;
-	for (; *h; h++)
-		if (!isalnum((unsigned char)*h) && !strchr(".-_:@[]", *h))
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr(brackets ? ".-_:@[]" : ".-_:@", h[i]))
 			return 0;
 	return 1;
+}
+
+struct host *hostlist_append(struct hostlist *l, size_t *cap, const char *name, size_t len)
+{
+	if (l->count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct host *n = reallocarray(l->hosts, ncap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		l->hosts = n;
+		*cap = ncap;
+	}
+	snprintf(l->hosts[l->count].name, HOST_NAME_LEN, "%.*s", (int)len, name);
+	l->hosts[l->count].slots = 1;
+	return &l->hosts[l->count++];
+}
+
+int text_next_line(const char **text, const char **line, size_t *len)
+{
+	const char *nl;
+
+	if (!*text || !**text)
+		return 0;
+	nl = strchr(*text, '\n');
+	*line = *text;
+	*len = nl ? (size_t)(nl - *text) : strlen(*text);
+	*text = nl ? nl + 1 : NULL;
+	return 1;
+}
+
+char *read_text_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	errno = 0;
+	do {
+		if (cap - len < 4097) {
+			char *t = realloc(text, cap ? cap * 2 : 8192);
+
+			if (!t) {
+				free(text);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			text = t;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = fread(text + len, 1, 4096, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		int e = errno ? errno : EIO; /* e.g. EISDIR */
+
+		free(text);
+		fclose(f);
+		errno = e;
+		return NULL;
+	}
+	fclose(f);
+	text[len] = '\0';
+	return text;
 }
 
 int hostfile_parse(const char *text, const char *origin, struct hostlist *out, char *err,
 		   size_t errlen)
 {
-	size_t cap = 0, lineno = 0;
-	const char *line = text;
+	size_t cap = 0, lineno = 0, len;
+	const char *line;
 
 	out->hosts = NULL;
 	out->count = 0;
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+	while (text_next_line(&text, &line, &len)) {
 		char buf[1024], *tok, *save, *hash;
+		struct host *h;
 
 		lineno++;
 		if (len >= sizeof(buf)) {
@@ -42,30 +109,19 @@ int hostfile_parse(const char *text, const char *origin, struct hostlist *out, c
 		}
 		memcpy(buf, line, len);
 		buf[len] = '\0';
-		line = nl ? nl + 1 : NULL;
 		if ((hash = strchr(buf, '#')))
 			*hash = '\0';
 		tok = strtok_r(buf, " \t\r", &save);
 		if (!tok)
 			continue;
-		if (!valid_host(tok)) {
+		if (!host_name_valid(tok, strlen(tok), 1)) {
 			snprintf(err, errlen, "%s:%zu: '%s' is not a host name", origin, lineno, tok);
 			goto fail;
 		}
-		if (out->count == cap) {
-			struct host *n = reallocarray(out->hosts, cap ? cap * 2 : 8, sizeof(*n));
-
-			if (!n) {
-				snprintf(err, errlen, "%s: out of memory", origin);
-				goto fail;
-			}
-			out->hosts = n;
-			cap = cap ? cap * 2 : 8;
+		if (!(h = hostlist_append(out, &cap, tok, strlen(tok)))) {
+			snprintf(err, errlen, "%s: out of memory", origin);
+			goto fail;
 		}
-		struct host *h = &out->hosts[out->count];
-
-		snprintf(h->name, sizeof(h->name), "%s", tok);
-		h->slots = 1;
 		while ((tok = strtok_r(NULL, " \t\r", &save))) {
 			const char *errstr;
 
@@ -81,7 +137,6 @@ int hostfile_parse(const char *text, const char *origin, struct hostlist *out, c
 				goto fail;
 			}
 		}
-		out->count++;
 	}
 	return 0;
 fail:
@@ -91,36 +146,15 @@ fail:
 
 int hostfile_load(const char *path, struct hostlist *out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
+	char *text = read_text_file(path);
 	int rc;
 
 	out->hosts = NULL;
 	out->count = 0;
-	if (!f) {
+	if (!text) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	FILE *mem = open_memstream(&text, &len);
-	char chunk[4096];
-	size_t n;
-
-	if (!mem) {
-		snprintf(err, errlen, "open_memstream: %s", strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, mem);
-	rc = ferror(f) ? -1 : 0;
-	fclose(f);
-	fclose(mem);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(text);
 		return -1;
 	}
 	rc = hostfile_parse(text, path, out, err, errlen);

@@ -35,6 +35,29 @@ int hostfile_load(const char *path, struct hostlist *out, char *err, size_t errl
 
 void hostlist_free(struct hostlist *l);
 
+/*
+ * Append name[0..len) with one slot, growing l (whose capacity *cap tracks);
+ * the new host, or NULL when out of memory.
+ */
+struct host *hostlist_append(struct hostlist *l, size_t *cap, const char *name, size_t len);
+
+/*
+ * Whether h[0..len) may be a host name. Names go on an ssh command line, so
+ * only what names and addresses use: letters, digits and ".-_:@" (and "[]"
+ * with brackets, for "[::1]"); not empty, not starting with '-', shorter
+ * than HOST_NAME_LEN.
+ */
+int host_name_valid(const char *h, size_t len, int brackets);
+
+/*
+ * The next line of *text in *line and *len (without its newline), moving
+ * *text past it; 0 when no line is left.
+ */
+int text_next_line(const char **text, const char **line, size_t *len);
+
+/* The whole of a file as a NUL-terminated string to free(); NULL with errno set. */
+char *read_text_file(const char *path);
+
 /* The host of node `node` (never NULL: "localhost" for an empty list). */
 const char *hostlist_place(const struct hostlist *l, uint32_t node);
 

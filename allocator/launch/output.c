@@ -4,10 +4,11 @@
 #include "output.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../../common/net.h"
 
 int output_init(struct output_stream *s, int in_fd, int out_fd, const char *tag)
 {
@@ -94,12 +95,9 @@ int output_pump(struct output_stream *s)
 
 void output_drain(struct output_stream *s)
 {
-	int flags;
-
 	if (s->in_fd < 0)
 		return;
-	flags = fcntl(s->in_fd, F_GETFL);
-	if (flags < 0 || fcntl(s->in_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+	if (net_nonblock(NULL, s->in_fd) < 0) {
 		close(s->in_fd); /* cannot happen on a pipe we own; never block here */
 		s->in_fd = -1;
 		return;

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "../../common/dispatch.h"
 #include "../../common/message.h"
+#include "../../common/net.h"
 #include "../util.h"
 #include "../joblog.h"
 
@@ -76,8 +76,7 @@ static void on_accept(struct rendezvous *r)
 	struct sockaddr_in addr;
 	socklen_t alen = sizeof(addr);
 	int fd = accept4(r->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	int one = 1;
-	char peer[64];
+	char peer[64], err[NET_ERR_LEN];
 
 	if (fd < 0)
 		return; /* EAGAIN, or the peer already gave up */
@@ -87,7 +86,11 @@ static void on_accept(struct rendezvous *r)
 		close(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (net_nodelay(err, fd) < 0) {
+		refuse(peer, err);
+		close(fd);
+		return;
+	}
 	struct pending_conn *c = &r->pending[r->npending++];
 
 	c->fd = fd;

@@ -5,7 +5,6 @@
 
 #include <bsd/unistd.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "../util.h"
 #include "../../common/dispatch.h"
 #include "../../common/message.h"
+#include "../../common/net.h"
 #include "../../common/wire.h"
 #include "coherence.h"
 #include "../joblog.h"
@@ -171,7 +171,8 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid_t allocator)
 {
 	struct proxy p = {.pt = pt, .node = node, .control_fd = control_fd};
-	int fd = pt->nodes[node].fd, flags;
+	int fd = pt->nodes[node].fd;
+	char err[NET_ERR_LEN];
 	sigset_t sigio;
 
 	setproctitle("proxy for node %u", node);
@@ -187,9 +188,8 @@ noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid
 	/* exactly SIGIO blocked: the allocator's blocked set is not ours */
 	if (sigprocmask(SIG_SETMASK, &sigio, NULL) < 0)
 		die_errno("proxy for node %u: sigprocmask", node);
-	if (fcntl(fd, F_SETOWN, getpid()) < 0 || (flags = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK | O_ASYNC) < 0)
-		die_errno("proxy for node %u: fcntl", node);
+	if (net_async(err, fd, NET_OWNER_PROCESS, getpid()) < 0)
+		die(1, "proxy for node %u: %s", node, err);
 	nodelink_io_init(&p.io, pt);
 	wire_reader_init(&reader, fd, FROM_NODE, reader_buf, sizeof(reader_buf));
 	reader.limits.npages = pt->npages;

@@ -27,19 +27,10 @@ int main(int argc, char *argv[])
 	uint64_t total = (uint64_t)nodes * (uint64_t)count;
 
 	/* Page 0: the counter alone; then the table of returned values. */
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ps = page_size();
 	size_t tbytes = (size_t)total * sizeof(uint32_t);
 	size_t size = ps + ((tbytes + ps - 1) / ps) * ps + ps;
-	unsigned char *base = NULL;
-	if (nid == 0) {
-		base = sm_malloc(size);
-		if (base == NULL)
-			fail("sm_malloc(%zu) returned NULL", size);
-	}
-	sm_bcast((void **)&base, 0);
-	if (base == NULL)
-		fail("sm_bcast gave NULL");
-	unsigned char *page = (unsigned char *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+	unsigned char *page = page_align(shared_from_node0(size));
 	uint64_t *counter = (uint64_t *)page;
 	uint32_t *got = (uint32_t *)(page + ps);
 

@@ -66,16 +66,14 @@ int main(int argc, char *argv[])
 {
 	join(&argc, &argv);
 
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ps = page_size();
 	size_t count = 3 * ps / sizeof(uint32_t) + 37;   /* 3 pages + 148 bytes */
 	size_t count2 = 2 * ps / sizeof(uint64_t) + 5;   /* 2 pages + 40 bytes */
 
 	/* Part 1: root 0. */
 	uint32_t *a = NOT_YET;
 	if (nid == 0) {
-		a = sm_malloc(count * sizeof(*a));
-		if (a == NULL)
-			fail("sm_malloc(%zu) returned NULL", count * sizeof(*a));
+		a = shared_alloc(count * sizeof(*a));
 		for (size_t i = 0; i < count; i++) {
 			if (a[i] != 0)
 				fail("fresh a[%zu] = 0x%08x, expected 0", i, a[i]);
@@ -102,11 +100,8 @@ int main(int argc, char *argv[])
 
 	/* A table (root 0) where every node records the pointer it receives. */
 	uintptr_t *seen = NOT_YET;
-	if (nid == 0) {
-		seen = sm_malloc((size_t)nodes * sizeof(*seen));
-		if (seen == NULL)
-			fail("sm_malloc(%zu) returned NULL", (size_t)nodes * sizeof(*seen));
-	}
+	if (nid == 0)
+		seen = shared_alloc((size_t)nodes * sizeof(*seen));
 	sm_bcast((void **)&seen, 0);
 	if (nid != 0)
 		check_pointer(seen, "table (root 0)", NOT_YET);
@@ -114,9 +109,7 @@ int main(int argc, char *argv[])
 	/* Part 2: root N-1. */
 	uint64_t *b = NOT_YET;
 	if (nid == nodes - 1) {
-		b = sm_malloc(count2 * sizeof(*b));
-		if (b == NULL)
-			fail("sm_malloc(%zu) returned NULL", count2 * sizeof(*b));
+		b = shared_alloc(count2 * sizeof(*b));
 		for (size_t i = 0; i < count2; i++) {
 			if (b[i] != 0)
 				fail("fresh b[%zu] = 0x%016llx, expected 0", i,

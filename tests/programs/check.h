@@ -1,12 +1,14 @@
 /*
  * check.h - what every test program shares: the node's id and the node
  * count, and fail(), which reports "node K: ..." on stderr in one write()
- * (so messages of several nodes never interleave) and exits 1.
+ * (so messages of several nodes never interleave) and exits 1; joining, the
+ * argument, checked allocation and broadcast, and page alignment.
  */
 #ifndef DSM_TEST_CHECK_H
 #define DSM_TEST_CHECK_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,6 +64,60 @@ static long number_arg(int argc, char **argv, long def, long lo, long hi, const 
 	if (*argv[1] == '\0' || *end != '\0' || v < lo || v > hi)
 		fail("usage: %s (got '%s')", usage, argv[1]);
 	return v;
+}
+
+/* The machine's page size. */
+static size_t page_size(void) __attribute__((unused));
+static size_t page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (ps <= 0)
+		fail("sysconf(_SC_PAGESIZE) failed");
+	return (size_t)ps;
+}
+
+/* p rounded up to a page boundary: the first whole page of an allocation. */
+static void *page_align(const void *p) __attribute__((unused));
+static void *page_align(const void *p)
+{
+	uintptr_t ps = page_size();
+
+	return (void *)(((uintptr_t)p + ps - 1) & ~(ps - 1));
+}
+
+/* sm_malloc(size), or fail: NULL, or not 16-byte aligned as sm.h promises. */
+static void *shared_alloc(size_t size) __attribute__((unused));
+static void *shared_alloc(size_t size)
+{
+	void *p = sm_malloc(size);
+
+	if (p == NULL)
+		fail("sm_malloc(%zu) returned NULL", size);
+	if ((uintptr_t)p % 16 != 0)
+		fail("sm_malloc(%zu) = %p is not 16-byte aligned", size, p);
+	return p;
+}
+
+/* sm_bcast(addr, root), or fail if the pointer it leaves is NULL. */
+static void bcast_pointer(void *addr, int root) __attribute__((unused));
+static void bcast_pointer(void *addr, int root)
+{
+	sm_bcast(addr, root);
+	if (*(void **)addr == NULL)
+		fail("sm_bcast gave NULL");
+}
+
+/* The usual start: node 0 allocates size bytes, every node gets the pointer. */
+static void *shared_from_node0(size_t size) __attribute__((unused));
+static void *shared_from_node0(size_t size)
+{
+	void *p = NULL;
+
+	if (nid == 0)
+		p = shared_alloc(size);
+	bcast_pointer(&p, 0);
+	return p;
 }
 
 #endif /* DSM_TEST_CHECK_H */

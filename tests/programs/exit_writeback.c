@@ -39,21 +39,16 @@ int main(int argc, char *argv[])
 {
 	join(&argc, &argv);
 
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ps = page_size();
 	size_t per_node = PAGES_PER_NODE * ps / sizeof(uint64_t);  /* words */
 	size_t npages = (size_t)nodes * PAGES_PER_NODE + 1;
 	unsigned char *base = NULL;
 	if (nid == 0) {
-		base = sm_malloc((npages + 1) * ps);
-		if (base == NULL)
-			fail("sm_malloc(%zu) returned NULL", (npages + 1) * ps);
-		unsigned char *r = (unsigned char *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
-		memset(r, 0xee, npages * ps);
+		base = shared_alloc((npages + 1) * ps);
+		memset(page_align(base), 0xee, npages * ps);
 	}
-	sm_bcast((void **)&base, 0);
-	if (base == NULL)
-		fail("sm_bcast gave NULL");
-	uint64_t *region = (uint64_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+	bcast_pointer(&base, 0);
+	uint64_t *region = page_align(base);
 	uint64_t *common = region + (size_t)nodes * per_node;
 	uint64_t *own = region + (size_t)nid * per_node;
 

@@ -35,19 +35,9 @@ int main(int argc, char *argv[])
 
 	long rounds = number_arg(argc, argv, 1000, 1, 1000000, "falseshare [ROUNDS]");
 
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ps = page_size();
 	size_t nwords = 2 * ps / sizeof(uint64_t);
-	unsigned char *base = NULL;
-	if (nid == 0) {
-		base = sm_malloc(3 * ps);
-		if (base == NULL)
-			fail("sm_malloc(%zu) returned NULL", 3 * ps);
-	}
-	sm_bcast((void **)&base, 0);
-	if (base == NULL)
-		fail("sm_bcast gave NULL");
-	volatile uint64_t *w =
-		(volatile uint64_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+	volatile uint64_t *w = page_align(shared_from_node0(3 * ps));
 
 	long *last = calloc(nwords, sizeof(*last));  /* last round seen per word */
 	if (last == NULL)

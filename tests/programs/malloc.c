@@ -123,7 +123,7 @@ static int by_ptr(const void *x, const void *y)
 int main(int argc, char *argv[])
 {
 	join(&argc, &argv);
-	ps = (size_t)sysconf(_SC_PAGESIZE);
+	ps = page_size();
 
 	struct rec mine[CAP];
 
@@ -144,11 +144,8 @@ int main(int argc, char *argv[])
 	/* The shared table, followed by one phase-2 count per node. */
 	size_t tsize = (size_t)nodes * CAP * sizeof(struct rec) + (size_t)nodes * sizeof(uint64_t);
 	struct rec *table = NULL;
-	if (nid == 0) {
-		table = sm_malloc(tsize);
-		if (table == NULL)
-			fail("sm_malloc(%zu) for the table returned NULL", tsize);
-	}
+	if (nid == 0)
+		table = shared_alloc(tsize);
 	sm_bcast((void **)&table, 0);
 	if (table == NULL || (uintptr_t)table % 16 != 0)
 		fail("sm_bcast gave a bad table pointer %p", (void *)table);

@@ -42,16 +42,6 @@ static void *xmalloc(size_t size)
 	return p;
 }
 
-static void *shared(size_t size)
-{
-	void *p = sm_malloc(size);
-	if (p == NULL)
-		fail("sm_malloc(%zu) returned NULL", size);
-	if ((uintptr_t)p % 16 != 0)
-		fail("sm_malloc(%zu) = %p is not 16-byte aligned", size, p);
-	return p;
-}
-
 int main(int argc, char *argv[])
 {
 	join(&argc, &argv);
@@ -61,11 +51,11 @@ int main(int argc, char *argv[])
 
 	struct job *job = NULL;
 	if (nid == 0) {
-		job = shared(sizeof(*job));
+		job = shared_alloc(sizeof(*job));
 		job->n = n;
-		job->a = shared(nn * sizeof(double));
-		job->b = shared(nn * sizeof(double));
-		job->c = shared(nn * sizeof(double));
+		job->a = shared_alloc(nn * sizeof(double));
+		job->b = shared_alloc(nn * sizeof(double));
+		job->c = shared_alloc(nn * sizeof(double));
 		for (long i = 0; i < n; i++)
 			for (long j = 0; j < n; j++) {
 				job->a[i * n + j] = a_val(i, j);

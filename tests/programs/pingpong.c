@@ -30,19 +30,11 @@ int main(int argc, char *argv[])
 
 	long rounds = number_arg(argc, argv, 10000, 1, 100000000, "pingpong [ROUNDS]");
 
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ps = page_size();
 	size_t words = ps / sizeof(uint32_t);
-	unsigned char *base = NULL;
-	if (nid == 0) {
-		base = sm_malloc(3 * ps);
-		if (base == NULL)
-			fail("sm_malloc(%zu) returned NULL", 3 * ps);
-	}
-	sm_bcast((void **)&base, 0);
-	if (base == NULL)
-		fail("sm_bcast gave NULL");
+	unsigned char *base = shared_from_node0(3 * ps);
 	/* the second page-aligned page inside the allocation is the payload */
-	uint32_t *page = (uint32_t *)((((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1)) + ps);
+	uint32_t *page = (uint32_t *)((unsigned char *)page_align(base) + ps);
 	volatile uint32_t *payload = page;
 	uint32_t *turn = page - 1; /* last word of the page before */
 

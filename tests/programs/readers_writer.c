@@ -50,24 +50,20 @@ int main(int argc, char *argv[])
 {
 	join(&argc, &argv);
 
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t ps = page_size();
 	size_t words = ps / sizeof(uint32_t);
 	unsigned char *base = NULL;
 	uint32_t *buf = NULL;
 	if (nid == 0) {
-		base = sm_malloc(2 * ps);
-		if (base == NULL)
-			fail("sm_malloc(%zu) returned NULL", 2 * ps);
-		buf = (uint32_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+		base = shared_alloc(2 * ps);
+		buf = page_align(base);
 		for (size_t i = 0; i < words; i++)
 			if (buf[i] != 0)
 				fail("fresh word %zu = 0x%08x, expected 0", i, buf[i]);
 		fill(buf, words, 0);
 	}
-	sm_bcast((void **)&base, 0);
-	if (base == NULL)
-		fail("sm_bcast gave NULL");
-	buf = (uint32_t *)(((uintptr_t)base + ps - 1) & ~(uintptr_t)(ps - 1));
+	bcast_pointer(&base, 0);
+	buf = page_align(base);
 
 	for (int v = 0;; v++) {
 		check(buf, words, v);

@@ -30,18 +30,14 @@ int main(int argc, char *argv[])
 	int victim = nodes - 1;
 
 	if (inside) {
-		size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+		size_t ps = page_size();
 		uint32_t *buf = NULL;
 		if (nid == 0) {
-			buf = sm_malloc(ps);
-			if (buf == NULL)
-				fail("sm_malloc(%zu) returned NULL", ps);
+			buf = shared_alloc(ps);
 			for (size_t i = 0; i < ps / sizeof(*buf); i++)
 				buf[i] = (uint32_t)i ^ 0x5e65e65eu;
 		}
-		sm_bcast((void **)&buf, 0);
-		if (buf == NULL)
-			fail("sm_bcast gave NULL");
+		bcast_pointer(&buf, 0);
 		if (nid == victim) {
 			for (size_t i = 0; i < ps / sizeof(*buf); i++)
 				if (buf[i] != ((uint32_t)i ^ 0x5e65e65eu))

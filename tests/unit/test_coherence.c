@@ -142,6 +142,29 @@ static void expect_payload(int i, uint8_t byte)
 			     k, recs[i].data[k], byte);
 }
 
+/*
+ * Message i grants page to node, writable or not, carrying the page with
+ * every byte equal to byte (byte < 0: an upgrade, no data); and the page
+ * table agrees: node is now the writer and nobody reads, or node is one of
+ * the readers and nobody writes.
+ */
+static void expect_granted(int i, uint32_t node, uint32_t page, int write, int byte)
+{
+	expect_msg(i, node, MSG_GRANT, write ? MSGF_WRITE : 0, page, byte < 0 ? 0 : DSM_PAGE_SIZE);
+	if (byte < 0)
+		cr_assert(!recs[i].has_payload, "message %d: an upgrade carries no page", i);
+	else
+		expect_payload(i, (uint8_t)byte);
+	if (write) {
+		cr_assert_eq(E(page)->writer, (int32_t)node, "page %u: writer %d, want %u", page,
+			     E(page)->writer, node);
+		cr_assert_eq(nreaders(page), 0, "page %u: readers besides its writer", page);
+	} else {
+		cr_assert(is_reader(page, node), "page %u: node %u is not a reader", page, node);
+		cr_assert_eq(E(page)->writer, PT_NONE, "page %u: a writer besides readers", page);
+	}
+}
+
 static void expect_count(int n)
 {
 	cr_assert_eq(nrec, n, "%d messages sent, want %d", nrec, n);
@@ -191,11 +214,8 @@ Test(coherence, read_fault_fresh_page_grants_at_once)
 	set_store(3, 0x5a);
 	fault_ok(pt, &io, 2, 3, 0);
 	expect_count(1);
-	expect_msg(0, 2, MSG_GRANT, 0, 3, DSM_PAGE_SIZE);
-	expect_payload(0, 0x5a);
-	cr_assert(is_reader(3, 2));
+	expect_granted(0, 2, 3, 0, 0x5a);
 	cr_assert_eq(nreaders(3), 1);
-	cr_assert_eq(E(3)->writer, PT_NONE);
 	cr_assert_eq(E(3)->requester, PT_NONE);
 	cr_assert_gt(nlog, 0, "the log hook was never called");
 }
@@ -205,10 +225,7 @@ Test(coherence, write_fault_fresh_page_grants_write_with_data)
 	set_store(4, 0x11);
 	fault_ok(pt, &io, 5, 4, 1);
 	expect_count(1);
-	expect_msg(0, 5, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
-	expect_payload(0, 0x11);
-	cr_assert_eq(E(4)->writer, 5);
-	cr_assert_eq(nreaders(4), 0);
+	expect_granted(0, 5, 4, 1, 0x11);
 	cr_assert_eq(E(4)->requester, PT_NONE);
 }
 
@@ -218,9 +235,8 @@ Test(coherence, second_reader_gets_data_without_messages_to_first)
 	make_reader(1, 0);
 	fault_ok(pt, &io, 2, 0, 0);
 	expect_count(1);
-	expect_msg(0, 2, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
-	expect_payload(0, 0x21);
-	cr_assert(is_reader(0, 1) && is_reader(0, 2));
+	expect_granted(0, 2, 0, 0, 0x21);
+	cr_assert(is_reader(0, 1));
 	cr_assert_eq(nreaders(0), 2);
 }
 
@@ -243,12 +259,9 @@ Test(coherence, read_fault_on_written_page_revokes_writer)
 	reply_ok(1, 6, data);
 	expect_store(6, 0xcd);
 	expect_count(2);
-	expect_msg(1, 2, MSG_GRANT, 0, 6, DSM_PAGE_SIZE);
-	expect_payload(1, 0xcd);
+	expect_granted(1, 2, 6, 0, 0xcd);
 	cr_assert(is_reader(6, 1), "a revoked writer keeps a read copy");
-	cr_assert(is_reader(6, 2));
 	cr_assert_eq(nreaders(6), 2);
-	cr_assert_eq(E(6)->writer, PT_NONE);
 	cr_assert_eq(E(6)->requester, PT_NONE);
 }
 
@@ -277,10 +290,7 @@ Test(coherence, write_fault_with_three_readers_invalidates_all_at_once)
 	expect_count(3);
 	reply_ok(6, 2, NULL);
 	expect_count(4);
-	expect_msg(3, 4, MSG_GRANT, MSGF_WRITE, 2, DSM_PAGE_SIZE);
-	expect_payload(3, 0x42);
-	cr_assert_eq(E(2)->writer, 4);
-	cr_assert_eq(nreaders(2), 0);
+	expect_granted(3, 4, 2, 1, 0x42);
 	cr_assert_eq(E(2)->requester, PT_NONE);
 }
 
@@ -293,10 +303,7 @@ Test(coherence, upgrade_by_reader_grants_without_data)
 	expect_msg(0, 2, MSG_INVALIDATE, 0, 5, 0); /* not to the requester itself */
 	reply_ok(2, 5, NULL);
 	expect_count(2);
-	expect_msg(1, 1, MSG_GRANT, MSGF_WRITE, 5, 0);
-	cr_assert(!recs[1].has_payload, "an upgrade carries no page");
-	cr_assert_eq(E(5)->writer, 1);
-	cr_assert_eq(nreaders(5), 0);
+	expect_granted(1, 1, 5, 1, -1);
 }
 
 Test(coherence, upgrade_by_only_reader_is_immediate)
@@ -304,9 +311,7 @@ Test(coherence, upgrade_by_only_reader_is_immediate)
 	make_reader(3, 7);
 	fault_ok(pt, &io, 3, 7, 1);
 	expect_count(1);
-	expect_msg(0, 3, MSG_GRANT, MSGF_WRITE, 7, 0);
-	cr_assert_eq(E(7)->writer, 3);
-	cr_assert_eq(nreaders(7), 0);
+	expect_granted(0, 3, 7, 1, -1);
 }
 
 Test(coherence, write_fault_on_written_page_wants_data)
@@ -321,11 +326,8 @@ Test(coherence, write_fault_on_written_page_wants_data)
 	reply_ok(1, 9, data);
 	expect_store(9, 0x77);
 	expect_count(2);
-	expect_msg(1, 2, MSG_GRANT, MSGF_WRITE, 9, DSM_PAGE_SIZE);
-	expect_payload(1, 0x77);
-	cr_assert_eq(E(9)->writer, 2);
+	expect_granted(1, 2, 9, 1, 0x77);
 	cr_assert(!is_reader(9, 1), "an invalidated writer keeps nothing");
-	cr_assert_eq(nreaders(9), 0);
 }
 
 /* ---- queueing ---------------------------------------------------------- */
@@ -362,11 +364,8 @@ Test(coherence, concurrent_faults_on_one_page_are_queued)
 	expect_count(4);
 	reply_ok(2, 4, NULL);
 	expect_count(5);
-	expect_msg(4, 3, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
-	expect_payload(4, 0x3c);
-	cr_assert_eq(E(4)->writer, 3);
+	expect_granted(4, 3, 4, 1, 0x3c);
 	cr_assert_eq(E(4)->requester, PT_NONE);
-	cr_assert_eq(nreaders(4), 0);
 }
 
 Test(coherence, second_fault_waits_until_first_completes)
@@ -383,16 +382,13 @@ Test(coherence, second_fault_waits_until_first_completes)
 	reply_ok(1, 4, data);
 	/* 2 gets the page, then 3's transaction takes it from 2 */
 	expect_count(3);
-	expect_msg(1, 2, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
+	expect_granted(1, 2, 4, 1, 0x5e);
 	expect_msg(2, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 4, 0);
-	cr_assert_eq(E(4)->writer, 2);
 	cr_assert_eq(E(4)->requester, 3);
 	memset(data, 0x5f, sizeof(data));
 	reply_ok(2, 4, data);
 	expect_count(4);
-	expect_msg(3, 3, MSG_GRANT, MSGF_WRITE, 4, DSM_PAGE_SIZE);
-	expect_payload(3, 0x5f);
-	cr_assert_eq(E(4)->writer, 3);
+	expect_granted(3, 3, 4, 1, 0x5f);
 }
 
 Test(coherence, waiting_readers_granted_in_fifo_order)
@@ -408,12 +404,10 @@ Test(coherence, waiting_readers_granted_in_fifo_order)
 	memset(data, 0x99, sizeof(data));
 	reply_ok(1, 8, data);
 	expect_count(5);
-	expect_msg(1, 5, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
-	expect_msg(2, 3, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
-	expect_msg(3, 7, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
-	expect_msg(4, 2, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
-	for (int i = 1; i < 5; i++)
-		expect_payload(i, 0x99);
+	expect_granted(1, 5, 8, 0, 0x99);
+	expect_granted(2, 3, 8, 0, 0x99);
+	expect_granted(3, 7, 8, 0, 0x99);
+	expect_granted(4, 2, 8, 0, 0x99);
 	cr_assert_eq(nreaders(8), 5);
 	cr_assert_eq(E(8)->queue_head, PT_NONE);
 	cr_assert_eq(E(8)->queue_tail, PT_NONE);
@@ -430,8 +424,8 @@ Test(coherence, waiter_that_left_is_skipped)
 	pt->nodes[3].state = NODE_DIED;
 	reply_ok(1, 8, data);
 	expect_count(3);
-	expect_msg(1, 2, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
-	expect_msg(2, 4, MSG_GRANT, 0, 8, DSM_PAGE_SIZE);
+	expect_granted(1, 2, 8, 0, 0);
+	expect_granted(2, 4, 8, 0, 0);
 	cr_assert(!is_reader(8, 3));
 }
 
@@ -451,19 +445,17 @@ Test(coherence, different_pages_proceed_independently)
 	memset(data, 0xb1, sizeof(data));
 	reply_ok(1, 1, data);
 	expect_count(3);
-	expect_msg(2, 3, MSG_GRANT, 0, 1, DSM_PAGE_SIZE);
-	expect_payload(2, 0xb1);
+	expect_granted(2, 3, 1, 0, 0xb1);
 	cr_assert_eq(E(0)->requester, 2);
 	cr_assert_eq(E(1)->requester, PT_NONE);
 	/* and a third page needs nobody */
 	fault_ok(pt, &io, 4, 2, 1);
 	expect_count(4);
-	expect_msg(3, 4, MSG_GRANT, MSGF_WRITE, 2, DSM_PAGE_SIZE);
+	expect_granted(3, 4, 2, 1, 0);
 	memset(data, 0xb0, sizeof(data));
 	reply_ok(1, 0, data);
 	expect_count(5);
-	expect_msg(4, 2, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
-	expect_payload(4, 0xb0);
+	expect_granted(4, 2, 0, 0, 0xb0);
 }
 
 /* ---- misbehaving replies ----------------------------------------------- */
@@ -527,8 +519,7 @@ Test(coherence, data_from_a_reader_rejected)
 	reply_ok(1, 10, NULL);
 	reply_ok(2, 10, NULL);
 	expect_count(1);
-	expect_msg(0, 3, MSG_GRANT, MSGF_WRITE, 10, DSM_PAGE_SIZE);
-	expect_payload(0, 0x10);
+	expect_granted(0, 3, 10, 1, 0x10);
 }
 
 Test(coherence, ack_from_the_writer_rejected)
@@ -546,8 +537,7 @@ Test(coherence, ack_from_the_writer_rejected)
 	memset(data, 0x44, sizeof(data));
 	reply_ok(1, 11, data);
 	expect_count(1);
-	expect_msg(0, 2, MSG_GRANT, 0, 11, DSM_PAGE_SIZE);
-	expect_payload(0, 0x44);
+	expect_granted(0, 2, 11, 0, 0x44);
 }
 
 /* ---- unallocated and lost pages ---------------------------------------- */
@@ -648,9 +638,8 @@ Test(coherence, dead_reader_does_not_block_invalidation)
 	expect_count(2);
 	reply_ok(2, 5, NULL);
 	expect_count(3);
-	expect_msg(2, 3, MSG_GRANT, MSGF_WRITE, 5, DSM_PAGE_SIZE);
+	expect_granted(2, 3, 5, 1, 0);
 	cr_assert_eq(E(5)->lost_by, PT_NONE, "readers dying lose nothing");
-	cr_assert_eq(E(5)->writer, 3);
 }
 
 Test(coherence, gone_writer_on_revoke_loses_page)
@@ -683,8 +672,7 @@ Test(coherence, release_by_writer_updates_store)
 	/* the next reader is served from the store, nobody is asked */
 	fault_ok(pt, &io, 2, 7, 0);
 	expect_count(1);
-	expect_msg(0, 2, MSG_GRANT, 0, 7, DSM_PAGE_SIZE);
-	expect_payload(0, 0x6e);
+	expect_granted(0, 2, 7, 0, 0x6e);
 }
 
 Test(coherence, release_by_non_writer_rejected)
@@ -722,8 +710,7 @@ Test(coherence, release_during_revoke_waits_for_the_reply)
 	memset(data, 0x13, sizeof(data));
 	reply_ok(1, 7, data);
 	expect_count(2);
-	expect_msg(1, 2, MSG_GRANT, 0, 7, DSM_PAGE_SIZE);
-	expect_payload(1, 0x13);
+	expect_granted(1, 2, 7, 0, 0x13);
 }
 
 /* ---- chunks ------------------------------------------------------------ */
@@ -810,10 +797,7 @@ Test(coherence, gone_reader_does_not_leave_transaction_waiting)
 	expect_count(3);
 	reply_ok(5, 3, NULL);
 	expect_count(4);
-	expect_msg(3, 4, MSG_GRANT, MSGF_WRITE, 3, DSM_PAGE_SIZE);
-	expect_payload(3, 0x2f);
-	cr_assert_eq(E(3)->writer, 4);
-	cr_assert_eq(nreaders(3), 0);
+	expect_granted(3, 4, 3, 1, 0x2f);
 }
 
 Test(coherence, only_reader_gone_grants_at_once)
@@ -823,7 +807,7 @@ Test(coherence, only_reader_gone_grants_at_once)
 	fault_ok(pt, &io, 4, 3, 1);
 	expect_count(2);
 	expect_msg(0, 1, MSG_INVALIDATE, 0, 3, 0);
-	expect_msg(1, 4, MSG_GRANT, MSGF_WRITE, 3, DSM_PAGE_SIZE);
+	expect_granted(1, 4, 3, 1, 0);
 	cr_assert_eq(E(3)->requester, PT_NONE);
 }
 
