@@ -29,8 +29,9 @@ const char options_usage[] =
 	"               the first remote host)\n"
 	"  -T SECONDS   how long nodes may take to join (default 30)\n"
 	"  -t           prefix every output line with [node K@host]\n"
-	"  -P PAGES     on a read fault, also fetch up to PAGES following pages held\n"
-	"               by the same writer (default 0: off; at most 64)\n"
+	"  -P PAGES     the longest run of pages one fault may move: faults that\n"
+	"               continue a sequential scan grow their run up to PAGES\n"
+	"               (default 64, the most; 0 or 1: one page per fault)\n"
 	"  -S           print per-node statistics at the end (faults, pages moved,\n"
 	"               waiting time, fault latency, ping time)\n"
 	"  -v           say what dsm is doing on stderr\n"
@@ -88,6 +89,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	o->nodes = 1;
 	o->region_size = (uint64_t)DSM_DEFAULT_PAGES * DSM_PAGE_SIZE;
 	o->join_timeout = 30;
+	o->prefetch = DSM_MAX_RUN;
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
@@ -133,9 +135,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			o->stats = 1;
 			break;
 		case 'P':
-			o->prefetch = (uint32_t)strtonum(optarg, 0, 64, &errstr);
+			o->prefetch = (uint32_t)strtonum(optarg, 0, DSM_MAX_RUN, &errstr);
 			if (errstr) {
-				snprintf(err, errlen, "-P %s: prefetch must be 0 to 64 pages", optarg);
+				snprintf(err, errlen, "-P %s: the run length must be 0 to %u pages",
+					 optarg, DSM_MAX_RUN);
 				return -1;
 			}
 			break;

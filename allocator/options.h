@@ -19,7 +19,7 @@ struct options {
 	unsigned join_timeout; /* -T, seconds */
 	int tag_output;        /* -t */
 	int stats;             /* -S */
-	uint32_t prefetch;     /* -P: pages to fetch after a read fault */
+	uint32_t prefetch;     /* -P: the longest run a fault may grow to */
 	int help;              /* -h */
 	const char *executable;
 	char **node_argv;      /* the NODE-OPTIONs, NULL-terminated */

@@ -63,7 +63,9 @@ static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
 		joblog_write(node, LOG_MALLOC_FAILED, -1, -1, (int64_t)(mono_us() - t0));
 		return;
 	}
-	coh_grant_chunk(s->pt, s->io, node, first, count);
+	/* large allocations are placed where they are first touched */
+	coh_grant_chunk(s->pt, s->io, node, first, count,
+			bytes > (uint64_t)DSM_FIRST_TOUCH_PAGES * DSM_PAGE_SIZE);
 	joblog_write(node, LOG_MALLOC, first, -1, (int64_t)(mono_us() - t0));
 }
 

@@ -34,7 +34,7 @@ static uint8_t *request_chunk(uint64_t bytes, uint8_t **end)
 		if (reply.arg < (uintptr_t)sm__st.base || reply.arg % DSM_PAGE_SIZE ||
 		    first + reply.page > sm__st.npages || reply.page == 0)
 			sm__die("dsm answered sm_malloc with a chunk outside the region", NULL);
-		sm__region_chunk((uint32_t)first, reply.page);
+		sm__region_chunk((uint32_t)first, reply.page, reply.flags & MSGF_FRESH);
 		start = (uint8_t *)(uintptr_t)reply.arg;
 		*end = start + (size_t)reply.page * DSM_PAGE_SIZE;
 	}

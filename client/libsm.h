@@ -100,7 +100,8 @@ void sm__pump(void);                      /* handle everything that arrived */
  */
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
 void sm__send(const struct msg *m, const void *payload);
-void sm__region_reply(uint8_t type, uint32_t page, const void *data); /* answer revoke/invalidate */
+/* answer a revoke/invalidation of a run: data is count pages, or NULL */
+void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *data);
 void sm__dispatch(const struct msg *m);   /* run a (deferred) message's row again */
 void sm__wait_fault(void);                /* inside the SIGSEGV handler */
 void sm__block_sigio(sigset_t *old);
@@ -109,10 +110,10 @@ void sm__install_sigio(void);
 
 /* region.c */
 int sm__region_map(uint64_t base, uint32_t npages);
-void sm__region_grant(uint32_t page, int write, const uint8_t *data);
-void sm__region_revoke(uint32_t page);    /* keep a read copy, send the page */
-void sm__region_invalidate(uint32_t page, int want_data); /* drop it; data or ack */
-void sm__region_chunk(uint32_t first, uint32_t count);
+void sm__region_grant(uint32_t first, uint32_t count, int write, const uint8_t *data);
+void sm__region_revoke(uint32_t first, uint32_t count);   /* keep read copies, send */
+void sm__region_invalidate(uint32_t first, uint32_t count, int want_data); /* drop */
+void sm__region_chunk(uint32_t first, uint32_t count, int fresh);
 void sm__region_release_all(void);
 
 /* fault.c */

@@ -86,21 +86,22 @@ static int on_welcome(void *ctx, const struct msg *m, const uint8_t *payload, co
 	return 0;
 }
 
+/*
+ * A run of pages granted. When it starts at the faulting page and echoes the
+ * fault's number it answers the fault; otherwise (prefetched, seq 0) it is
+ * taken as it is. A read grant never downgrades a page held writable.
+ */
 static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	int write = (m->flags & MSGF_WRITE) != 0;
 
 	(void)ctx, (void)why;
+	sm__region_grant(m->page, m->node, write, m->length ? payload : NULL);
 	if ((int32_t)m->page == sm__st.fault_page && m->arg == sm__st.fault_seq) {
-		sm__region_grant(m->page, write, m->length ? payload : NULL);
 		/* hold the page until the faulting instruction has run */
 		if (sm__st.holds_pages)
 			sm__st.held_page = (int32_t)m->page;
 		sm__st.fault_done = 1;
-	} else if (!(sm__st.access[m->page] == PA_WRITE && !write)) {
-		/* a prefetched page (seq 0), or a read grant for a page already
-		 * granted: take it, but never as a downgrade */
-		sm__region_grant(m->page, write, m->length ? payload : NULL);
 	}
 	return 0;
 }
@@ -112,13 +113,14 @@ static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, cons
 static int on_take(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	(void)ctx, (void)payload, (void)why;
-	if ((int32_t)m->page == sm__st.held_page && !sm__st.have_deferred) {
+	if (sm__st.held_page >= 0 && (uint32_t)sm__st.held_page >= m->page &&
+	    (uint32_t)sm__st.held_page - m->page < m->node && !sm__st.have_deferred) {
 		sm__st.deferred = *m;
 		sm__st.have_deferred = 1;
 	} else if (m->type == MSG_REVOKE) {
-		sm__region_revoke(m->page);
+		sm__region_revoke(m->page, m->node);
 	} else {
-		sm__region_invalidate(m->page, m->flags & MSGF_WANT_DATA);
+		sm__region_invalidate(m->page, m->node, m->flags & MSGF_WANT_DATA);
 	}
 	return 0;
 }
@@ -219,9 +221,10 @@ void sm__dispatch(const struct msg *m)
 	dispatch(m, NULL, 1);
 }
 
-void sm__region_reply(uint8_t type, uint32_t page, const void *data)
+void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *data)
 {
-	struct msg m = {.type = type, .page = page, .length = data ? DSM_PAGE_SIZE : 0};
+	struct msg m = {.type = type, .page = first, .node = count,
+			.length = data ? count * DSM_PAGE_SIZE : 0};
 
 	sm__send(&m, data);
 }

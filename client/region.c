@@ -89,52 +89,91 @@ int sm__region_map(uint64_t base, uint32_t npages)
 	return 0;
 }
 
-void sm__region_grant(uint32_t page, int write, const uint8_t *data)
+/* Set the program's protection of pages [first, first+count) whose access
+ * is not `keep`, one mprotect per stretch of such pages. */
+static void set_access(uint32_t first, uint32_t count, uint8_t access, uint8_t keep)
 {
-	if (data)
-		memcpy(sm__st.alias + (size_t)page * DSM_PAGE_SIZE, data, DSM_PAGE_SIZE);
-	protect(page, 1, write ? PROT_READ | PROT_WRITE : PROT_READ);
-	sm__st.access[page] = write ? PA_WRITE : PA_READ;
+	static const int prot[] = {[PA_NONE] = PROT_NONE, [PA_READ] = PROT_READ,
+				   [PA_WRITE] = PROT_READ | PROT_WRITE};
+	uint32_t end = first + count, p = first;
+
+	while (p < end) {
+		uint32_t q;
+
+		if (sm__st.access[p] == keep || sm__st.access[p] == access) {
+			p++;
+			continue;
+		}
+		for (q = p; q < end && sm__st.access[q] != keep && sm__st.access[q] != access; q++)
+			sm__st.access[q] = access;
+		protect(p, q - p, prot[access]);
+		p = q;
+	}
 }
 
-/* A revoke: keep a read copy, send the page. */
-void sm__region_revoke(uint32_t page)
+/*
+ * A run granted: fill it through the alias (data is NULL when this node's
+ * copies are valid), then open the program's view. A read grant never
+ * downgrades a page this node already holds writable.
+ */
+void sm__region_grant(uint32_t first, uint32_t count, int write, const uint8_t *data)
 {
-	if (sm__st.access[page] == PA_WRITE) {
-		protect(page, 1, PROT_READ);
-		sm__st.access[page] = PA_READ;
-	}
-	sm__region_reply(MSG_PAGE_DATA, page, sm__st.alias + (size_t)page * DSM_PAGE_SIZE);
+	for (uint32_t i = 0; data && i < count; i++)
+		if (write || sm__st.access[first + i] != PA_WRITE)
+			memcpy(sm__st.alias + (size_t)(first + i) * DSM_PAGE_SIZE,
+			       data + (size_t)i * DSM_PAGE_SIZE, DSM_PAGE_SIZE);
+	set_access(first, count, write ? PA_WRITE : PA_READ, PA_WRITE);
 }
 
-/* An invalidation: drop the page; send it if asked (it was the writer's). */
-void sm__region_invalidate(uint32_t page, int want_data)
+static const uint8_t *alias_of(uint32_t page)
 {
-	if (sm__st.access[page] != PA_NONE) {
-		protect(page, 1, PROT_NONE);
-		sm__st.access[page] = PA_NONE;
-	}
+	return sm__st.alias + (size_t)page * DSM_PAGE_SIZE;
+}
+
+/* A revoke of a run: keep read copies, send the pages in one message. */
+void sm__region_revoke(uint32_t first, uint32_t count)
+{
+	set_access(first, count, PA_READ, PA_NONE);
+	sm__region_reply(MSG_PAGE_DATA, first, count, alias_of(first));
+}
+
+/* An invalidation of a run: drop it; send it if asked (it was the writer's). */
+void sm__region_invalidate(uint32_t first, uint32_t count, int want_data)
+{
+	set_access(first, count, PA_NONE, PA_NONE);
 	if (want_data)
-		sm__region_reply(MSG_PAGE_DATA, page, sm__st.alias + (size_t)page * DSM_PAGE_SIZE);
+		sm__region_reply(MSG_PAGE_DATA, first, count, alias_of(first));
 	else
-		sm__region_reply(MSG_INVALIDATE_ACK, page, NULL);
+		sm__region_reply(MSG_INVALIDATE_ACK, first, count, NULL);
 }
 
-void sm__region_chunk(uint32_t first, uint32_t count)
+/* A chunk from sm_malloc: writable here, unless placed on first touch. */
+void sm__region_chunk(uint32_t first, uint32_t count, int fresh)
 {
-	protect(first, count, PROT_READ | PROT_WRITE);
-	memset(sm__st.access + first, PA_WRITE, count);
+	if (!fresh)
+		set_access(first, count, PA_WRITE, PA_WRITE);
 }
 
-/* Leaving: write every writable page back, then close the program's view. */
+/* Leaving: write every writable page back in runs, then close the view. */
 void sm__region_release_all(void)
 {
-	for (uint32_t page = 0; page < sm__st.npages; page++) {
-		if (sm__st.access[page] != PA_WRITE)
-			continue;
-		struct msg m = {.type = MSG_RELEASE, .page = page, .length = DSM_PAGE_SIZE};
+	uint32_t page = 0;
 
-		sm__send(&m, sm__st.alias + (size_t)page * DSM_PAGE_SIZE);
+	while (page < sm__st.npages) {
+		uint32_t count = 0;
+
+		while (page + count < sm__st.npages && count < DSM_MAX_RUN &&
+		       sm__st.access[page + count] == PA_WRITE)
+			count++;
+		if (count == 0) {
+			page++;
+			continue;
+		}
+		struct msg m = {.type = MSG_RELEASE, .page = page, .node = count,
+				.length = count * DSM_PAGE_SIZE};
+
+		sm__send(&m, alias_of(page));
+		page += count;
 	}
 	protect(0, sm__st.npages, PROT_NONE);
 	memset(sm__st.access, PA_NONE, sm__st.npages);

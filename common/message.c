@@ -9,9 +9,15 @@
 
 enum payload_rule {
 	PAYLOAD_NONE,   /* length must be 0 */
-	PAYLOAD_PAGE,   /* length must be DSM_PAGE_SIZE */
 	PAYLOAD_SECRET, /* length must be DSM_SECRET_LEN */
-	PAYLOAD_PAGE_OPTIONAL, /* 0 or DSM_PAGE_SIZE */
+	PAYLOAD_RUN,    /* count * DSM_PAGE_SIZE (run messages) */
+	PAYLOAD_RUN_OPTIONAL, /* 0 or count * DSM_PAGE_SIZE */
+};
+
+enum page_rule {
+	PAGE_ANY = 0, /* not a page index */
+	PAGE_INDEX,   /* page < npages */
+	PAGE_RUN,     /* node = count in 1..DSM_MAX_RUN, page + count <= npages */
 };
 
 struct type_rule {
@@ -19,24 +25,24 @@ struct type_rule {
 	unsigned origin;       /* FROM_* mask of legal senders */
 	unsigned flags;        /* legal flag bits */
 	enum payload_rule payload;
-	unsigned char page_is_index; /* page must be < npages */
+	unsigned char page_rule;     /* enum page_rule */
 	unsigned char node_is_id;    /* node must be < nnodes */
 };
 
 static const struct type_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_HELLO] = {"HELLO", FROM_NODE, 0, PAYLOAD_SECRET, 0, 1},
 	[MSG_WELCOME] = {"WELCOME", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
-	[MSG_FAULT] = {"FAULT", FROM_NODE, MSGF_WRITE, PAYLOAD_NONE, 1, 0},
-	[MSG_GRANT] = {"GRANT", FROM_ALLOCATOR, MSGF_WRITE, PAYLOAD_PAGE_OPTIONAL, 1, 0},
-	[MSG_REVOKE] = {"REVOKE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 1, 0},
-	[MSG_INVALIDATE] = {"INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, PAYLOAD_NONE, 1, 0},
-	[MSG_PAGE_DATA] = {"PAGE_DATA", FROM_NODE, 0, PAYLOAD_PAGE, 1, 0},
-	[MSG_INVALIDATE_ACK] = {"INVALIDATE_ACK", FROM_NODE, 0, PAYLOAD_NONE, 1, 0},
-	[MSG_RELEASE] = {"RELEASE", FROM_NODE, 0, PAYLOAD_PAGE, 1, 0},
+	[MSG_FAULT] = {"FAULT", FROM_NODE, MSGF_WRITE, PAYLOAD_NONE, PAGE_INDEX, 0},
+	[MSG_GRANT] = {"GRANT", FROM_ALLOCATOR, MSGF_WRITE, PAYLOAD_RUN_OPTIONAL, PAGE_RUN, 0},
+	[MSG_REVOKE] = {"REVOKE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, PAGE_RUN, 0},
+	[MSG_INVALIDATE] = {"INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, PAYLOAD_NONE, PAGE_RUN, 0},
+	[MSG_PAGE_DATA] = {"PAGE_DATA", FROM_NODE, 0, PAYLOAD_RUN, PAGE_RUN, 0},
+	[MSG_INVALIDATE_ACK] = {"INVALIDATE_ACK", FROM_NODE, 0, PAYLOAD_NONE, PAGE_RUN, 0},
+	[MSG_RELEASE] = {"RELEASE", FROM_NODE, 0, PAYLOAD_RUN, PAGE_RUN, 0},
 	/* MALLOC, BARRIER, BCAST and EXIT reach the allocator through the
 	 * node's proxy, which forwards them on its control channel */
 	[MSG_MALLOC] = {"MALLOC", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
-	[MSG_CHUNK] = {"CHUNK", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_CHUNK] = {"CHUNK", FROM_ALLOCATOR, MSGF_FRESH, PAYLOAD_NONE, 0, 0},
 	[MSG_BARRIER] = {"BARRIER", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_BARRIER_DONE] = {"BARRIER_DONE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	/* the root of a bcast is checked by the allocator, which reports a bad
@@ -73,17 +79,17 @@ void msg_encode(const struct msg *m, uint8_t out[DSM_HEADER_SIZE])
 	memcpy(out + 16, &arg, 8);
 }
 
-static int payload_ok(enum payload_rule rule, uint32_t length)
+static int payload_ok(enum payload_rule rule, uint32_t length, uint32_t count)
 {
 	switch (rule) {
 	case PAYLOAD_NONE:
 		return length == 0;
-	case PAYLOAD_PAGE:
-		return length == DSM_PAGE_SIZE;
 	case PAYLOAD_SECRET:
 		return length == DSM_SECRET_LEN;
-	case PAYLOAD_PAGE_OPTIONAL:
-		return length == 0 || length == DSM_PAGE_SIZE;
+	case PAYLOAD_RUN:
+		return length == count * DSM_PAGE_SIZE;
+	case PAYLOAD_RUN_OPTIONAL:
+		return length == 0 || length == count * DSM_PAGE_SIZE;
 	}
 	return 0;
 }
@@ -128,11 +134,17 @@ enum decode_result msg_decode(const uint8_t *buf, size_t len, enum msg_origin fr
 		*why = "invalid flags";
 		return DECODE_BAD;
 	}
-	if (!payload_ok(r->payload, m->length)) {
+	if (r->page_rule == PAGE_RUN && (m->node == 0 || m->node > DSM_MAX_RUN)) {
+		*why = "page run of no pages or longer than DSM_MAX_RUN";
+		return DECODE_BAD;
+	}
+	if (!payload_ok(r->payload, m->length, m->node)) {
 		*why = "wrong payload length for message type";
 		return DECODE_BAD;
 	}
-	if (r->page_is_index && lim->npages && m->page >= lim->npages) {
+	if (r->page_rule != PAGE_ANY && lim->npages &&
+	    (m->page >= lim->npages ||
+	     (r->page_rule == PAGE_RUN && m->node > lim->npages - m->page))) {
 		*why = "page index outside the shared region";
 		return DECODE_BAD;
 	}

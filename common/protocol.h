@@ -11,7 +11,8 @@
  *        1    1 flags    (per type, see MSGF_*)
  *        2    2 reserved (must be zero)
  *        4    4 page     (page index into the shared region, or a count)
- *        8    4 node     (node id, or a count)
+ *        8    4 node     (node id, or a count; for run messages the number
+ *                         of consecutive pages from `page`, 1..DSM_MAX_RUN)
  *       12    4 length   (payload bytes following the header)
  *       16    8 arg      (a size, an address or a pointer value)
  */
@@ -24,9 +25,11 @@
  * Bumped whenever a message changes meaning. A node sends it in HELLO.arg;
  * dsm refuses a node linked with a libsm of another version (static
  * linking makes stale programs common). 2: FAULT.arg numbers the fault and
- * GRANT.arg echoes it (0 for prefetched pages); PING/PONG.
+ * GRANT.arg echoes it (0 for prefetched pages); PING/PONG. 3: page runs
+ * (GRANT, REVOKE, INVALIDATE, PAGE_DATA, INVALIDATE_ACK and RELEASE carry a
+ * count of consecutive pages in `node`), CHUNK's FRESH flag (first touch).
  */
-#define DSM_PROTOCOL_VERSION 2u
+#define DSM_PROTOCOL_VERSION 3u
 
 #define DSM_PAGE_SIZE 4096u
 #define DSM_HEADER_SIZE 24u
@@ -42,7 +45,11 @@
  */
 #define DSM_REGION_BASE 0x566000000000ull
 #define DSM_MAX_REGION (64ull << 30) /* 64 GiB */
-#define DSM_MAX_MESSAGE (DSM_HEADER_SIZE + DSM_PAGE_SIZE)
+/* The longest run of consecutive pages one message may carry. */
+#define DSM_MAX_RUN 64u
+#define DSM_MAX_MESSAGE (DSM_HEADER_SIZE + DSM_MAX_RUN * DSM_PAGE_SIZE)
+/* sm_malloc requests of more pages than this are placed on first touch */
+#define DSM_FIRST_TOUCH_PAGES 8u
 
 /* Who may send a message: checked by every receiver. */
 enum msg_origin {
@@ -61,24 +68,27 @@ enum msg_type {
 	MSG_WELCOME,
 	/* node -> proxy: fault on page. MSGF_WRITE for a write fault */
 	MSG_FAULT,
-	/* proxy -> node: access granted. MSGF_WRITE for write access; payload
-	 * is the page contents, or empty when the node's copy is valid */
+	/* proxy -> node: access to a run granted (run message: node = count).
+	 * MSGF_WRITE for write access; payload is the pages' contents, or
+	 * empty when the node's copies are valid. arg echoes the FAULT's number
+	 * when the run starts at the faulting page, 0 for prefetched runs */
 	MSG_GRANT,
-	/* proxy -> node: downgrade page to read-only, reply with MSG_PAGE_DATA */
+	/* proxy -> node: downgrade a run to read-only, reply with MSG_PAGE_DATA */
 	MSG_REVOKE,
-	/* proxy -> node: drop page; reply MSG_PAGE_DATA if MSGF_WANT_DATA,
-	 * otherwise MSG_INVALIDATE_ACK */
+	/* proxy -> node: drop a run; reply MSG_PAGE_DATA if MSGF_WANT_DATA,
+	 * otherwise MSG_INVALIDATE_ACK (same run) */
 	MSG_INVALIDATE,
-	/* node -> proxy: page contents answering a revoke/invalidate */
+	/* node -> proxy: a run's contents answering a revoke/invalidate */
 	MSG_PAGE_DATA,
-	/* node -> proxy: read copy dropped */
+	/* node -> proxy: read copies of a run dropped */
 	MSG_INVALIDATE_ACK,
-	/* node -> proxy: write back a writable page while leaving the job */
+	/* node -> proxy: write back a run of writable pages while leaving */
 	MSG_RELEASE,
 	/* node -> allocator: need arg bytes of fresh memory */
 	MSG_MALLOC,
 	/* allocator -> node: a chunk: arg = address (0 = region exhausted),
-	 * page = number of pages; the node holds them writable */
+	 * page = number of pages; the node holds them writable, or, with
+	 * MSGF_FRESH, nobody does until a node first touches them */
 	MSG_CHUNK,
 	/* node -> allocator: arrived at a barrier */
 	MSG_BARRIER,
@@ -109,6 +119,7 @@ enum msg_type {
 /* flags */
 #define MSGF_WRITE 0x01u     /* MSG_FAULT, MSG_GRANT */
 #define MSGF_WANT_DATA 0x02u /* MSG_INVALIDATE */
+#define MSGF_FRESH 0x04u     /* MSG_CHUNK: placed on first touch, not at the caller */
 
 /* MSG_ERROR codes */
 enum dsm_error {

@@ -17,8 +17,8 @@
 
 #include "message.h"
 
-/* Room for several full page messages, so one read() drains a lot. */
-#define WIRE_READER_CAPACITY (16u * DSM_MAX_MESSAGE)
+/* Room for two of the longest messages (runs of DSM_MAX_RUN pages) */
+#define WIRE_READER_CAPACITY (2u * DSM_MAX_MESSAGE)
 
 struct wire_reader {
 	int fd;

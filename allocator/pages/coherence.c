@@ -1,6 +1,7 @@
 /*
  * coherence.c - the page protocol's state machine (see coherence.h and the
- * transitions in docs/protocol.md).
+ * transitions in docs/protocol.md): per-page transactions, page runs, first
+ * touch and the run window.
  */
 #include "coherence.h"
 
@@ -15,12 +16,10 @@ static void log_action(struct coherence_io *io, uint32_t node, int64_t page,
 		io->log(io, node, page, action, peer, us);
 }
 
-static int send_simple(struct coherence_io *io, uint32_t node, uint8_t type, uint8_t flags,
-		       uint32_t page, uint32_t detail_node, uint64_t arg)
+/* Whether messages to node can still be sent (it has neither left nor died). */
+static int node_live(const struct pagetable *pt, uint32_t node)
 {
-	struct msg m = {.type = type, .flags = flags, .page = page, .node = detail_node, .arg = arg};
-
-	return io->send(io, node, &m, NULL);
+	return __atomic_load_n(&pt->nodes[node].state, __ATOMIC_ACQUIRE) == NODE_LIVE;
 }
 
 static void enqueue(struct pagetable *pt, struct page_entry *e, uint32_t page, uint32_t node,
@@ -52,29 +51,37 @@ static int dequeue(struct pagetable *pt, struct page_entry *e, uint32_t *node, i
 	return 1;
 }
 
-/* Start node's transaction on an idle page: ask every other holder. */
+/* Is node's own copy of the page valid (so a grant needs no data)? */
+static int has_copy(const struct pagetable *pt, struct page_entry *e, uint32_t node)
+{
+	return e->fresh || e->writer == (int32_t)node || bit_test(pt_readers(pt, e), node);
+}
+
+/*
+ * Start node's transaction on an idle page: ask every other holder (queued,
+ * to go out as runs). prefetch: nobody waits for it.
+ */
 static void begin_txn(struct pagetable *pt, struct coherence_io *io, uint32_t page,
-		      struct page_entry *e, uint32_t node, int write)
+		      struct page_entry *e, uint32_t node, int write, int prefetch)
 {
 	uint64_t *readers = pt_readers(pt, e), *pending = pt_pending(pt, e);
 	int32_t w = e->writer;
 
 	e->requester = (int32_t)node;
 	e->txn_write = (uint8_t)write;
-	e->txn_prefetch = 0;
-	e->txn_had_copy = (uint8_t)(w == (int32_t)node || bit_test(readers, node));
+	e->txn_prefetch = (uint8_t)prefetch;
+	e->txn_had_copy = (uint8_t)has_copy(pt, e, node);
 	e->txn_from = w;
 	e->txn_t0 = mono_us();
 	bits_zero(pending, pt->words);
 	if (e->lost_by != PT_NONE)
 		return;
 	if (w != PT_NONE && w != (int32_t)node) {
-		int rc = write ? send_simple(io, (uint32_t)w, MSG_INVALIDATE, MSGF_WANT_DATA, page, 0, 0)
-			       : send_simple(io, (uint32_t)w, MSG_REVOKE, 0, page, 0, 0);
-
-		atomic_fetch_add(write ? &pt->nodes[w].stats.invalidations_received
-				       : &pt->nodes[w].stats.revokes_received, 1);
-		if (rc == 0) {
+		if (node_live(pt, (uint32_t)w)) {
+			run_queue(io, (uint32_t)w, write ? MSG_INVALIDATE : MSG_REVOKE,
+				  write ? MSGF_WANT_DATA : 0, page, 0, NULL);
+			atomic_fetch_add(write ? &pt->nodes[w].stats.invalidations_received
+					       : &pt->nodes[w].stats.revokes_received, 1);
 			bit_set(pending, (uint32_t)w);
 		} else {
 			/* the writer vanished without writing the page back */
@@ -96,10 +103,22 @@ static void begin_txn(struct pagetable *pt, struct coherence_io *io, uint32_t pa
 			others &= others - 1;
 			bit_clear(readers, r);
 			atomic_fetch_add(&pt->nodes[r].stats.invalidations_received, 1);
-			if (send_simple(io, r, MSG_INVALIDATE, 0, page, 0, 0) == 0)
+			if (node_live(pt, r)) {
+				run_queue(io, r, MSG_INVALIDATE, 0, page, 0, NULL);
 				bit_set(pending, r);
+			}
 		}
 	}
+}
+
+/* The page's contents to grant: forwarded from a writer's answer in this
+ * call, or the store. */
+static const uint8_t *page_source(const struct pagetable *pt, const struct coherence_io *io,
+				  uint32_t page)
+{
+	if (io->fwd_data && page - io->fwd_first < io->fwd_count)
+		return io->fwd_data + (size_t)(page - io->fwd_first) * DSM_PAGE_SIZE;
+	return pt_page_data(pt, page);
 }
 
 /* Every reply is in: grant the page to the requester. */
@@ -108,10 +127,12 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 {
 	uint32_t node = (uint32_t)e->requester;
 	uint64_t *readers = pt_readers(pt, e);
-
 	struct node_slot *slot = &pt->nodes[node];
 	int prefetch = e->txn_prefetch;
 	uint64_t waited = mono_us() - (prefetch ? e->txn_t0 : slot->fault_t0);
+	int upgrade = e->txn_write && e->txn_had_copy;
+	const uint8_t *data = e->txn_had_copy ? NULL : page_source(pt, io, page);
+	int live = node_live(pt, node);
 
 	e->requester = PT_NONE;
 	e->txn_prefetch = 0;
@@ -121,32 +142,32 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	if (e->lost_by != PT_NONE) {
 		if (prefetch)
 			return; /* nobody asked: nothing to report */
-		send_simple(io, node, MSG_ERROR, 0, page, (uint32_t)e->lost_by, DSM_ERR_PAGE_LOST);
+		run_flush(io);
+		struct msg m = {.type = MSG_ERROR, .page = page, .node = (uint32_t)e->lost_by,
+				.arg = DSM_ERR_PAGE_LOST};
+
+		io->send(io, node, &m, NULL);
 		log_action(io, node, page, LOG_LOST, e->lost_by, (int64_t)waited);
 		return;
 	}
-	struct msg m = {
-		.type = MSG_GRANT,
-		.flags = e->txn_write ? MSGF_WRITE : 0,
-		.page = page,
-		.length = e->txn_had_copy ? 0 : DSM_PAGE_SIZE,
-		.arg = prefetch ? 0 : slot->fault_seq,
-	};
-	int sent = io->send(io, node, &m, m.length ? pt_page_data(pt, page) : NULL) == 0;
-	int upgrade = e->txn_write && e->txn_had_copy;
-
+	if (data && data != pt_page_data(pt, page) && !live)
+		memcpy(pt_page_data(pt, page), data, DSM_PAGE_SIZE); /* nobody else has it */
+	if (live)
+		run_queue(io, node, MSG_GRANT, e->txn_write ? MSGF_WRITE : 0, page,
+			  prefetch ? 0 : slot->fault_seq, data);
 	log_action(io, node, page,
 		   prefetch ? LOG_PREFETCH : upgrade ? LOG_UPGRADE
 		   : e->txn_write ? LOG_WRITE_FAULT : LOG_READ_FAULT,
 		   e->txn_from, (int64_t)waited);
 	if (!prefetch)
 		stats_fault(&slot->stats, e->txn_write, upgrade, waited);
-	if (m.length)
+	if (data && live)
 		atomic_fetch_add(&slot->stats.pages_in, 1);
+	e->fresh = 0;
 	if (e->txn_write) {
 		bits_zero(readers, pt->words);
-		e->writer = sent ? (int32_t)node : PT_NONE;
-	} else if (sent) {
+		e->writer = live ? (int32_t)node : PT_NONE;
+	} else if (live) {
 		bit_set(readers, node);
 	}
 }
@@ -163,149 +184,181 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 		while (dequeue(pt, e, &next, &write)) {
 			if (pt->nodes[next].state != NODE_LIVE)
 				continue; /* left while waiting: nobody to grant to */
-			begin_txn(pt, io, page, e, next, write);
+			begin_txn(pt, io, page, e, next, write, 0);
 			break;
 		}
 	}
 }
 
 /*
- * A read transaction nobody waits for, on an idle page that writer `from`
- * holds (or nobody, when `from` is PT_NONE), for node. Page lock held.
- * Returns 0 when it started, -1 when the page does not qualify.
+ * The run window for node's fault on page: twice the last one when the fault
+ * continues the node's last run (a sequential scan), one page otherwise, as
+ * Linux readahead grows and drops its window.
  */
-static int begin_prefetch(struct pagetable *pt, struct coherence_io *io, uint32_t page,
-			  struct page_entry *e, uint32_t node, int32_t from)
+static uint32_t run_window(const struct pagetable *pt, const struct node_slot *s, uint32_t page)
+{
+	uint32_t max = pt->prefetch < DSM_MAX_RUN ? pt->prefetch : DSM_MAX_RUN;
+
+	if (max <= 1 || page != s->ra_next || s->ra_window == 0)
+		return 1;
+	return s->ra_window >= max / 2 ? max : 2 * s->ra_window;
+}
+
+/* What the first page of a run looked like; the others must match it. */
+struct run_class {
+	int32_t writer;
+	uint8_t fresh, had_copy, write;
+};
+
+static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t node,
+		     const struct run_class *c)
 {
 	uint64_t *readers = pt_readers(pt, e);
 
-	if (e->requester != PT_NONE || e->lost_by != PT_NONE || e->writer != from ||
-	    bit_test(readers, node))
-		return -1;
-	e->requester = (int32_t)node;
-	e->txn_write = 0;
-	e->txn_prefetch = 1;
-	e->txn_had_copy = 0;
-	e->txn_from = from;
-	e->txn_t0 = mono_us();
-	bits_zero(pt_pending(pt, e), pt->words);
-	if (from != PT_NONE) {
-		if (send_simple(io, (uint32_t)from, MSG_REVOKE, 0, page, 0, 0) < 0) {
-			e->requester = PT_NONE; /* the writer is going: leave the page alone */
-			e->txn_prefetch = 0;
-			return -1;
-		}
-		atomic_fetch_add(&pt->nodes[from].stats.revokes_received, 1);
-		bit_set(pt_pending(pt, e), (uint32_t)from);
+	if (e->requester != PT_NONE || e->queue_head != PT_NONE || e->lost_by != PT_NONE ||
+	    e->writer != c->writer || e->fresh != c->fresh ||
+	    (uint8_t)has_copy(pt, e, node) != c->had_copy)
+		return 0;
+	if (!c->write)
+		return e->writer != (int32_t)node;
+	/* a write run invalidates only the writer: no other readers */
+	for (uint32_t i = 0; i < pt->words; i++) {
+		uint64_t others = readers[i];
+
+		if (i == node / 64)
+			others &= ~(1ull << (node % 64));
+		if (others)
+			return 0;
 	}
-	advance(pt, io, page, e);
-	return 0;
-}
-
-/*
- * After a read fault on `page` taken from `from`: fetch the following pages
- * that the same writer (or nobody) holds, one lock at a time (never two
- * stripes at once), stopping at the first that does not qualify.
- */
-static void prefetch_after(struct pagetable *pt, struct coherence_io *io, uint32_t node,
-			   uint32_t page, int32_t from)
-{
-	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
-
-	for (uint32_t q = page + 1; q <= page + pt->prefetch && q < allocated; q++) {
-		int rc;
-
-		pt_lock_page(pt, q);
-		rc = begin_prefetch(pt, io, q, pt_entry(pt, q), node, from);
-		pt_unlock_page(pt, q);
-		if (rc < 0)
-			break;
-	}
+	return 1;
 }
 
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
 	      int write, uint64_t seq, const char **why)
 {
+	struct node_slot *slot = &pt->nodes[node];
 	struct page_entry *e = pt_entry(pt, page);
-	int32_t from = PT_NONE;
-	int started = 0;
+	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
+	uint32_t window, count = 1;
 
 	/* one fault at a time per node: a second would corrupt the wait queues */
-	if (atomic_exchange(&pt->nodes[node].faulting, 1)) {
+	if (atomic_exchange(&slot->faulting, 1)) {
 		*why = "a second fault while the first is not answered";
 		return -1;
 	}
-	pt->nodes[node].fault_t0 = mono_us();
-	pt->nodes[node].fault_seq = seq;
-	if (page >= atomic_load_explicit(&pt->allocated, memory_order_acquire)) {
-		atomic_store(&pt->nodes[node].faulting, 0);
-		send_simple(io, node, MSG_ERROR, 0, page, node, DSM_ERR_UNALLOCATED);
+	slot->fault_t0 = mono_us();
+	slot->fault_seq = seq;
+	if (page >= allocated) {
+		struct msg m = {.type = MSG_ERROR, .page = page, .node = node,
+				.arg = DSM_ERR_UNALLOCATED};
+
+		atomic_store(&slot->faulting, 0);
+		io->send(io, node, &m, NULL);
 		return 0;
 	}
-	pt_lock_page(pt, page);
+	window = run_window(pt, slot, page);
+	if (window > allocated - page)
+		window = allocated - page;
+	pt_lock_run(pt, page, window);
 	if (e->requester != PT_NONE) {
 		enqueue(pt, e, page, node, write);
 	} else {
-		from = e->writer;
-		started = e->lost_by == PT_NONE;
-		begin_txn(pt, io, page, e, node, write);
+		struct run_class c = {.writer = e->writer, .fresh = e->fresh,
+				      .had_copy = (uint8_t)has_copy(pt, e, node),
+				      .write = (uint8_t)write};
+		int alone = e->lost_by != PT_NONE || !joins_run(pt, e, node, &c);
+
+		begin_txn(pt, io, page, e, node, write, 0);
 		advance(pt, io, page, e);
+		while (!alone && count < window) {
+			struct page_entry *q = pt_entry(pt, page + count);
+
+			if (!joins_run(pt, q, node, &c))
+				break;
+			begin_txn(pt, io, page + count, q, node, write, 1);
+			advance(pt, io, page + count, q);
+			count++;
+		}
 	}
-	pt_unlock_page(pt, page);
-	if (pt->prefetch && !write && started && from != (int32_t)node)
-		prefetch_after(pt, io, node, page, from);
+	run_flush(io);
+	pt_unlock_run(pt, page, window);
+	slot->ra_window = count == window ? window : count;
+	slot->ra_next = page + count;
 	return 0;
 }
 
-int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	      const uint8_t *data, const char **why)
+int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
+	      uint32_t count, const uint8_t *data, const char **why)
 {
-	struct page_entry *e = pt_entry(pt, page);
-	int rc = -1;
+	int rc = 0;
 
-	pt_lock_page(pt, page);
-	if (e->requester == PT_NONE || !bit_test(pt_pending(pt, e), node)) {
-		*why = "reply to a request that was never sent";
-	} else if ((e->writer == (int32_t)node) != (data != NULL)) {
-		*why = data ? "page data from a node that was not the writer"
-			    : "acknowledgement without the page from the writer";
-	} else {
-		if (data) {
-			memcpy(pt_page_data(pt, page), data, DSM_PAGE_SIZE);
-			e->writer = PT_NONE;
-			if (!e->txn_write) /* a revoked writer keeps a read copy */
-				bit_set(pt_readers(pt, e), node);
-			atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
+	pt_lock_run(pt, first, count);
+	for (uint32_t i = 0; i < count && rc == 0; i++) {
+		struct page_entry *e = pt_entry(pt, first + i);
+
+		if (e->requester == PT_NONE || !bit_test(pt_pending(pt, e), node)) {
+			*why = "reply to a request that was never sent";
+			rc = -1;
+		} else if ((e->writer == (int32_t)node) != (data != NULL)) {
+			*why = data ? "page data from a node that was not the writer"
+				    : "acknowledgement without the page from the writer";
+			rc = -1;
 		}
-		log_action(io, node, page, e->txn_write ? LOG_INVALIDATE : LOG_REVOKE, e->requester,
-			   (int64_t)(mono_us() - e->txn_t0));
-		bit_clear(pt_pending(pt, e), node);
-		advance(pt, io, page, e);
-		rc = 0;
 	}
-	pt_unlock_page(pt, page);
+	if (rc == 0) {
+		io->fwd_first = first;
+		io->fwd_count = count;
+		io->fwd_data = data;
+		for (uint32_t i = 0; i < count; i++) {
+			uint32_t page = first + i;
+			struct page_entry *e = pt_entry(pt, page);
+
+			bit_clear(pt_pending(pt, e), node);
+			if (data) {
+				/* the store holds what nobody writes; a page that
+				 * goes on to a new writer now is forwarded instead */
+				if (!e->txn_write || !bits_empty(pt_pending(pt, e), pt->words))
+					memcpy(pt_page_data(pt, page), data + (size_t)i * DSM_PAGE_SIZE,
+					       DSM_PAGE_SIZE);
+				e->writer = PT_NONE;
+				if (!e->txn_write) /* a revoked writer keeps a read copy */
+					bit_set(pt_readers(pt, e), node);
+				atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
+			}
+			log_action(io, node, page, e->txn_write ? LOG_INVALIDATE : LOG_REVOKE,
+				   e->requester, (int64_t)(mono_us() - e->txn_t0));
+			advance(pt, io, page, e);
+		}
+		run_flush(io);
+		io->fwd_data = NULL;
+	}
+	pt_unlock_run(pt, first, count);
 	return rc;
 }
 
-int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-		const uint8_t *data, const char **why)
+int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
+		uint32_t count, const uint8_t *data, const char **why)
 {
-	struct page_entry *e = pt_entry(pt, page);
 	int rc = 0;
 
-	pt_lock_page(pt, page);
-	if (e->writer != (int32_t)node) {
-		*why = "write-back of a page the node does not hold writable";
-		rc = -1;
-	} else if (e->requester != PT_NONE && bit_test(pt_pending(pt, e), node)) {
-		/* a revoke is on its way to the node: its answer carries the page */
-	} else {
-		memcpy(pt_page_data(pt, page), data, DSM_PAGE_SIZE);
+	pt_lock_run(pt, first, count);
+	for (uint32_t i = 0; i < count && rc == 0; i++)
+		if (pt_entry(pt, first + i)->writer != (int32_t)node) {
+			*why = "write-back of a page the node does not hold writable";
+			rc = -1;
+		}
+	for (uint32_t i = 0; i < count && rc == 0; i++) {
+		uint32_t page = first + i;
+		struct page_entry *e = pt_entry(pt, page);
+
+		if (e->requester != PT_NONE && bit_test(pt_pending(pt, e), node))
+			continue; /* a revoke is on its way: its answer carries the page */
+		memcpy(pt_page_data(pt, page), data + (size_t)i * DSM_PAGE_SIZE, DSM_PAGE_SIZE);
 		e->writer = PT_NONE;
 		atomic_fetch_add(&pt->nodes[node].stats.pages_out, 1);
 		log_action(io, node, page, LOG_RELEASE, -1, -1);
 	}
-	pt_unlock_page(pt, page);
+	pt_unlock_run(pt, first, count);
 	return rc;
 }
 
@@ -327,6 +380,7 @@ void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node)
 			bit_clear(pt_pending(pt, e), node);
 			advance(pt, io, page, e);
 		}
+		run_flush(io);
 		pt_unlock_page(pt, page);
 	}
 }
@@ -338,9 +392,9 @@ void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node)
  * is ever held) while marking the pages and sending.
  */
 int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
-		    uint32_t count)
+		    uint32_t count, int fresh)
 {
-	struct msg m = {.type = MSG_CHUNK, .page = count,
+	struct msg m = {.type = MSG_CHUNK, .flags = fresh ? MSGF_FRESH : 0, .page = count,
 			.arg = pt->base + (uint64_t)first * DSM_PAGE_SIZE};
 	uint32_t stripes = count >= PT_STRIPES ? PT_STRIPES : count;
 	int rc;
@@ -351,7 +405,8 @@ int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node
 	for (uint32_t page = first; page < first + count; page++) {
 		struct page_entry *e = pt_entry(pt, page);
 
-		e->writer = (int32_t)node;
+		e->writer = fresh ? PT_NONE : (int32_t)node;
+		e->fresh = (uint8_t)fresh;
 		bits_zero(pt_readers(pt, e), pt->words);
 	}
 	atomic_store_explicit(&pt->allocated, first + count, memory_order_release);

@@ -18,6 +18,7 @@
 #include "../../common/logactions.h"
 #include "../../common/protocol.h"
 #include "pagetable.h"
+#include "runbatch.h"
 
 /* How the engine reaches the world; a fake in the unit tests. */
 struct coherence_io {
@@ -28,30 +29,42 @@ struct coherence_io {
 	void (*log)(struct coherence_io *io, uint32_t node, int64_t page, enum log_action action,
 		    int64_t peer, int64_t us);
 	void *ctx;
+	/* the engine's own: the run being coalesced, and pages that a writer's
+	 * answer carries and that go on to the next writer without a copy
+	 * into the store (valid during one call) */
+	struct run_batch batch;
+	uint32_t fwd_first, fwd_count;
+	const uint8_t *fwd_data;
 };
 
 /*
  * node faults on page (write or read); seq is the node's number for this
  * fault, echoed in the GRANT that answers it. -1 with *why when the node
- * already has a fault in progress (libsm never does that). With
- * pt->prefetch > 0, a read fault also fetches up to that many following
- * pages that the same writer holds (or nobody does), in transactions of
- * their own whose GRANTs carry seq 0: nobody waits for them.
+ * already has a fault in progress (libsm never does that).
+ *
+ * Runs: when the page is idle, the fault may take the pages after it along
+ * (up to the node's run window, which grows on sequential faults up to
+ * pt->prefetch and falls back to one page on any other), as long as they are
+ * idle and in the same state as the first: held by the same writer or by
+ * nobody, fresh or not, the node's copies valid or not, and for a write no
+ * other readers. Each page keeps its own transaction (the others' carry no
+ * fault number: nobody waits for them), but the messages go out as runs.
  */
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
 	      int write, uint64_t seq, const char **why);
 
 /*
- * node answers a revoke/invalidate of page: data is the page for
- * MSG_PAGE_DATA, NULL for MSG_INVALIDATE_ACK. -1 with *why if the reply was
- * not asked for (a misbehaving node).
+ * node answers a revoke/invalidation of the run [first, first+count): data is
+ * the pages for MSG_PAGE_DATA, NULL for MSG_INVALIDATE_ACK. -1 with *why, and
+ * nothing changed, if any page's answer was not asked for.
  */
-int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	      const uint8_t *data, const char **why);
+int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
+	      uint32_t count, const uint8_t *data, const char **why);
 
-/* node writes page back while leaving the job. -1 with *why if it did not hold it. */
-int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-		const uint8_t *data, const char **why);
+/* node writes a run back while leaving the job. -1 with *why, and nothing
+ * changed, if it did not hold every page of it writable. */
+int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
+		uint32_t count, const uint8_t *data, const char **why);
 
 /*
  * node's link closed without sm_node_exit: pages it held writable are lost,
@@ -60,10 +73,11 @@ int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, ui
 void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node);
 
 /*
- * Hand pages [first, first+count) to node as fresh memory it holds writable,
- * and send it MSG_CHUNK. 0, or -1 if the node is gone.
+ * Hand pages [first, first+count) to node and send it MSG_CHUNK: held
+ * writable by node, or, when fresh, by nobody until first touched (MSGF_FRESH).
+ * 0, or -1 if the node is gone.
  */
 int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
-		    uint32_t count);
+		    uint32_t count, int fresh);
 
 #endif /* DSM_COHERENCE_H */

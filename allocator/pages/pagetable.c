@@ -120,6 +120,31 @@ void pt_unlock_page(struct pagetable *pt, uint32_t page)
 	pt_unlock_stripe(pt, page % PT_STRIPES);
 }
 
+/*
+ * The stripes of a run are consecutive modulo PT_STRIPES (count <=
+ * DSM_MAX_RUN < PT_STRIPES, so none twice): when the run wraps, the low
+ * stripes come first, then the ones from first's stripe up.
+ */
+void pt_lock_run(struct pagetable *pt, uint32_t first, uint32_t count)
+{
+	uint32_t s0 = first % PT_STRIPES, end = s0 + count;
+
+	for (uint32_t s = PT_STRIPES; s < end; s++)
+		pt_lock_stripe(pt, s - PT_STRIPES);
+	for (uint32_t s = s0; s < end && s < PT_STRIPES; s++)
+		pt_lock_stripe(pt, s);
+}
+
+void pt_unlock_run(struct pagetable *pt, uint32_t first, uint32_t count)
+{
+	uint32_t s0 = first % PT_STRIPES, end = s0 + count;
+
+	for (uint32_t s = s0; s < end && s < PT_STRIPES; s++)
+		pt_unlock_stripe(pt, s);
+	for (uint32_t s = PT_STRIPES; s < end; s++)
+		pt_unlock_stripe(pt, s - PT_STRIPES);
+}
+
 void pt_lock_node(struct pagetable *pt, uint32_t node)
 {
 	lock_robust(&pt->nodes[node].send_lock);

@@ -46,6 +46,11 @@ struct node_slot {
 	_Atomic uint8_t faulting; /* a FAULT of this node is queued or in progress */
 	uint64_t fault_t0;   /* when its fault reached the proxy (mono_us) */
 	uint64_t fault_seq;  /* the node's number for that fault, echoed in the GRANT */
+	/* the node's run window (only its own proxy touches these): a fault at
+	 * ra_next continues a sequential run and doubles ra_window, up to
+	 * pt->prefetch; any other fault starts again at one page */
+	uint32_t ra_next;
+	uint32_t ra_window;
 	struct node_stats stats;
 };
 
@@ -57,8 +62,8 @@ struct page_entry {
 	int32_t lost_by;     /* node that died holding the only copy, or PT_NONE */
 	uint8_t txn_write;   /* the transaction is a write fault */
 	uint8_t txn_had_copy; /* requester's copy was valid when the txn started */
-	uint8_t txn_prefetch; /* nobody waits for it: a neighbour of a read fault */
-	uint8_t pad;
+	uint8_t txn_prefetch; /* nobody waits for it: it rides on a neighbour's fault */
+	uint8_t fresh;       /* never touched since sm_malloc: zero everywhere */
 	int32_t txn_from;    /* the writer the transaction takes the page from */
 	uint64_t txn_t0;     /* when the transaction began (mono_us) */
 	uint64_t bits[];     /* readers[words] then pending[words] */
@@ -71,7 +76,7 @@ struct pagetable {
 	uint32_t entry_size;
 	uint64_t base;        /* the region's address in the nodes */
 	_Atomic uint32_t allocated; /* pages [0, allocated) were handed out */
-	uint32_t prefetch;    /* dsm -P: pages after a read fault to fetch too */
+	uint32_t prefetch;    /* dsm -P: the longest run a fault may grow to (0: one page) */
 	size_t map_size;
 	pthread_mutex_t stripes[PT_STRIPES];
 	struct page_entry *entries;
@@ -107,6 +112,11 @@ static inline uint64_t *pt_pending(const struct pagetable *pt, struct page_entry
 /* Lock / unlock one stripe; several only ever in ascending order. */
 void pt_lock_stripe(struct pagetable *pt, uint32_t stripe);
 void pt_unlock_stripe(struct pagetable *pt, uint32_t stripe);
+
+/* Lock / unlock the stripes of pages [first, first+count), count <=
+ * DSM_MAX_RUN, in ascending stripe order like every multi-stripe lock. */
+void pt_lock_run(struct pagetable *pt, uint32_t first, uint32_t count);
+void pt_unlock_run(struct pagetable *pt, uint32_t first, uint32_t count);
 
 /* Lock / unlock the stripe that guards a page (robust: see pagetable.c). */
 void pt_lock_page(struct pagetable *pt, uint32_t page);

@@ -88,7 +88,8 @@ static int on_page_reply(void *ctx, const struct msg *m, const uint8_t *payload,
 {
 	struct proxy *p = ctx;
 
-	return coh_reply(p->pt, &p->io, p->node, m->page, m->type == MSG_PAGE_DATA ? payload : NULL,
+	return coh_reply(p->pt, &p->io, p->node, m->page, m->node,
+			 m->type == MSG_PAGE_DATA ? payload : NULL,
 			 why);
 }
 
@@ -96,7 +97,7 @@ static int on_release(void *ctx, const struct msg *m, const uint8_t *payload, co
 {
 	struct proxy *p = ctx;
 
-	return coh_release(p->pt, &p->io, p->node, m->page, payload, why);
+	return coh_release(p->pt, &p->io, p->node, m->page, m->node, payload, why);
 }
 
 /* MALLOC, BARRIER, BCAST: served by the allocator */

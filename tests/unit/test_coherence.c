@@ -17,6 +17,7 @@
 #define NP 16u  /* pages */
 #define BASE 0x600000000000ull
 #define MAXREC 64
+#define RUNMAX 8u /* the longest run a test sends */
 
 struct rec {
 	uint32_t to;
@@ -25,7 +26,7 @@ struct rec {
 	uint64_t arg;
 	int has_payload;
 	int result;
-	uint8_t data[DSM_PAGE_SIZE];
+	uint8_t data[RUNMAX * DSM_PAGE_SIZE];
 };
 
 static struct rec recs[MAXREC];
@@ -50,6 +51,7 @@ static int fake_send(struct coherence_io *io, uint32_t node, const struct msg *m
 	r->length = m->length;
 	r->arg = m->arg;
 	r->has_payload = payload != NULL;
+	cr_assert_leq(m->length, sizeof(r->data), "a run longer than the tests use");
 	if (payload && m->length)
 		memcpy(r->data, payload, m->length);
 	r->result = gone[node] ? -1 : 0;
@@ -69,6 +71,13 @@ static void fake_log(struct coherence_io *io, uint32_t node, int64_t page, enum 
 }
 
 static struct coherence_io io = {.send = fake_send, .log = fake_log};
+
+/* Node n has left or died: sends to it fail, and the engine sends none. */
+static void go_away(uint32_t n)
+{
+	gone[n] = 1;
+	pt->nodes[n].state = NODE_DIED;
+}
 
 static void setup(void)
 {
@@ -202,7 +211,7 @@ static void make_reader(uint32_t node, uint32_t page)
 static void reply_ok(uint32_t node, uint32_t page, const uint8_t *data)
 {
 	const char *why = NULL;
-	int rc = coh_reply(pt, &io, node, page, data, &why);
+	int rc = coh_reply(pt, &io, node, page, 1, data, &why);
 
 	cr_assert_eq(rc, 0, "coh_reply from %u: %s", node, why ? why : "");
 }
@@ -324,7 +333,8 @@ Test(coherence, write_fault_on_written_page_wants_data)
 	expect_msg(0, 1, MSG_INVALIDATE, MSGF_WANT_DATA, 9, 0);
 	memset(data, 0x77, sizeof(data));
 	reply_ok(1, 9, data);
-	expect_store(9, 0x77);
+	/* the page goes on to the new writer as it came: the store, which
+	 * holds only what nobody writes, is not copied to */
 	expect_count(2);
 	expect_granted(1, 2, 9, 1, 0x77);
 	cr_assert(!is_reader(9, 1), "an invalidated writer keeps nothing");
@@ -466,10 +476,10 @@ Test(coherence, reply_never_asked_for)
 	const char *why = NULL;
 
 	/* idle page */
-	cr_assert_eq(coh_reply(pt, &io, 2, 3, NULL, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 3, 1, NULL, &why), -1);
 	cr_assert_not_null(why);
 	why = NULL;
-	cr_assert_eq(coh_reply(pt, &io, 2, 3, data, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 3, 1, data, &why), -1);
 	cr_assert_not_null(why);
 	expect_count(0);
 	/* page in a transaction, but this node was not asked */
@@ -477,10 +487,10 @@ Test(coherence, reply_never_asked_for)
 	fault_ok(pt, &io, 2, 3, 0);
 	nrec = 0;
 	why = NULL;
-	cr_assert_eq(coh_reply(pt, &io, 5, 3, NULL, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 5, 3, 1, NULL, &why), -1);
 	cr_assert_not_null(why);
 	why = NULL;
-	cr_assert_eq(coh_reply(pt, &io, 2, 3, data, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 3, 1, data, &why), -1);
 	cr_assert_not_null(why);
 	expect_count(0);
 	cr_assert_eq(E(3)->requester, 2);
@@ -495,7 +505,7 @@ Test(coherence, second_reply_from_same_node_rejected)
 	make_reader(2, 3);
 	fault_ok(pt, &io, 4, 3, 1);
 	reply_ok(1, 3, NULL);
-	cr_assert_eq(coh_reply(pt, &io, 1, 3, NULL, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 1, 3, 1, NULL, &why), -1);
 	cr_assert_not_null(why);
 	cr_assert_eq(E(3)->requester, 4, "a duplicate must not complete the transaction");
 	expect_count(2);
@@ -512,7 +522,7 @@ Test(coherence, data_from_a_reader_rejected)
 	fault_ok(pt, &io, 3, 10, 1);
 	nrec = 0;
 	memset(data, 0xee, sizeof(data));
-	cr_assert_eq(coh_reply(pt, &io, 1, 10, data, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 1, 10, 1, data, &why), -1);
 	cr_assert_not_null(why);
 	expect_store(10, 0x10);
 	cr_assert(bit_test(pt_pending(pt, E(10)), 1), "the bad reply must not count");
@@ -530,7 +540,7 @@ Test(coherence, ack_from_the_writer_rejected)
 	make_writer(1, 11);
 	fault_ok(pt, &io, 2, 11, 0);
 	nrec = 0;
-	cr_assert_eq(coh_reply(pt, &io, 1, 11, NULL, &why), -1);
+	cr_assert_eq(coh_reply(pt, &io, 1, 11, 1, NULL, &why), -1);
 	cr_assert_not_null(why);
 	expect_count(0);
 	cr_assert_eq(E(11)->writer, 1);
@@ -645,14 +655,12 @@ Test(coherence, dead_reader_does_not_block_invalidation)
 Test(coherence, gone_writer_on_revoke_loses_page)
 {
 	make_writer(1, 6);
-	gone[1] = 1;
+	go_away(1);
 	fault_ok(pt, &io, 2, 6, 0);
-	expect_count(2);
-	expect_msg(0, 1, MSG_REVOKE, 0, 6, 0);
-	cr_assert_eq(recs[0].result, -1);
-	expect_msg(1, 2, MSG_ERROR, 0, 6, 0);
-	cr_assert_eq(recs[1].arg, DSM_ERR_PAGE_LOST);
-	cr_assert_eq(recs[1].node, 1u);
+	expect_count(1); /* nothing is sent to a node that is gone */
+	expect_msg(0, 2, MSG_ERROR, 0, 6, 0);
+	cr_assert_eq(recs[0].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[0].node, 1u, "the error names the gone writer");
 	cr_assert_eq(E(6)->requester, PT_NONE);
 }
 
@@ -665,7 +673,7 @@ Test(coherence, release_by_writer_updates_store)
 
 	make_writer(1, 7);
 	memset(data, 0x6e, sizeof(data));
-	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), 0);
+	cr_assert_eq(coh_release(pt, &io, 1, 7, 1, data, &why), 0);
 	expect_store(7, 0x6e);
 	cr_assert_eq(E(7)->writer, PT_NONE);
 	expect_count(0);
@@ -681,15 +689,15 @@ Test(coherence, release_by_non_writer_rejected)
 	const char *why = NULL;
 
 	set_store(7, 0x01);
-	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), -1);
+	cr_assert_eq(coh_release(pt, &io, 1, 7, 1, data, &why), -1);
 	cr_assert_not_null(why);
 	make_writer(2, 7);
 	make_reader(3, 8);
 	why = NULL;
-	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), -1);
+	cr_assert_eq(coh_release(pt, &io, 1, 7, 1, data, &why), -1);
 	cr_assert_not_null(why);
 	why = NULL;
-	cr_assert_eq(coh_release(pt, &io, 3, 8, data, &why), -1, "a reader holds nothing writable");
+	cr_assert_eq(coh_release(pt, &io, 3, 8, 1, data, &why), -1, "a reader holds nothing writable");
 	cr_assert_not_null(why);
 	expect_store(7, 0x01);
 	cr_assert_eq(E(7)->writer, 2);
@@ -704,7 +712,7 @@ Test(coherence, release_during_revoke_waits_for_the_reply)
 	make_writer(1, 7);
 	fault_ok(pt, &io, 2, 7, 0);
 	memset(data, 0x12, sizeof(data));
-	cr_assert_eq(coh_release(pt, &io, 1, 7, data, &why), 0);
+	cr_assert_eq(coh_release(pt, &io, 1, 7, 1, data, &why), 0);
 	expect_store(7, 0x00);
 	cr_assert_eq(E(7)->writer, 1, "the answer to the revoke carries the page");
 	memset(data, 0x13, sizeof(data));
@@ -718,7 +726,7 @@ Test(coherence, release_during_revoke_waits_for_the_reply)
 Test(coherence, grant_chunk_hands_out_writable_pages)
 {
 	atomic_store(&pt->allocated, 0);
-	cr_assert_eq(coh_grant_chunk(pt, &io, 2, 0, 5), 0);
+	cr_assert_eq(coh_grant_chunk(pt, &io, 2, 0, 5, 0), 0);
 	expect_count(1);
 	expect_msg(0, 2, MSG_CHUNK, 0, 5, 0);
 	cr_assert_eq(recs[0].arg, BASE);
@@ -727,7 +735,7 @@ Test(coherence, grant_chunk_hands_out_writable_pages)
 		cr_assert_eq(E(p)->writer, 2, "page %u", p);
 	cr_assert_eq(E(5)->writer, PT_NONE);
 
-	cr_assert_eq(coh_grant_chunk(pt, &io, 3, 5, 4), 0);
+	cr_assert_eq(coh_grant_chunk(pt, &io, 3, 5, 4, 0), 0);
 	expect_count(2);
 	expect_msg(1, 3, MSG_CHUNK, 0, 4, 0);
 	cr_assert_eq(recs[1].arg, BASE + 5ull * DSM_PAGE_SIZE);
@@ -751,7 +759,7 @@ Test(coherence, grant_chunk_to_gone_node_fails)
 {
 	atomic_store(&pt->allocated, 0);
 	gone[4] = 1;
-	cr_assert_eq(coh_grant_chunk(pt, &io, 4, 0, 3), -1);
+	cr_assert_eq(coh_grant_chunk(pt, &io, 4, 0, 3, 0), -1);
 	expect_count(1);
 	expect_msg(0, 4, MSG_CHUNK, 0, 3, 0);
 }
@@ -762,7 +770,7 @@ Test(coherence, grant_chunk_larger_than_stripes, .timeout = 10)
 	struct pagetable *big = pt_create(NN, 2 * PT_STRIPES + 10, BASE);
 
 	cr_assert_not_null(big);
-	cr_assert_eq(coh_grant_chunk(big, &io, 1, 7, PT_STRIPES + 100), 0);
+	cr_assert_eq(coh_grant_chunk(big, &io, 1, 7, PT_STRIPES + 100, 0), 0);
 	expect_count(1);
 	expect_msg(0, 1, MSG_CHUNK, 0, PT_STRIPES + 100, 0);
 	cr_assert_eq(recs[0].arg, BASE + 7ull * DSM_PAGE_SIZE);
@@ -789,39 +797,36 @@ Test(coherence, gone_reader_does_not_leave_transaction_waiting)
 	make_reader(1, 3);
 	make_reader(2, 3);
 	make_reader(5, 3);
-	gone[2] = 1;
+	go_away(2);
 	fault_ok(pt, &io, 4, 3, 1);
-	expect_count(3);
+	expect_count(2);
 	cr_assert(!bit_test(pt_pending(pt, E(3)), 2), "no reply expected from a gone node");
 	reply_ok(1, 3, NULL);
-	expect_count(3);
+	expect_count(2);
 	reply_ok(5, 3, NULL);
-	expect_count(4);
-	expect_granted(3, 4, 3, 1, 0x2f);
+	expect_count(3);
+	expect_granted(2, 4, 3, 1, 0x2f);
 }
 
 Test(coherence, only_reader_gone_grants_at_once)
 {
 	make_reader(1, 3);
-	gone[1] = 1;
+	go_away(1);
 	fault_ok(pt, &io, 4, 3, 1);
-	expect_count(2);
-	expect_msg(0, 1, MSG_INVALIDATE, 0, 3, 0);
-	expect_granted(1, 4, 3, 1, 0);
+	expect_count(1);
+	expect_granted(0, 4, 3, 1, 0);
 	cr_assert_eq(E(3)->requester, PT_NONE);
 }
 
 Test(coherence, write_grant_to_gone_requester_leaves_no_writer)
 {
-	gone[2] = 1;
+	go_away(2);
 	fault_ok(pt, &io, 2, 1, 1);
-	expect_count(1);
-	expect_msg(0, 2, MSG_GRANT, MSGF_WRITE, 1, DSM_PAGE_SIZE);
+	expect_count(0); /* no grant to a node that is gone */
 	cr_assert_eq(E(1)->writer, PT_NONE, "nobody holds the page the grant never reached");
-	gone[3] = 1;
+	go_away(3);
 	fault_ok(pt, &io, 3, 1, 0);
-	expect_count(2);
-	expect_msg(1, 3, MSG_GRANT, 0, 1, DSM_PAGE_SIZE);
+	expect_count(0);
 	cr_assert(!is_reader(1, 3), "nor is a gone node a reader");
 }
 
@@ -845,15 +850,39 @@ Test(coherence, next_fault_accepted_after_grant)
 	fault_ok(pt, &io, 1, 0, 1);
 }
 
-/* ---- prefetch (dsm -P) and the fault number echoed in GRANT ---------- */
+/* ---- page runs, the run window and first touch ------------------------ */
 
-/* A page of one byte value (coh_reply copies it at once, so one buffer does). */
-static const uint8_t *page_bytes(uint8_t b)
+/* Message i is a run of count pages (its `node` field) and, when byte >= 0,
+ * carries count pages whose page k is filled with byte + k. */
+static void expect_run(int i, uint32_t count, int byte)
 {
-	static uint8_t page[DSM_PAGE_SIZE];
+	cr_assert_eq(recs[i].node, count, "message %d: run of %u pages, want %u", i, recs[i].node,
+		     count);
+	if (byte < 0) {
+		cr_assert_eq(recs[i].length, 0u, "message %d carries no pages", i);
+		return;
+	}
+	cr_assert_eq(recs[i].length, count * DSM_PAGE_SIZE);
+	for (uint32_t k = 0; k < count; k++)
+		cr_assert_eq(recs[i].data[k * DSM_PAGE_SIZE + 17], (uint8_t)(byte + (int)k),
+			     "message %d page %u", i, k);
+}
 
-	memset(page, b, sizeof(page));
-	return page;
+/* count pages, page k filled with byte + k */
+static const uint8_t *run_bytes(uint32_t count, uint8_t byte)
+{
+	static uint8_t pages[RUNMAX * DSM_PAGE_SIZE];
+
+	for (uint32_t k = 0; k < count; k++)
+		memset(pages + k * DSM_PAGE_SIZE, byte + (int)k, DSM_PAGE_SIZE);
+	return pages;
+}
+
+/* The next fault of node continues a sequential run of `window` pages. */
+static void set_window(uint32_t node, uint32_t next, uint32_t window)
+{
+	pt->nodes[node].ra_next = next;
+	pt->nodes[node].ra_window = window;
 }
 
 Test(coherence, grant_echoes_the_fault_number)
@@ -866,73 +895,188 @@ Test(coherence, grant_echoes_the_fault_number)
 	cr_assert_eq(recs[0].arg, 41u);
 }
 
-Test(coherence, prefetch_fresh_pages_after_a_read_fault)
+Test(coherence, run_window_grows_on_sequential_faults_and_falls_back)
 {
-	pt->prefetch = 3;
-	fault_ok(pt, &io, 1, 0, 0); /* nobody holds pages 0.. : all granted at once */
+	pt->prefetch = 8;
+	for (uint32_t p = 0; p < NP; p++)
+		set_store(p, (uint8_t)(0x40 + p));
+	fault_ok(pt, &io, 1, 0, 0); /* one page */
+	fault_ok(pt, &io, 1, 1, 0); /* continues: two */
+	fault_ok(pt, &io, 1, 3, 0); /* four */
+	fault_ok(pt, &io, 1, 7, 0); /* eight, the most */
 	expect_count(4);
 	expect_msg(0, 1, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
-	cr_assert_eq(recs[0].arg, 7u, "the fault's own grant carries its number");
-	for (int i = 1; i <= 3; i++) {
-		expect_msg(i, 1, MSG_GRANT, 0, (uint32_t)i, DSM_PAGE_SIZE);
-		cr_assert_eq(recs[i].arg, 0u, "a prefetched page carries 0");
-		cr_assert(is_reader((uint32_t)i, 1));
-	}
-	cr_assert_not(is_reader(4, 1), "no further than -P pages");
-	/* the node's fault is answered: it may fault again */
-	fault_ok(pt, &io, 1, 4, 0);
+	expect_run(0, 1, 0x40);
+	expect_msg(1, 1, MSG_GRANT, 0, 1, 2 * DSM_PAGE_SIZE);
+	expect_run(1, 2, 0x41);
+	expect_run(2, 4, 0x43);
+	expect_run(3, 8, 0x47);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(recs[i].arg, 7u, "a run starting at the fault answers it");
+	for (uint32_t p = 0; p < 15; p++)
+		cr_assert(is_reader(p, 1), "page %u granted", p);
+	cr_assert_not(is_reader(15, 1), "no further than the window");
+	/* a fault elsewhere starts again at one page */
+	fault_ok(pt, &io, 2, 9, 0);
+	fault_ok(pt, &io, 1, 15, 0);
+	expect_count(6);
+	expect_run(5, 1, 0x4f);
 }
 
-Test(coherence, prefetch_from_the_same_writer_only)
+Test(coherence, no_runs_with_prefetch_off)
 {
-	const char *why;
+	pt->prefetch = 0;
+	set_window(1, 0, 4);
+	fault_ok(pt, &io, 1, 0, 0);
+	expect_count(1);
+	expect_run(0, 1, 0);
+}
+
+Test(coherence, read_run_from_one_writer_is_one_revoke_and_one_grant)
+{
+	const char *why = NULL;
 
 	pt->prefetch = 8;
 	for (uint32_t p = 0; p < 3; p++)
-		E(p)->writer = 2;
-	E(3)->writer = 3; /* another writer: prefetch stops here */
-	E(4)->writer = 2;
+		make_writer(2, p);
+	make_writer(3, 3); /* another writer: the run stops here */
+	make_writer(2, 4);
+	set_window(1, 0, 4);
 	fault_ok(pt, &io, 1, 0, 0);
-	expect_count(3);
-	for (int i = 0; i < 3; i++)
-		expect_msg(i, 2, MSG_REVOKE, 0, (uint32_t)i, 0);
-	/* the writer answers the prefetches first, then the fault */
-	cr_assert_eq(coh_reply(pt, &io, 2, 2, (const uint8_t *)page_bytes(0x22), &why), 0);
-	cr_assert_eq(coh_reply(pt, &io, 2, 1, (const uint8_t *)page_bytes(0x11), &why), 0);
-	expect_count(5);
-	expect_msg(3, 1, MSG_GRANT, 0, 2, DSM_PAGE_SIZE);
-	cr_assert_eq(recs[3].arg, 0u);
-	expect_msg(4, 1, MSG_GRANT, 0, 1, DSM_PAGE_SIZE);
-	cr_assert_eq(recs[4].arg, 0u);
-	/* still waiting for its own page: a second fault is refused */
-	cr_assert_eq(coh_fault(pt, &io, 1, 5, 0, 8, &why), -1);
-	cr_assert_eq(coh_reply(pt, &io, 2, 0, (const uint8_t *)page_bytes(0x33), &why), 0);
-	expect_msg(5, 1, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
-	cr_assert_eq(recs[5].arg, 7u);
-	expect_payload(5, 0x33);
+	expect_count(1);
+	expect_msg(0, 2, MSG_REVOKE, 0, 0, 0);
+	expect_run(0, 3, -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 0, 3, run_bytes(3, 0x10), &why), 0, "%s", why);
+	expect_count(2);
+	expect_msg(1, 1, MSG_GRANT, 0, 0, 3 * DSM_PAGE_SIZE);
+	expect_run(1, 3, 0x10);
+	cr_assert_eq(recs[1].arg, 7u);
+	for (uint32_t p = 0; p < 3; p++) {
+		cr_assert(is_reader(p, 1) && is_reader(p, 2), "page %u shared by both", p);
+		cr_assert_eq(pt_page_data(pt, p)[5], (uint8_t)(0x10 + p), "the store has page %u", p);
+	}
 	cr_assert_eq(E(3)->writer, 3, "untouched");
 	cr_assert_eq(E(4)->writer, 2, "beyond the first page that did not qualify");
+	cr_assert_eq(pt->nodes[1].ra_next, 3u, "the next sequential fault is at page 3");
 }
 
-Test(coherence, fault_on_a_page_being_prefetched_waits_for_it)
+Test(coherence, write_run_is_forwarded_from_the_old_writer_without_the_store)
 {
-	const char *why;
+	const char *why = NULL;
 
-	pt->prefetch = 1;
-	E(0)->writer = 2;
-	E(1)->writer = 2;
-	fault_ok(pt, &io, 1, 0, 0); /* REVOKE 0 and (prefetch) REVOKE 1 */
+	pt->prefetch = 4;
+	for (uint32_t p = 4; p < 8; p++) {
+		make_writer(2, p);
+		set_store(p, 0xee);
+	}
+	set_window(1, 4, 2);
+	fault_ok(pt, &io, 1, 4, 1);
+	expect_count(1);
+	expect_msg(0, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 4, 0);
+	expect_run(0, 4, -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 4, 4, run_bytes(4, 0x60), &why), 0, "%s", why);
 	expect_count(2);
-	cr_assert_eq(coh_reply(pt, &io, 2, 0, (const uint8_t *)page_bytes(0x10), &why), 0);
-	expect_count(3); /* GRANT 0 with the fault's number */
-	cr_assert_eq(recs[2].arg, 7u);
-	/* the program touches page 1 before its prefetched copy arrived */
-	cr_assert_eq(coh_fault(pt, &io, 1, 1, 0, 8, &why), 0);
-	expect_count(3); /* queued behind the prefetch */
-	cr_assert_eq(coh_reply(pt, &io, 2, 1, (const uint8_t *)page_bytes(0x20), &why), 0);
-	expect_count(5);
-	expect_msg(3, 1, MSG_GRANT, 0, 1, DSM_PAGE_SIZE); /* the prefetched copy */
-	cr_assert_eq(recs[3].arg, 0u);
-	expect_msg(4, 1, MSG_GRANT, 0, 1, 0); /* then the answer: its copy is valid */
-	cr_assert_eq(recs[4].arg, 8u);
+	expect_msg(1, 1, MSG_GRANT, MSGF_WRITE, 4, 4 * DSM_PAGE_SIZE);
+	expect_run(1, 4, 0x60);
+	for (uint32_t p = 4; p < 8; p++) {
+		cr_assert_eq(E(p)->writer, 1);
+		cr_assert_eq(nreaders(p), 0);
+		expect_store(p, 0xee); /* stale, and nobody reads it: node 1 writes it */
+	}
+}
+
+Test(coherence, run_reply_with_one_page_not_asked_changes_nothing)
+{
+	const char *why = NULL;
+
+	pt->prefetch = 4;
+	make_writer(2, 0);
+	make_writer(2, 1);
+	fault_ok(pt, &io, 1, 0, 0); /* window 1: only page 0 is revoked */
+	expect_count(1);
+	expect_run(0, 1, -1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 0, 2, run_bytes(2, 0x30), &why), -1);
+	cr_assert_not_null(why);
+	cr_assert(bit_test(pt_pending(pt, E(0)), 2), "page 0 still waits for its answer");
+	cr_assert_eq(E(0)->writer, 2);
+	cr_assert_eq(E(1)->writer, 2);
+	expect_count(1);
+	reply_ok(2, 0, run_bytes(1, 0x30));
+	expect_count(2);
+	expect_granted(1, 1, 0, 0, 0x30);
+}
+
+Test(coherence, fresh_pages_are_claimed_by_the_first_writer_without_data)
+{
+	atomic_store(&pt->allocated, 0);
+	cr_assert_eq(coh_grant_chunk(pt, &io, 1, 0, 12, 1), 0);
+	expect_count(1);
+	expect_msg(0, 1, MSG_CHUNK, MSGF_FRESH, 12, 0);
+	for (uint32_t p = 0; p < 12; p++) {
+		cr_assert_eq(E(p)->writer, PT_NONE, "fresh page %u belongs to nobody", p);
+		cr_assert(E(p)->fresh);
+	}
+	pt->prefetch = 8;
+	set_window(2, 0, 4);
+	fault_ok(pt, &io, 2, 0, 1);
+	expect_count(2);
+	expect_msg(1, 2, MSG_GRANT, MSGF_WRITE, 0, 0);
+	expect_run(1, 8, -1);
+	for (uint32_t p = 0; p < 8; p++) {
+		cr_assert_eq(E(p)->writer, 2, "page %u claimed", p);
+		cr_assert_not(E(p)->fresh);
+	}
+	/* the others race for the rest: the first to touch a page wins it */
+	set_window(3, 6, 4);
+	fault_ok(pt, &io, 3, 6, 1); /* 6 and 7 are node 2's now: with data; 8 is fresh */
+	expect_count(3);
+	expect_msg(2, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 6, 0);
+	expect_run(2, 2, -1);
+	set_window(4, 8, 2);
+	fault_ok(pt, &io, 4, 8, 0); /* a read of fresh pages: still no data */
+	expect_count(4);
+	expect_msg(3, 4, MSG_GRANT, 0, 8, 0);
+	expect_run(3, 4, -1);
+	cr_assert(is_reader(11, 4));
+	cr_assert_eq(pt->allocated, 12u);
+}
+
+Test(coherence, fault_on_a_page_of_a_pending_run_waits_for_it)
+{
+	const char *why = NULL;
+
+	pt->prefetch = 2;
+	make_writer(2, 0);
+	make_writer(2, 1);
+	set_window(1, 0, 1);
+	fault_ok(pt, &io, 1, 0, 0); /* REVOKE 0..1 */
+	expect_count(1);
+	expect_run(0, 2, -1);
+	/* node 3 wants page 1 of that run before its answer came */
+	fault_ok(pt, &io, 3, 1, 1);
+	expect_count(1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 0, 2, run_bytes(2, 0x70), &why), 0, "%s", why);
+	/* the run to node 1, then node 3's transaction: invalidate 1 and 2 */
+	cr_assert_geq(nrec, 2);
+	expect_msg(1, 1, MSG_GRANT, 0, 0, 2 * DSM_PAGE_SIZE);
+	expect_run(1, 2, 0x70);
+	cr_assert_eq(E(1)->requester, 3, "node 3's transaction started");
+}
+
+Test(coherence, release_of_a_run_writes_every_page_back)
+{
+	const char *why = NULL;
+
+	for (uint32_t p = 2; p < 6; p++)
+		make_writer(1, p);
+	cr_assert_eq(coh_release(pt, &io, 1, 2, 4, run_bytes(4, 0x21), &why), 0, "%s", why);
+	for (uint32_t p = 2; p < 6; p++) {
+		cr_assert_eq(E(p)->writer, PT_NONE);
+		expect_store(p, (uint8_t)(0x21 + p - 2));
+	}
+	make_writer(1, 8);
+	make_writer(2, 9);
+	cr_assert_eq(coh_release(pt, &io, 1, 8, 2, run_bytes(2, 0x50), &why), -1,
+		     "page 9 is not node 1's");
+	cr_assert_eq(E(8)->writer, 1, "nothing changed");
 }
