@@ -63,9 +63,10 @@ static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
 		joblog_write(node, LOG_MALLOC_FAILED, -1, -1, (int64_t)(mono_us() - t0));
 		return;
 	}
-	/* large allocations are placed where they are first touched */
+	/* large allocations are placed where they are first touched (alone,
+	 * a node would only fault to claim what it may have at once) */
 	coh_grant_chunk(s->pt, s->io, node, first, count,
-			bytes > (uint64_t)DSM_FIRST_TOUCH_PAGES * DSM_PAGE_SIZE);
+			s->nnodes > 1 && bytes > (uint64_t)DSM_FIRST_TOUCH_PAGES * DSM_PAGE_SIZE);
 	joblog_write(node, LOG_MALLOC, first, -1, (int64_t)(mono_us() - t0));
 }
 
