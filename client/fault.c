@@ -52,6 +52,7 @@ void sm__serve_deferred(void)
 	if (sm__st.have_deferred) {
 		sm__st.have_deferred = 0;
 		sm__dispatch(&sm__st.deferred);
+		sm__flush();
 	}
 }
 

@@ -71,6 +71,7 @@ struct sm_state {
 	int have_deferred;
 	struct msg deferred;
 
+	struct wire_batch out;  /* answers queued until the end of a read */
 	struct wire_reader reader;
 	uint8_t reader_buf[WIRE_READER_CAPACITY];
 };
@@ -99,7 +100,8 @@ void sm__pump(void);                      /* handle everything that arrived */
  * is handled blocks it around the call too (the blocks nest).
  */
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
-void sm__send(const struct msg *m, const void *payload);
+void sm__send(const struct msg *m, const void *payload); /* after what is queued */
+void sm__flush(void);                     /* send the queued answers */
 /* answer a revoke/invalidation of a run: data is count pages, or NULL */
 void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *data);
 void sm__dispatch(const struct msg *m);   /* run a (deferred) message's row again */

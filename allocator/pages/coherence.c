@@ -197,7 +197,7 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
  */
 static uint32_t run_window(const struct pagetable *pt, const struct node_slot *s, uint32_t page)
 {
-	uint32_t max = pt->prefetch < DSM_MAX_RUN ? pt->prefetch : DSM_MAX_RUN;
+	uint32_t max = pt->prefetch < PT_MAX_WINDOW ? pt->prefetch : PT_MAX_WINDOW;
 
 	if (max <= 1 || page != s->ra_next || s->ra_window == 0)
 		return 1;

@@ -29,6 +29,10 @@
 
 #define PT_STRIPES 1024u
 #define PT_NONE (-1)
+/* The most pages one fault may move (dsm -P): several run messages of at
+ * most DSM_MAX_RUN pages, so the node works on the first while the next
+ * ones arrive. Below PT_STRIPES, so a fault's pages never share a stripe. */
+#define PT_MAX_WINDOW 256u
 
 enum node_state {
 	NODE_LIVE = 0,
@@ -114,7 +118,7 @@ void pt_lock_stripe(struct pagetable *pt, uint32_t stripe);
 void pt_unlock_stripe(struct pagetable *pt, uint32_t stripe);
 
 /* Lock / unlock the stripes of pages [first, first+count), count <=
- * DSM_MAX_RUN, in ascending stripe order like every multi-stripe lock. */
+ * PT_MAX_WINDOW, in ascending stripe order like every multi-stripe lock. */
 void pt_lock_run(struct pagetable *pt, uint32_t first, uint32_t count);
 void pt_unlock_run(struct pagetable *pt, uint32_t first, uint32_t count);
 
