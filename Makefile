@@ -106,7 +106,10 @@ $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 
-$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/pages/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
+# the unit tests link everything but the files that fork proxies or run the job
+UNIT_ALLOC := $(filter-out allocator/pages/proxy.c allocator/pages/proxystart.c \
+                           allocator/job.c,$(ALLOC_SRC))
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit

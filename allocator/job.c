@@ -30,15 +30,12 @@
 #include "../common/wire.h"
 #include "launch/address.h"
 #include "launch/clusterhosts.h"
-#include "pages/coherence.h"
 #include "launch/hostfile.h"
 #include "joblog.h"
 #include "jobstats.h"
 #include "launch/launch.h"
-#include "pages/nodelink.h"
 #include "launch/output.h"
-#include "pages/pagetable.h"
-#include "pages/proxy.h"
+#include "pages/pages.h"
 #include "launch/rendezvous.h"
 #include "services.h"
 
@@ -291,44 +288,35 @@ static int node_joined(void *ctx, uint32_t node, int fd)
 	return 0;
 }
 
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		die(1, "out of memory");
+	return p;
+}
+
 static void start_proxies(struct job *j)
 {
-	pid_t self = getpid();
+	size_t nclose = 0;
+	int *close_fds = xcalloc(3 * (size_t)j->n + 4, sizeof(*close_fds));
 
 	rendezvous_close(&j->rv);
-	for (uint32_t i = 0; i < j->n; i++) {
-		int sv[2];
-		pid_t pid;
-
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-			die_errno("socketpair");
-		pid = fork();
-		if (pid < 0)
-			die_errno("fork");
-		if (pid == 0) {
-			/* keep only the links, our control socket and the log */
-			for (uint32_t k = 0; k < 2 * j->n; k++)
-				if (j->outs[k].in_fd >= 0)
-					close(j->outs[k].in_fd);
-			for (uint32_t k = 0; k < j->n; k++)
-				if (j->procs[k].stdin_fd >= 0)
-					close(j->procs[k].stdin_fd);
-			for (uint32_t k = 0; k < i; k++)
-				close(j->control[k]);
-			close(sv[0]);
-			close(j->listen_fd);
-			close(j->signal_fd);
-			close(j->timer_fd);
-			if (j->ping_fd >= 0)
-				close(j->ping_fd);
-			proxy_run(j->pt, i, sv[1], self);
-		}
-		close(sv[1]);
-		j->control[i] = sv[0];
-		j->proxies[i] = pid;
-		wire_reader_init(&j->control_readers[i], sv[0], FROM_PROXY,
+	/* what a proxy must not hold: the allocator's own descriptors */
+	for (uint32_t k = 0; k < 2 * j->n; k++)
+		close_fds[nclose++] = j->outs[k].in_fd;
+	for (uint32_t k = 0; k < j->n; k++)
+		close_fds[nclose++] = j->procs[k].stdin_fd;
+	close_fds[nclose++] = j->listen_fd;
+	close_fds[nclose++] = j->signal_fd;
+	close_fds[nclose++] = j->timer_fd;
+	close_fds[nclose++] = j->ping_fd;
+	proxies_start(j->pt, close_fds, nclose, j->proxies, j->control);
+	free(close_fds);
+	for (uint32_t i = 0; i < j->n; i++)
+		wire_reader_init(&j->control_readers[i], j->control[i], FROM_PROXY,
 				 j->control_bufs + (size_t)i * CONTROL_BUF, CONTROL_BUF);
-	}
 	for (uint32_t i = 0; i < j->n; i++) {
 		struct msg m = {.type = MSG_WELCOME, .node = j->n, .page = j->pt->npages,
 				.arg = j->pt->base};
@@ -389,15 +377,6 @@ static void raise_fd_limit(uint32_t n)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 5ull * n + 64)
 		die(1, "%u nodes need about %u open files; the limit is %llu (ulimit -n)", n,
 		    5 * n + 64, (unsigned long long)rl.rlim_cur);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (!p)
-		die(1, "out of memory");
-	return p;
 }
 
 static int job_finished(const struct job *j)

@@ -9,8 +9,7 @@
 #include <stdint.h>
 
 #include "../common/protocol.h"
-#include "pages/coherence.h"
-#include "pages/pagetable.h"
+#include "pages/pages.h"
 
 /* Pages handed out per sm_malloc chunk (fewer when the region runs low). */
 #define CHUNK_PAGES 16u
