@@ -28,15 +28,10 @@
 
 #include "util.h"
 #include "../common/wire.h"
-#include "launch/address.h"
-#include "launch/clusterhosts.h"
-#include "launch/hostfile.h"
 #include "joblog.h"
 #include "jobstats.h"
 #include "launch/launch.h"
-#include "launch/output.h"
 #include "pages/pages.h"
-#include "launch/rendezvous.h"
 #include "services.h"
 
 #define KILL_GRACE_S 1

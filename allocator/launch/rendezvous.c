@@ -1,7 +1,7 @@
 /*
- * rendezvous.c - nodes joining a job (see rendezvous.h).
+ * rendezvous.c - nodes joining a job (see launch.h).
  */
-#include "rendezvous.h"
+#include "launch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
