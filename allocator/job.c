@@ -1,9 +1,9 @@
 /*
- * job.c - the allocator's event loop (see job.h). Everything the allocator
- * waits for is a file descriptor in one poll(): the listening socket and
- * half-joined connections, the proxies' control sockets, the nodes' output
- * pipes, a signalfd (SIGCHLD, SIGINT, SIGTERM, SIGHUP) and a timerfd (the join
- * deadline, then the grace period before SIGKILL).
+ * job.c - the allocator's job (see job.h). Everything the allocator waits
+ * for is a registration in one event loop (events.h): the listening socket
+ * and half-joined connections, the proxies' control sockets, the nodes'
+ * output pipes, a signalfd (SIGCHLD, SIGINT, SIGTERM, SIGHUP) and a timerfd
+ * (the join deadline, then the grace period before SIGKILL).
  */
 #include "job.h"
 
@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 
 #include "util.h"
 #include "../common/wire.h"
+#include "events.h"
 #include "joblog.h"
 #include "jobstats.h"
 #include "launch/launch.h"
@@ -43,6 +43,7 @@ struct job {
 	struct pagetable *pt;
 	struct coherence_io io;
 	struct services svc;
+	struct ev_loop *loop;
 	uint32_t n;
 	struct node_proc *procs;
 	struct output_stream *outs; /* 2 per node: stdout, stderr */
@@ -141,6 +142,15 @@ static int status_code(int st)
 }
 
 
+/* The node is gone: everything it wrote is in its pipes already. */
+static void drain_output(struct job *j, struct output_stream *s)
+{
+	if (s->in_fd < 0)
+		return;
+	ev_del(j->loop, s->in_fd);
+	output_drain(s);
+}
+
 static void node_ended(struct job *j, uint32_t i, int st)
 {
 	struct node_proc *p = &j->procs[i];
@@ -150,9 +160,8 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	p->status = st;
 	j->reaped++;
 	close_stdin(p);
-	/* the node is gone: everything it wrote is in its pipes already */
-	output_drain(&j->outs[2 * i]);
-	output_drain(&j->outs[2 * i + 1]);
+	drain_output(j, &j->outs[2 * i]);
+	drain_output(j, &j->outs[2 * i + 1]);
 	describe_status(p, st, how, sizeof(how));
 	if (j->ending) {
 		/* a node failed after another's link closed (e.g. it lost a page
@@ -217,11 +226,13 @@ next:;
 		die_errno("waitpid");
 }
 
-static void on_signal(struct job *j)
+static void on_signal(struct ev_loop *loop, int fd, void *ctx)
 {
+	struct job *j = ctx;
 	struct signalfd_siginfo si;
 
-	while (read(j->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	(void)loop;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
 			reap(j);
 		} else if (!j->ending) {
@@ -234,11 +245,13 @@ static void on_signal(struct job *j)
 	}
 }
 
-static void on_timer(struct job *j)
+static void on_timer(struct ev_loop *loop, int fd, void *ctx)
 {
+	struct job *j = ctx;
 	uint64_t expirations;
 
-	if (read(j->timer_fd, &expirations, sizeof(expirations)) < 0)
+	(void)loop;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	if (!j->ending) {
 		/* the join deadline passed */
@@ -255,11 +268,13 @@ static void on_timer(struct job *j)
 }
 
 /* Measure every node's response time, like a message switch's timing service. */
-static void on_ping_timer(struct job *j)
+static void on_ping_timer(struct ev_loop *loop, int fd, void *ctx)
 {
+	struct job *j = ctx;
 	uint64_t expirations;
 
-	if (read(j->ping_fd, &expirations, sizeof(expirations)) < 0 || j->ending)
+	(void)loop;
+	if (read(fd, &expirations, sizeof(expirations)) < 0 || j->ending)
 		return;
 	for (uint32_t i = 0; i < j->n; i++) {
 		struct msg m = {.type = MSG_PING, .arg = mono_us()};
@@ -281,6 +296,41 @@ static int node_joined(void *ctx, uint32_t node, int fd)
 	j->procs[node].joined = 1;
 	j->joined++;
 	return 0;
+}
+
+static void on_control(struct ev_loop *loop, int fd, void *ctx)
+{
+	struct job *j = ctx;
+	uint32_t i = 0;
+
+	while (j->control[i] != fd)
+		i++;
+
+	struct wire_reader *r = &j->control_readers[i];
+	struct msg m;
+	const uint8_t *payload;
+	const char *why;
+	enum fill_result f = wire_fill(r);
+
+	while (wire_next(r, &m, &payload, &why) == DECODE_OK) {
+		if (m.type == MSG_LINK_LOST) {
+			/* judged when its process is reaped: see node_ended() */
+			j->procs[i].link_lost = 1;
+			j->procs[i].lost_at = m.arg;
+			/* by time, not by arrival: notices read in one batch come in
+			 * proxy order */
+			if (j->first_lost < 0 || m.arg < j->procs[j->first_lost].lost_at)
+				j->first_lost = (int32_t)i;
+			joblog_write(i, "link-lost", -1, -1, -1);
+			continue;
+		}
+		services_handle(&j->svc, i, &m);
+	}
+	if (f == FILL_EOF || f == FILL_ERROR) {
+		ev_del(loop, fd);
+		close(j->control[i]);
+		j->control[i] = -1;
+	}
 }
 
 static void *xcalloc(size_t n, size_t size)
@@ -309,9 +359,12 @@ static void start_proxies(struct job *j)
 	close_fds[nclose++] = j->ping_fd;
 	proxies_start(j->pt, close_fds, nclose, j->proxies, j->control);
 	free(close_fds);
-	for (uint32_t i = 0; i < j->n; i++)
+	for (uint32_t i = 0; i < j->n; i++) {
 		wire_reader_init(&j->control_readers[i], j->control[i], FROM_PROXY,
 				 j->control_bufs + (size_t)i * CONTROL_BUF, CONTROL_BUF);
+		if (ev_add(j->loop, j->control[i], on_control, j) < 0)
+			die_errno("cannot watch proxy %u's control socket", i);
+	}
 	for (uint32_t i = 0; i < j->n; i++) {
 		struct msg m = {.type = MSG_WELCOME, .node = j->n, .page = j->pt->npages,
 				.arg = j->pt->base};
@@ -331,32 +384,37 @@ static void start_proxies(struct job *j)
 		report("all %u nodes joined", j->n);
 }
 
-static void on_control(struct job *j, uint32_t i)
+/* The listener or a half-joined connection is readable. */
+static void on_joining(struct ev_loop *loop, int fd, void *ctx)
 {
-	struct wire_reader *r = &j->control_readers[i];
-	struct msg m;
-	const uint8_t *payload;
-	const char *why;
-	enum fill_result f = wire_fill(r);
+	struct job *j = ctx;
 
-	while (wire_next(r, &m, &payload, &why) == DECODE_OK) {
-		if (m.type == MSG_LINK_LOST) {
-			/* judged when its process is reaped: see node_ended() */
-			j->procs[i].link_lost = 1;
-			j->procs[i].lost_at = m.arg;
-			/* by time, not by arrival: notices read in one batch come in
-			 * proxy order */
-			if (j->first_lost < 0 || m.arg < j->procs[j->first_lost].lost_at)
-				j->first_lost = (int32_t)i;
-			joblog_write(i, "link-lost", -1, -1, -1);
-			continue;
-		}
-		services_handle(&j->svc, i, &m);
-	}
-	if (f == FILL_EOF || f == FILL_ERROR) {
-		close(j->control[i]);
-		j->control[i] = -1;
-	}
+	(void)loop;
+	rendezvous_ready(&j->rv, fd);
+	if (!j->started && !j->ending && j->joined == j->n)
+		start_proxies(j);
+}
+
+static void watch_joining(void *ctx, int fd)
+{
+	struct job *j = ctx;
+
+	if (ev_add(j->loop, fd, on_joining, j) < 0)
+		die_errno("cannot watch a joining connection");
+}
+
+static void unwatch_joining(void *ctx, int fd)
+{
+	struct job *j = ctx;
+
+	ev_del(j->loop, fd);
+}
+
+/* A node's stdout or stderr is readable. */
+static void on_output(struct ev_loop *loop, int fd, void *ctx)
+{
+	if (output_pump(ctx) < 0)
+		ev_del(loop, fd); /* at its end: the stream closed fd */
 }
 
 /* ---- setup and the loop ------------------------------------------------ */
@@ -374,8 +432,10 @@ static void raise_fd_limit(uint32_t n)
 		    5 * n + 64, (unsigned long long)rl.rlim_cur);
 }
 
-static int job_finished(const struct job *j)
+static int job_finished(void *ctx)
 {
+	const struct job *j = ctx;
+
 	return j->reaped == j->n;
 }
 
@@ -408,7 +468,8 @@ int job_run(const struct options *opt, const char *executable)
 		die_errno("cannot create the page table for %u pages", npages);
 	j->pt->prefetch = opt->prefetch;
 	nodelink_io_init(&j->io, j->pt);
-	if (services_init(&j->svc, j->pt, &j->io) < 0)
+	j->loop = ev_create();
+	if (services_init(&j->svc, j->pt, &j->io) < 0 || !j->loop)
 		die(1, "out of memory");
 	j->procs = xcalloc(j->n, sizeof(*j->procs));
 	j->outs = xcalloc(2 * (size_t)j->n, sizeof(*j->outs));
@@ -437,13 +498,26 @@ int job_run(const struct options *opt, const char *executable)
 	j->ping_fd = opt->stats ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) : -1;
 	if (j->signal_fd < 0 || j->timer_fd < 0 || (opt->stats && j->ping_fd < 0))
 		die_errno("signalfd/timerfd");
+	/*
+	 * Late in a turn, in this order: a node's death is judged after every
+	 * LINK_LOST notice read in the same turn (so the right node is blamed),
+	 * the join deadline after every join.
+	 */
+	if ((j->ping_fd >= 0 && ev_add_late(j->loop, j->ping_fd, on_ping_timer, j) < 0) ||
+	    ev_add_late(j->loop, j->timer_fd, on_timer, j) < 0 ||
+	    ev_add_late(j->loop, j->signal_fd, on_signal, j) < 0)
+		die_errno("cannot watch the signalfd and timers");
 	j->listen_fd = address_listen(&addr, &port);
 	if (j->listen_fd < 0)
 		die_errno("cannot listen on %s", inet_ntoa(addr.listen_on));
 	if (rendezvous_init(&j->rv, j->listen_fd, j->n, npages, j->secret, 2 * (size_t)j->n + 16) < 0)
 		die(1, "out of memory");
 	j->rv.joined = node_joined;
+	j->rv.watch = watch_joining;
+	j->rv.unwatch = unwatch_joining;
 	j->rv.ctx = j;
+	if (ev_add(j->loop, j->listen_fd, on_joining, j) < 0)
+		die_errno("cannot watch the listening socket");
 
 	spec = (struct launch_spec){
 		.executable = executable,
@@ -482,48 +556,14 @@ int job_run(const struct options *opt, const char *executable)
 		    output_init(&j->outs[2 * i + 1], j->procs[i].err_fd, STDERR_FILENO,
 				opt->tag_output ? tag : NULL) < 0)
 			die(1, "out of memory");
+		if (ev_add(j->loop, j->outs[2 * i].in_fd, on_output, &j->outs[2 * i]) < 0 ||
+		    ev_add(j->loop, j->outs[2 * i + 1].in_fd, on_output, &j->outs[2 * i + 1]) < 0)
+			die_errno("cannot watch node %u's output", i);
 	}
 	explicit_bzero(secret_hex, sizeof(secret_hex));
 
-	size_t cap = 3 + rendezvous_max_pollfds(&j->rv) + 3 * (size_t)j->n;
-	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
-
-	while (!job_finished(j)) {
-		size_t np = 0, first_join, njoin, first_out, first_control;
-
-		pfd[np++] = (struct pollfd){.fd = j->signal_fd, .events = POLLIN};
-		pfd[np++] = (struct pollfd){.fd = j->timer_fd, .events = POLLIN};
-		pfd[np++] = (struct pollfd){.fd = j->ping_fd, .events = POLLIN};
-		first_join = np;
-		njoin = rendezvous_pollfds(&j->rv, pfd + np);
-		np += njoin;
-		first_out = np;
-		for (uint32_t k = 0; k < 2 * j->n; k++)
-			pfd[np++] = (struct pollfd){.fd = j->outs[k].in_fd, .events = POLLIN};
-		first_control = np;
-		for (uint32_t k = 0; k < j->n; k++)
-			pfd[np++] = (struct pollfd){.fd = j->control[k], .events = POLLIN};
-		if (poll(pfd, np, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			die_errno("poll");
-		}
-		for (uint32_t k = 0; k < 2 * j->n; k++)
-			if (pfd[first_out + k].revents && j->outs[k].in_fd >= 0)
-				output_pump(&j->outs[k]);
-		for (uint32_t k = 0; k < j->n; k++)
-			if (pfd[first_control + k].revents && j->control[k] >= 0)
-				on_control(j, k);
-		rendezvous_events(&j->rv, pfd + first_join, njoin);
-		if (!j->started && !j->ending && j->joined == j->n)
-			start_proxies(j);
-		if (pfd[2].revents)
-			on_ping_timer(j);
-		if (pfd[1].revents)
-			on_timer(j);
-		if (pfd[0].revents)
-			on_signal(j);
-	}
+	if (ev_run(j->loop, job_finished, j) < 0)
+		die_errno("poll");
 
 	/* every node is gone; proxies end when their links close */
 	for (uint32_t i = 0; i < j->n; i++)
@@ -547,7 +587,7 @@ int job_run(const struct options *opt, const char *executable)
 		free(st);
 		free(names);
 	}
-	free(pfd);
+	rendezvous_free(&j->rv);
 	close(j->listen_fd);
 	if (j->ping_fd >= 0)
 		close(j->ping_fd);
@@ -560,7 +600,7 @@ int job_run(const struct options *opt, const char *executable)
 	free(j->control);
 	free(j->control_readers);
 	free(j->control_bufs);
-	rendezvous_free(&j->rv);
+	ev_destroy(j->loop);
 	services_free(&j->svc);
 	hostlist_free(&hosts);
 	pt_destroy(j->pt);

@@ -10,7 +10,6 @@
 #define DSM_LAUNCH_H
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -168,6 +167,10 @@ void output_free(struct output_stream *s);
  * time), this dsm's protocol version and a node id that has not joined yet.
  * A connection failing any check, sending garbage, or arriving when every
  * node has joined is refused and logged; the job goes on.
+ *
+ * The caller owns the event loop: it watches listen_fd itself, is told
+ * through watch/unwatch which half-open connections to watch too, and hands
+ * every ready one of these fds to rendezvous_ready().
  */
 
 struct pending_conn;
@@ -181,6 +184,9 @@ struct rendezvous {
 	size_t npending, cap;
 	/* the node id joined with this link; -1 refuses it (id taken) */
 	int (*joined)(void *ctx, uint32_t node, int fd);
+	/* a half-open connection to watch from now on; no longer (before close) */
+	void (*watch)(void *ctx, int fd);
+	void (*unwatch)(void *ctx, int fd);
 	void *ctx;
 };
 
@@ -189,12 +195,8 @@ int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32
 		    const uint8_t secret[DSM_SECRET_LEN], size_t cap);
 void rendezvous_free(struct rendezvous *r);
 
-/* How many pollfds rendezvous_pollfds may fill: the listener and the pending. */
-size_t rendezvous_max_pollfds(const struct rendezvous *r);
-/* Fill the poll set; returns how many were filled. */
-size_t rendezvous_pollfds(const struct rendezvous *r, struct pollfd *out);
-/* Handle what poll() reported for the entries rendezvous_pollfds filled. */
-void rendezvous_events(struct rendezvous *r, const struct pollfd *in, size_t n);
+/* fd (the listener or a watched connection) is readable: accept or read. */
+void rendezvous_ready(struct rendezvous *r, int fd);
 
 /* From now on every connection is refused ("all nodes have joined"). */
 void rendezvous_close(struct rendezvous *r);

@@ -50,8 +50,10 @@ static void drop(struct rendezvous *r, size_t k, const char *why)
 {
 	if (why)
 		refuse(r->pending[k].peer, why);
-	if (r->pending[k].fd >= 0)
+	if (r->pending[k].fd >= 0) {
+		r->unwatch(r->ctx, r->pending[k].fd);
 		close(r->pending[k].fd);
+	}
 	r->pending[k] = r->pending[--r->npending];
 }
 
@@ -92,6 +94,7 @@ static void on_accept(struct rendezvous *r)
 	c->fd = fd;
 	c->len = 0;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	r->watch(r->ctx, fd);
 }
 
 /* Constant-time comparison (libbsd 0.11 has no timingsafe_bcmp). */
@@ -139,33 +142,22 @@ static void on_hello_data(struct rendezvous *r, size_t k)
 	} else if (r->joined(r->ctx, m.node, c->fd) < 0) {
 		drop(r, k, "node id already joined");
 	} else {
+		r->unwatch(r->ctx, c->fd);
 		c->fd = -1; /* the link belongs to the job now */
 		drop(r, k, NULL);
 		joblog_write(m.node, "join", -1, -1, -1);
 	}
 }
 
-size_t rendezvous_max_pollfds(const struct rendezvous *r)
+void rendezvous_ready(struct rendezvous *r, int fd)
 {
-	return 1 + r->cap;
-}
-
-size_t rendezvous_pollfds(const struct rendezvous *r, struct pollfd *out)
-{
-	size_t n = 0;
-
-	out[n++] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
-	for (size_t k = 0; k < r->npending; k++)
-		out[n++] = (struct pollfd){.fd = r->pending[k].fd, .events = POLLIN};
-	return n;
-}
-
-void rendezvous_events(struct rendezvous *r, const struct pollfd *in, size_t n)
-{
-	/* pending entries first, last to first: drop() moves the last into a hole */
-	for (size_t k = n - 1; k >= 1 && k <= r->npending; k--)
-		if (in[k].revents)
-			on_hello_data(r, k - 1);
-	if (n > 0 && in[0].revents)
+	if (fd == r->listen_fd) {
 		on_accept(r);
+		return;
+	}
+	for (size_t k = 0; k < r->npending; k++)
+		if (r->pending[k].fd == fd) {
+			on_hello_data(r, k);
+			return;
+		}
 }
