@@ -22,7 +22,7 @@ COMMON_SRC := common/message.c common/wire.c common/dispatch.c
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies
 PAGES_SRC  := $(wildcard allocator/pages/*.c)
-# allocator/: the job, its event loop, services, options, log and statistics
+# allocator/: the job, its event loop, control channel, services, options, log and statistics
 JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \

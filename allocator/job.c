@@ -2,7 +2,7 @@
  * job.c - setting a job up and tearing it down (see job.h). Everything the
  * allocator waits for is a registration in one event loop (events.h): the
  * listening socket and half-joined connections (jobstart.c), the nodes'
- * output pipes (here), the proxies' control sockets (jobstart.c), a signalfd
+ * output pipes (here), the proxies' control sockets (control.c), a signalfd
  * (SIGCHLD, SIGINT, SIGTERM, SIGHUP) and a timerfd (the join deadline, then
  * the grace period before SIGKILL; both jobstatus.c), and with -S the ping
  * timer (jobstart.c).
@@ -84,11 +84,9 @@ static void create_state(struct job *j, uint32_t npages)
 	j->outs = xcalloc(2 * (size_t)j->n, sizeof(*j->outs));
 	j->proxies = xcalloc(j->n, sizeof(*j->proxies));
 	j->proxy_reaped = xcalloc(j->n, sizeof(*j->proxy_reaped));
-	j->control = xcalloc(j->n, sizeof(*j->control));
-	j->control_readers = xcalloc(j->n, sizeof(*j->control_readers));
-	j->control_bufs = xcalloc(j->n, CONTROL_BUF);
-	for (uint32_t i = 0; i < j->n; i++)
-		j->control[i] = -1;
+	j->control = control_new(j->n, j, &j->svc, j->loop);
+	if (!j->control)
+		die(1, "out of memory");
 	arc4random_buf(j->secret, sizeof(j->secret));
 }
 
@@ -197,6 +195,7 @@ static void teardown(struct job *j)
 	if (j->opt->stats)
 		print_stats(j);
 	rendezvous_free(&j->rv);
+	control_free(j->control, j->n);
 	close(j->listen_fd);
 	if (j->ping_fd >= 0)
 		close(j->ping_fd);
@@ -207,9 +206,6 @@ static void teardown(struct job *j)
 	free(j->outs);
 	free(j->proxies);
 	free(j->proxy_reaped);
-	free(j->control);
-	free(j->control_readers);
-	free(j->control_bufs);
 	services_free(&j->svc);
 	pt_destroy(j->pt);
 }

@@ -7,7 +7,7 @@
  * job_run() is all main.c needs. struct job is the state shared by the files
  * that make up the job: job.c (setting up, tearing down), jobstart.c
  * (joining, starting the proxies), jobstatus.c (how it ends and with what
- * status).
+ * status) and, through its links, control.c (what the proxies forward).
  */
 #ifndef DSM_JOB_H
 #define DSM_JOB_H
@@ -15,14 +15,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../common/wire.h"
+#include "control.h"
 #include "events.h"
 #include "launch/launch.h"
 #include "options.h"
 #include "pages/pages.h"
 #include "services.h"
-
-#define CONTROL_BUF (2 * DSM_MAX_MESSAGE)
 
 struct job {
 	const struct options *opt;
@@ -35,9 +33,7 @@ struct job {
 	struct output_stream *outs; /* 2 per node: stdout, stderr */
 	pid_t *proxies;
 	int *proxy_reaped;
-	int *control;               /* allocator end of each proxy's socket */
-	struct wire_reader *control_readers;
-	uint8_t *control_bufs;
+	struct control_link *control; /* one per node, open once its proxy runs */
 	int listen_fd, signal_fd, timer_fd;
 	struct rendezvous rv;
 	int ping_fd;      /* -S: a periodic timer, one PING to every node a second */

@@ -2,8 +2,8 @@
  * jobstart.c - how a job gets going (see jobstart.h). The rendezvous
  * (launch.h) checks each joining connection; the job takes the link of every
  * node that proves who it is, and when the last one has joined it refuses
- * every other connection, forks the proxies (pages.h), reads their control
- * sockets and sends WELCOME.
+ * every other connection, forks the proxies (pages.h), opens their control
+ * links (control.h) and sends WELCOME.
  */
 #include "jobstart.h"
 
@@ -14,7 +14,6 @@
 
 #include "job.h"
 #include "jobstatus.h"
-#include "joblog.h"
 #include "util.h"
 
 /* A node proved who it is: its link joins the job, unless its id already did. */
@@ -30,40 +29,13 @@ static int node_joined(void *ctx, uint32_t node, int fd)
 	return 0;
 }
 
-static void on_control(struct ev_loop *loop, int fd, void *ctx)
-{
-	struct job *j = ctx;
-	uint32_t i = 0;
-
-	while (j->control[i] != fd)
-		i++;
-
-	struct wire_reader *r = &j->control_readers[i];
-	struct msg m;
-	const uint8_t *payload;
-	const char *why;
-	enum fill_result f = wire_fill(r);
-
-	while (wire_next(r, &m, &payload, &why) == DECODE_OK) {
-		if (m.type == MSG_LINK_LOST) {
-			job_link_lost(j, i, m.arg);
-			continue;
-		}
-		services_handle(&j->svc, i, &m);
-	}
-	if (f == FILL_EOF || f == FILL_ERROR) {
-		ev_del(loop, fd);
-		close(j->control[i]);
-		j->control[i] = -1;
-	}
-}
-
 static void start_proxies(struct job *j)
 {
 	size_t nclose = 0;
 	int *close_fds = calloc(3 * (size_t)j->n + 4, sizeof(*close_fds));
+	int *control = calloc(j->n, sizeof(*control));
 
-	if (!close_fds)
+	if (!close_fds || !control)
 		die(1, "out of memory");
 	rendezvous_close(&j->rv);
 	/* what a proxy must not hold: the allocator's own descriptors */
@@ -75,14 +47,12 @@ static void start_proxies(struct job *j)
 	close_fds[nclose++] = j->signal_fd;
 	close_fds[nclose++] = j->timer_fd;
 	close_fds[nclose++] = j->ping_fd;
-	proxies_start(j->pt, close_fds, nclose, j->proxies, j->control);
-	free(close_fds);
-	for (uint32_t i = 0; i < j->n; i++) {
-		wire_reader_init(&j->control_readers[i], j->control[i], FROM_PROXY,
-				 j->control_bufs + (size_t)i * CONTROL_BUF, CONTROL_BUF);
-		if (ev_add(j->loop, j->control[i], on_control, j) < 0)
+	proxies_start(j->pt, close_fds, nclose, j->proxies, control);
+	for (uint32_t i = 0; i < j->n; i++)
+		if (control_open(&j->control[i], control[i]) < 0)
 			die_errno("cannot watch proxy %u's control socket", i);
-	}
+	free(close_fds);
+	free(control);
 	for (uint32_t i = 0; i < j->n; i++) {
 		struct msg m = {.type = MSG_WELCOME, .node = j->n, .page = j->pt->npages,
 				.arg = j->pt->base};
