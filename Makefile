@@ -22,7 +22,7 @@ COMMON_SRC := common/message.c common/wire.c common/dispatch.c common/net.c
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies
 PAGES_SRC  := $(wildcard allocator/pages/*.c)
-# allocator/: the job, its services, options, log and statistics
+# allocator/: the job, its event loop, control channel, services, options, log and statistics
 JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
@@ -107,7 +107,10 @@ $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 
-$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/pages/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
+# the unit tests link everything but the files that fork proxies or run the job
+UNIT_ALLOC := $(filter-out allocator/pages/proxy.c allocator/pages/proxystart.c \
+                           allocator/job.c allocator/jobstart.c,$(ALLOC_SRC))
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit

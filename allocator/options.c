@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "../common/protocol.h"
-#include "pages/pagetable.h"
+#include "pages/pages.h"
 
 const char options_usage[] =
 	"Usage: dsm [OPTION]... EXECUTABLE [NODE-OPTION]...\n"

@@ -2,6 +2,7 @@
  * pagetable.c - creation of the job's shared state and its locks.
  */
 #include "pagetable.h"
+#include "pages.h" /* pt_create(), pt_destroy() */
 
 #include <errno.h>
 #include <string.h>

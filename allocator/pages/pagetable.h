@@ -88,10 +88,6 @@ struct pagetable {
 	struct node_slot nodes[];
 };
 
-/* Create the shared state for nnodes nodes and npages pages. NULL + errno. */
-struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base);
-void pt_destroy(struct pagetable *pt);
-
 static inline struct page_entry *pt_entry(const struct pagetable *pt, uint32_t page)
 {
 	return (struct page_entry *)((uint8_t *)pt->entries + (size_t)page * pt->entry_size);
