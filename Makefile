@@ -26,7 +26,8 @@ PAGES_SRC  := $(wildcard allocator/pages/*.c)
 JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
-              client/node.c client/alloc.c client/sync.c client/report.c
+              client/node.c client/alloc.c client/sync.c client/report.c \
+              client/sigchain.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -73,7 +74,8 @@ $(B)/dsm-plot: $(call obj,$(PLOT_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@
 
 # One relocatable object with the internal symbols made local, so the static
-# library exports exactly what the shared one does: the five sm_ functions.
+# library exports exactly what the shared one does: the five sm_ functions,
+# and sigaction and signal (client/sigchain.c).
 $(B)/libsm.o: $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
 	ld -r -o $@.tmp $^
 	objcopy --localize-hidden $@.tmp $@
