@@ -62,6 +62,10 @@ static void sm__queue(const struct msg *m, const void *payload)
 {
 	if (wire_batch_add(sm__st.fd, &sm__st.out, m, payload) < 0)
 		send_failed();
+	/* a full run's worth goes at once: its requester is waiting for it,
+	 * and batching brings nothing at that size */
+	if (sm__st.out.bytes >= DSM_MAX_RUN * DSM_PAGE_SIZE)
+		sm__flush();
 }
 
 void sm__send(const struct msg *m, const void *payload)

@@ -126,6 +126,7 @@ int wire_batch_flush(int fd, struct wire_batch *b)
 	rc = send_iov(fd, b->iov, b->niov);
 	b->count = 0;
 	b->niov = 0;
+	b->bytes = 0;
 	return rc;
 }
 
@@ -139,6 +140,7 @@ int wire_batch_add(int fd, struct wire_batch *b, const struct msg *m, const void
 	if (m->length) {
 		b->iov[b->niov].iov_base = (void *)payload;
 		b->iov[b->niov++].iov_len = m->length;
+		b->bytes += m->length;
 	}
 	b->count++;
 	return 0;

@@ -71,6 +71,7 @@ int wire_send(int fd, const struct msg *m, const void *payload);
 #define WIRE_BATCH_MAX 32
 struct wire_batch {
 	unsigned count, niov;
+	size_t bytes;          /* payload bytes queued */
 	uint8_t headers[WIRE_BATCH_MAX][DSM_HEADER_SIZE];
 	struct iovec iov[2 * WIRE_BATCH_MAX];
 };

@@ -208,12 +208,23 @@ static uint32_t run_window(const struct pagetable *pt, const struct node_slot *s
 struct run_class {
 	int32_t writer;
 	uint8_t fresh, had_copy, write;
+	uint64_t others[DSM_MAX_NODES / 64]; /* write: readers besides the node */
 };
+
+/* The readers of e besides node, into out[0..words). */
+static void other_readers(const struct pagetable *pt, struct page_entry *e, uint32_t node,
+			  uint64_t *out)
+{
+	const uint64_t *readers = pt_readers(pt, e);
+
+	for (uint32_t i = 0; i < pt->words; i++)
+		out[i] = readers[i] & (i == node / 64 ? ~(1ull << (node % 64)) : ~0ull);
+}
 
 static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t node,
 		     const struct run_class *c)
 {
-	uint64_t *readers = pt_readers(pt, e);
+	uint64_t others[DSM_MAX_NODES / 64];
 
 	if (e->requester != PT_NONE || e->queue_head != PT_NONE || e->lost_by != PT_NONE ||
 	    e->writer != c->writer || e->fresh != c->fresh ||
@@ -221,16 +232,10 @@ static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t 
 		return 0;
 	if (!c->write)
 		return e->writer != (int32_t)node;
-	/* a write run invalidates only the writer: no other readers */
-	for (uint32_t i = 0; i < pt->words; i++) {
-		uint64_t others = readers[i];
-
-		if (i == node / 64)
-			others &= ~(1ull << (node % 64));
-		if (others)
-			return 0;
-	}
-	return 1;
+	/* a write run invalidates the same readers on every page, so each
+	 * gets one run of invalidations */
+	other_readers(pt, e, node, others);
+	return memcmp(others, c->others, pt->words * sizeof(uint64_t)) == 0;
 }
 
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
@@ -266,7 +271,10 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 		struct run_class c = {.writer = e->writer, .fresh = e->fresh,
 				      .had_copy = (uint8_t)has_copy(pt, e, node),
 				      .write = (uint8_t)write};
-		int alone = e->lost_by != PT_NONE || !joins_run(pt, e, node, &c);
+		int alone;
+
+		other_readers(pt, e, node, c.others);
+		alone = e->lost_by != PT_NONE || !joins_run(pt, e, node, &c);
 
 		begin_txn(pt, io, page, e, node, write, 0);
 		advance(pt, io, page, e);
