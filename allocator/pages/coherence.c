@@ -191,17 +191,33 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 }
 
 /*
- * The run window for node's fault on page: twice the last one when the fault
- * continues the node's last run (a sequential scan), one page otherwise, as
- * Linux readahead grows and drops its window.
+ * The stream node's fault on page continues: the one whose next page it is,
+ * or else the least recently used one, restarted. Sets *window to the run
+ * window: twice the stream's last one when the fault continues it (a
+ * sequential scan), one page otherwise, as Linux readahead grows and drops
+ * its window.
  */
-static uint32_t run_window(const struct pagetable *pt, const struct node_slot *s, uint32_t page)
+static struct ra_stream *find_stream(const struct pagetable *pt, struct node_slot *s,
+				     uint32_t page, uint32_t *window)
 {
 	uint32_t max = pt->prefetch < PT_MAX_WINDOW ? pt->prefetch : PT_MAX_WINDOW;
+	struct ra_stream *lru = &s->ra[0];
 
-	if (max <= 1 || page != s->ra_next || s->ra_window == 0)
-		return 1;
-	return s->ra_window >= max / 2 ? max : 2 * s->ra_window;
+	s->ra_clock++;
+	for (int i = 0; i < PT_STREAMS; i++) {
+		struct ra_stream *r = &s->ra[i];
+
+		if (r->window && r->next == page) {
+			r->used = s->ra_clock;
+			*window = max <= 1 ? 1 : r->window >= max / 2 ? max : 2 * r->window;
+			return r;
+		}
+		if (r->used < lru->used)
+			lru = r;
+	}
+	lru->used = s->ra_clock;
+	*window = 1;
+	return lru;
 }
 
 /* What the first page of a run looked like; the others must match it. */
@@ -245,6 +261,7 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	struct page_entry *e = pt_entry(pt, page);
 	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
 	uint32_t window, count = 1;
+	struct ra_stream *stream;
 
 	/* one fault at a time per node: a second would corrupt the wait queues */
 	if (atomic_exchange(&slot->faulting, 1)) {
@@ -261,7 +278,7 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 		io->send(io, node, &m, NULL);
 		return 0;
 	}
-	window = run_window(pt, slot, page);
+	stream = find_stream(pt, slot, page, &window);
 	if (window > allocated - page)
 		window = allocated - page;
 	pt_lock_run(pt, page, window);
@@ -290,8 +307,8 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	}
 	run_flush(io);
 	pt_unlock_run(pt, page, window);
-	slot->ra_window = count == window ? window : count;
-	slot->ra_next = page + count;
+	stream->window = count;
+	stream->next = page + count;
 	return 0;
 }
 
