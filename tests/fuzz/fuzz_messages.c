@@ -5,7 +5,9 @@
  * proxy on its control channel) and whether the job's limits are known; the
  * rest is the stream, fed to a reader through a pipe in pieces whose sizes
  * come from the input too, so partial headers and payloads split across
- * reads are covered.
+ * reads are covered. Input layout (the seeds in corpus/ follow it):
+ *
+ *   config byte, then pieces: a length byte L, then L + 1 bytes of stream
  *
  * Checked beyond "no crash", from rules written out here independently of
  * message.c's table: every accepted message has a known type, flags its
@@ -192,12 +194,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				;
 			break;
 		}
-		/* next piece: its length is the byte at the cursor (1..256) */
-		size_t piece = (size_t)data[at] + 1;
+		/* next piece: the byte at the cursor says its length (1..256);
+		 * the piece follows it */
+		size_t piece = (size_t)data[at++] + 1;
 
 		if (piece > size - at)
 			piece = size - at;
-		if (write(fds[1], data + at, piece) != (ssize_t)piece)
+		if (piece > 0 && write(fds[1], data + at, piece) != (ssize_t)piece)
 			break;
 		at += piece;
 		if (wire_fill(&r) == FILL_ERROR)
