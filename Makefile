@@ -150,12 +150,12 @@ build/fuzz/fuzz_messages: tests/fuzz/fuzz_messages.c $(COMMON_SRC)
 # the committed seeds stay as they are; what the fuzzer learns goes to build/
 fuzz: build/fuzz/fuzz_messages
 	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_messages -max_total_time=$(FUZZ_TIME) -max_len=9000 \
+	build/fuzz/fuzz_messages -max_total_time=$(FUZZ_TIME) -max_len=270000 \
 		build/fuzz/corpus tests/fuzz/corpus
 
 fuzz-smoke: build/fuzz/fuzz_messages
 	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_messages -max_total_time=30 -max_len=9000 -print_final_stats=1 \
+	build/fuzz/fuzz_messages -max_total_time=30 -max_len=270000 -print_final_stats=1 \
 		build/fuzz/corpus tests/fuzz/corpus
 
 # ---- set-up and tests --------------------------------------------------

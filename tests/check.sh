@@ -78,7 +78,7 @@ one_check "log action names in docs/protocol.md" "$build/logactions.log" "$here/
 fuzzer=${3:-}
 if [ -n "$fuzzer" ]; then
 	mkdir -p "$(dirname "$fuzzer")/corpus"
-	one_check "fuzz (30 s)" "$build/fuzz.log" "$fuzzer" -max_total_time=30 -max_len=9000 \
+	one_check "fuzz (30 s)" "$build/fuzz.log" "$fuzzer" -max_total_time=30 -max_len=270000 \
 		"$(dirname "$fuzzer")/corpus" "$here/fuzz/corpus"
 fi
 

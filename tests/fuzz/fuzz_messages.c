@@ -2,13 +2,22 @@
  * fuzz_messages.c - libFuzzer target for everything that parses bytes from a
  * socket: msg_decode() and the wire_reader that frames a byte stream into
  * messages. The first input byte picks the sender (node, allocator or a
- * proxy on its control channel) and whether the job's limits are known; the rest is the stream, fed to a
- * reader through a pipe in pieces whose sizes come from the input too, so
- * partial headers and payloads split across reads are covered.
+ * proxy on its control channel) and whether the job's limits are known; the
+ * rest is the stream, fed to a reader through a pipe in pieces whose sizes
+ * come from the input too, so partial headers and payloads split across
+ * reads are covered. Input layout (the seeds in corpus/ follow it):
  *
- * Checked beyond "no crash": every accepted message has a known type, a
- * payload length its type allows, a page and node inside the limits, and a
- * payload pointer inside the reader's buffer.
+ *   config byte, then pieces: a length byte L, then L + 1 bytes of stream
+ *
+ * Checked beyond "no crash", from rules written out here independently of
+ * message.c's table: every accepted message has a known type, flags its
+ * type allows, zero reserved bytes, a legal sender, a payload length its
+ * type allows, a page and node inside the limits, and a payload inside the
+ * reader's buffer. Run messages (GRANT, REVOKE, INVALIDATE, PAGE_DATA,
+ * INVALIDATE_ACK, RELEASE) count 1..DSM_MAX_RUN pages in `node`, end inside
+ * the region (page + count <= npages), and carry exactly count pages
+ * (PAGE_DATA, RELEASE), none (REVOKE, INVALIDATE, INVALIDATE_ACK), or either
+ * (GRANT).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -42,6 +51,56 @@ static int page_indexed(uint8_t type)
 	}
 }
 
+/* The run types: `node` is the number of pages from `page`. */
+static int run_type(uint8_t type)
+{
+	switch (type) {
+	case MSG_GRANT:
+	case MSG_REVOKE:
+	case MSG_INVALIDATE:
+	case MSG_PAGE_DATA:
+	case MSG_INVALIDATE_ACK:
+	case MSG_RELEASE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The payload a message of this type and count may carry. */
+static int length_allowed(const struct msg *m)
+{
+	uint64_t pages = (uint64_t)m->node * 4096u; /* a run's pages, in bytes */
+
+	switch (m->type) {
+	case MSG_HELLO:
+		return m->length == 32;
+	case MSG_PAGE_DATA:
+	case MSG_RELEASE:
+		return m->length == pages;
+	case MSG_GRANT:
+		return m->length == 0 || m->length == pages;
+	default:
+		return m->length == 0;
+	}
+}
+
+/* The flag bits each type may carry. */
+static unsigned flags_allowed(uint8_t type)
+{
+	switch (type) {
+	case MSG_FAULT:
+	case MSG_GRANT:
+		return 0x01; /* write */
+	case MSG_INVALIDATE:
+		return 0x02; /* the writer's data wanted */
+	case MSG_CHUNK:
+		return 0x04; /* fresh: placed on first touch */
+	default:
+		return 0;
+	}
+}
+
 /* Who may send each type: an accepted message came from a legal sender. */
 static int origin_allowed(uint8_t type, enum msg_origin from)
 {
@@ -67,11 +126,25 @@ static int origin_allowed(uint8_t type, enum msg_origin from)
 
 static void check(const struct wire_reader *r, const struct msg *m, const uint8_t *payload)
 {
+	const uint8_t *header = payload - DSM_HEADER_SIZE;
+
 	if (m->type == MSG_NONE || m->type >= MSG_TYPE_COUNT)
 		abort();
-	if (m->length != 0 && m->length != DSM_PAGE_SIZE && m->length != DSM_SECRET_LEN)
+	if (header < r->buf || payload + m->length > r->buf + r->cap)
 		abort();
-	if (payload < r->buf || payload + m->length > r->buf + r->cap)
+	if (header[0] != m->type || header[1] != m->flags || header[2] != 0 || header[3] != 0)
+		abort();
+	if (m->flags & ~flags_allowed(m->type))
+		abort();
+	if (m->length > 64u * 4096u)
+		abort();
+	if (run_type(m->type)) {
+		if (m->node < 1 || m->node > 64)
+			abort();
+		if (r->limits.npages && (uint64_t)m->page + m->node > r->limits.npages)
+			abort();
+	}
+	if (!length_allowed(m))
 		abort();
 	if (r->limits.npages && page_indexed(m->type) && m->page >= r->limits.npages)
 		abort();
@@ -121,12 +194,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				;
 			break;
 		}
-		/* next piece: its length is the byte at the cursor (1..256) */
-		size_t piece = (size_t)data[at] + 1;
+		/* next piece: the byte at the cursor says its length (1..256);
+		 * the piece follows it */
+		size_t piece = (size_t)data[at++] + 1;
 
 		if (piece > size - at)
 			piece = size - at;
-		if (write(fds[1], data + at, piece) != (ssize_t)piece)
+		if (piece > 0 && write(fds[1], data + at, piece) != (ssize_t)piece)
 			break;
 		at += piece;
 		if (wire_fill(&r) == FILL_ERROR)

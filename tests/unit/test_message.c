@@ -3,6 +3,10 @@
  * round trips of every message type, the exact little-endian header layout,
  * and every rejection rule of the decoder (type, origin, reserved bytes,
  * flags, payload length, page and node limits) plus DECODE_INCOMPLETE.
+ * Run messages (GRANT, REVOKE, INVALIDATE, PAGE_DATA, INVALIDATE_ACK,
+ * RELEASE: `node` = count of pages from `page`): the count's limits
+ * (1..DSM_MAX_RUN, page + count <= npages) and the payload rule (count pages,
+ * or for GRANT none); CHUNK's FRESH flag.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -16,38 +20,59 @@ struct spec {
 	const char *name;
 	enum msg_origin from;
 	uint8_t flags;   /* a legal non-zero flag set, or 0 */
-	uint32_t length; /* a legal payload length */
+	uint32_t count;  /* run types: a legal page count (the node field); 0: not a run */
+	uint32_t length; /* a legal payload length (for runs: for that count) */
 };
 
+#define RUN_PAGES(n) ((n) * DSM_PAGE_SIZE)
+
 static const struct spec specs[] = {
-	{MSG_HELLO, "HELLO", FROM_NODE, 0, DSM_SECRET_LEN},
-	{MSG_WELCOME, "WELCOME", FROM_ALLOCATOR, 0, 0},
-	{MSG_FAULT, "FAULT", FROM_NODE, MSGF_WRITE, 0},
-	{MSG_GRANT, "GRANT", FROM_ALLOCATOR, MSGF_WRITE, DSM_PAGE_SIZE},
-	{MSG_REVOKE, "REVOKE", FROM_ALLOCATOR, 0, 0},
-	{MSG_INVALIDATE, "INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, 0},
-	{MSG_PAGE_DATA, "PAGE_DATA", FROM_NODE, 0, DSM_PAGE_SIZE},
-	{MSG_INVALIDATE_ACK, "INVALIDATE_ACK", FROM_NODE, 0, 0},
-	{MSG_RELEASE, "RELEASE", FROM_NODE, 0, DSM_PAGE_SIZE},
-	{MSG_MALLOC, "MALLOC", FROM_NODE, 0, 0},
-	{MSG_CHUNK, "CHUNK", FROM_ALLOCATOR, 0, 0},
-	{MSG_BARRIER, "BARRIER", FROM_NODE, 0, 0},
-	{MSG_BARRIER_DONE, "BARRIER_DONE", FROM_ALLOCATOR, 0, 0},
-	{MSG_BCAST, "BCAST", FROM_NODE, 0, 0},
-	{MSG_BCAST_DONE, "BCAST_DONE", FROM_ALLOCATOR, 0, 0},
-	{MSG_EXIT, "EXIT", FROM_NODE, 0, 0},
-	{MSG_EXIT_ACK, "EXIT_ACK", FROM_ALLOCATOR, 0, 0},
-	{MSG_ERROR, "ERROR", FROM_ALLOCATOR, 0, 0},
-	{MSG_PING, "PING", FROM_ALLOCATOR, 0, 0},
-	{MSG_PONG, "PONG", FROM_NODE, 0, 0},
-	{MSG_LINK_LOST, "LINK_LOST", FROM_PROXY, 0, 0},
+	{MSG_HELLO, "HELLO", FROM_NODE, 0, 0, DSM_SECRET_LEN},
+	{MSG_WELCOME, "WELCOME", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_FAULT, "FAULT", FROM_NODE, MSGF_WRITE, 0, 0},
+	{MSG_GRANT, "GRANT", FROM_ALLOCATOR, MSGF_WRITE, 3, RUN_PAGES(3)},
+	{MSG_REVOKE, "REVOKE", FROM_ALLOCATOR, 0, 5, 0},
+	{MSG_INVALIDATE, "INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, 2, 0},
+	{MSG_PAGE_DATA, "PAGE_DATA", FROM_NODE, 0, 4, RUN_PAGES(4)},
+	{MSG_INVALIDATE_ACK, "INVALIDATE_ACK", FROM_NODE, 0, 1, 0},
+	{MSG_RELEASE, "RELEASE", FROM_NODE, 0, 2, RUN_PAGES(2)},
+	{MSG_MALLOC, "MALLOC", FROM_NODE, 0, 0, 0},
+	{MSG_CHUNK, "CHUNK", FROM_ALLOCATOR, MSGF_FRESH, 0, 0},
+	{MSG_BARRIER, "BARRIER", FROM_NODE, 0, 0, 0},
+	{MSG_BARRIER_DONE, "BARRIER_DONE", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_BCAST, "BCAST", FROM_NODE, 0, 0, 0},
+	{MSG_BCAST_DONE, "BCAST_DONE", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_EXIT, "EXIT", FROM_NODE, 0, 0, 0},
+	{MSG_EXIT_ACK, "EXIT_ACK", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_ERROR, "ERROR", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_PING, "PING", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_PONG, "PONG", FROM_NODE, 0, 0, 0},
+	{MSG_LINK_LOST, "LINK_LOST", FROM_PROXY, 0, 0, 0},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+/* The run types, written down here independently of message.c's table. */
+static const struct {
+	uint8_t type;
+	enum msg_origin from;
+	int payload; /* RUN_DATA: exactly count pages; RUN_DATA_OPTIONAL: 0 or that; 0: none */
+} runs[] = {
+#define RUN_DATA 1
+#define RUN_DATA_OPTIONAL 2
+	{MSG_GRANT, FROM_ALLOCATOR, RUN_DATA_OPTIONAL},
+	{MSG_REVOKE, FROM_ALLOCATOR, 0},
+	{MSG_INVALIDATE, FROM_ALLOCATOR, 0},
+	{MSG_PAGE_DATA, FROM_NODE, RUN_DATA},
+	{MSG_INVALIDATE_ACK, FROM_NODE, 0},
+	{MSG_RELEASE, FROM_NODE, RUN_DATA},
+};
+#define NRUNS (sizeof(runs) / sizeof(runs[0]))
 
 static const struct msg_limits no_limits = {0, 0};
 static const struct msg_limits limits = {.npages = 100, .nnodes = 8};
 
-static uint8_t buf[DSM_HEADER_SIZE + DSM_PAGE_SIZE + 64];
+/* room for the longest message and some bytes of a next one */
+static uint8_t buf[DSM_MAX_MESSAGE + 64];
 
 /* Encode a header into buf and return what msg_decode says about buf[0..len). */
 static enum decode_result decode_hdr(const struct msg *in, size_t len, enum msg_origin from,
@@ -101,8 +126,11 @@ Test(message, round_trip_every_type)
 		struct msg in = {
 			.type = s->type,
 			.flags = s->flags,
-			.page = 99, /* < npages: legal even where page is an index */
-			.node = 7,  /* < nnodes: legal even where node is an id */
+			/* < npages: legal even where page is an index; a run ends
+			 * at the region's last page */
+			.page = s->count ? limits.npages - s->count : 99,
+			/* < nnodes: legal even where node is an id; else the count */
+			.node = s->count ? s->count : 7,
 			.length = s->length,
 			.arg = 0xfedcba9876543210ull + i,
 		};
@@ -150,6 +178,7 @@ Test(message, flags_zero_also_legal_where_flags_exist)
 
 	expect_ok(&m, FROM_NODE, &limits, "FAULT read");
 	m.type = MSG_INVALIDATE;
+	m.node = 1; /* a run of one page */
 	expect_ok(&m, FROM_ALLOCATOR, &limits, "INVALIDATE without WANT_DATA");
 }
 
@@ -253,8 +282,8 @@ Test(message, reject_wrong_origin_for_every_type)
 {
 	for (size_t i = 0; i < NSPECS; i++) {
 		const struct spec *s = &specs[i];
-		struct msg m = {.type = s->type, .flags = s->flags, .page = 1, .node = 1,
-				.length = s->length};
+		struct msg m = {.type = s->type, .flags = s->flags, .page = 1,
+				.node = s->count ? s->count : 1, .length = s->length};
 		enum msg_origin wrong = s->from == FROM_NODE ? FROM_ALLOCATOR : FROM_NODE;
 
 		expect_ok(&m, s->from, &limits, s->name);
@@ -264,9 +293,12 @@ Test(message, reject_wrong_origin_for_every_type)
 
 Test(message, reject_grant_from_node_and_fault_from_allocator)
 {
-	struct msg grant = {.type = MSG_GRANT, .page = 1};
+	/* legal in every other respect: only the sender is wrong */
+	struct msg grant = {.type = MSG_GRANT, .page = 1, .node = 1};
 	struct msg fault = {.type = MSG_FAULT, .page = 1};
 
+	expect_ok(&grant, FROM_ALLOCATOR, &no_limits, "GRANT from the allocator");
+	expect_ok(&fault, FROM_NODE, &no_limits, "FAULT from a node");
 	expect_bad(&grant, FROM_NODE, &no_limits, "GRANT from a node");
 	expect_bad(&fault, FROM_ALLOCATOR, &no_limits, "FAULT from the allocator");
 }
@@ -300,42 +332,137 @@ Test(message, reject_illegal_flags)
 		{MSG_BARRIER, FROM_NODE, 0x80},
 		{MSG_INVALIDATE_ACK, FROM_NODE, MSGF_WANT_DATA},
 		{MSG_ERROR, FROM_ALLOCATOR, 0x04},
+		/* FRESH belongs to CHUNK alone */
+		{MSG_GRANT, FROM_ALLOCATOR, MSGF_FRESH},
+		{MSG_GRANT, FROM_ALLOCATOR, MSGF_WRITE | MSGF_FRESH},
+		{MSG_FAULT, FROM_NODE, MSGF_FRESH},
+		{MSG_MALLOC, FROM_NODE, MSGF_FRESH},
+		{MSG_RELEASE, FROM_NODE, MSGF_FRESH},
+		{MSG_PAGE_DATA, FROM_NODE, MSGF_FRESH},
+		{MSG_INVALIDATE, FROM_ALLOCATOR, MSGF_WANT_DATA | MSGF_FRESH},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct msg m = {.type = bad[i].type, .flags = bad[i].flags, .page = 1};
+		/* a run of one page where the node field is a count */
+		struct msg m = {.type = bad[i].type, .flags = 0, .page = 1, .node = 1};
+		int data = m.type == MSG_PAGE_DATA || m.type == MSG_RELEASE;
 
+		m.length = data ? DSM_PAGE_SIZE : 0;
+		/* the same message without the flags is fine: the flags are what is wrong */
+		expect_ok(&m, bad[i].from, &limits, msg_type_name(m.type));
+		m.flags = bad[i].flags;
 		expect_bad(&m, bad[i].from, &limits, msg_type_name(m.type));
+	}
+}
+
+Test(message, chunk_fresh_flag_legal_other_flags_not)
+{
+	static const uint8_t bad[] = {MSGF_WRITE, MSGF_WANT_DATA, 0x08, 0x10, 0x80,
+				      MSGF_FRESH | MSGF_WRITE, MSGF_FRESH | 0x08, 0xff};
+	struct msg m = {.type = MSG_CHUNK, .page = 64, .arg = 0x566000010000ull};
+
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "CHUNK");
+	m.flags = MSGF_FRESH;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "CHUNK FRESH");
+	/* CHUNK.page is a count of pages, not an index: a fresh chunk bigger
+	 * than a run or than what the limits say is not the decoder's business */
+	m.page = 100000;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "big CHUNK FRESH");
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		m.flags = bad[i];
+		expect_bad(&m, FROM_ALLOCATOR, &limits, "CHUNK with an unknown flag");
+	}
+	m.flags = MSGF_FRESH;
+	expect_bad(&m, FROM_NODE, &limits, "CHUNK FRESH from a node");
+	cr_assert_eq(MSGF_FRESH, 0x04u, "the flag's value is on the wire");
+}
+
+/* Lengths judged for a run of `count` pages at page 1. */
+static void check_lengths_run(uint8_t type, enum msg_origin from, uint32_t count,
+			      const uint32_t *good, size_t ngood, const uint32_t *badl, size_t nbad)
+{
+	for (size_t i = 0; i < ngood; i++) {
+		struct msg m = {.type = type, .page = 1, .node = count, .length = good[i]};
+
+		expect_ok(&m, from, &limits, msg_type_name(type));
+	}
+	for (size_t i = 0; i < nbad; i++) {
+		struct msg m = {.type = type, .page = 1, .node = count, .length = badl[i]};
+
+		msg_encode(&m, buf);
+		/* the length is judged from the header alone, payload present or not */
+		expect_bad_buf(DSM_HEADER_SIZE, from, &limits, msg_type_name(type));
+		if (badl[i] <= sizeof(buf) - DSM_HEADER_SIZE)
+			expect_bad_buf(DSM_HEADER_SIZE + badl[i], from, &limits, msg_type_name(type));
 	}
 }
 
 static void check_lengths(uint8_t type, enum msg_origin from, const uint32_t *good, size_t ngood,
 			  const uint32_t *badl, size_t nbad)
 {
-	for (size_t i = 0; i < ngood; i++) {
-		struct msg m = {.type = type, .page = 1, .node = 1, .length = good[i]};
-
-		expect_ok(&m, from, &limits, msg_type_name(type));
-	}
-	for (size_t i = 0; i < nbad; i++) {
-		struct msg m = {.type = type, .page = 1, .node = 1, .length = badl[i]};
-
-		msg_encode(&m, buf);
-		/* the length is judged from the header alone, payload present or not */
-		expect_bad_buf(DSM_HEADER_SIZE, from, &limits, msg_type_name(type));
-		if (badl[i] <= DSM_PAGE_SIZE + 64 - DSM_HEADER_SIZE)
-			expect_bad_buf(DSM_HEADER_SIZE + badl[i], from, &limits, msg_type_name(type));
-	}
+	check_lengths_run(type, from, 1, good, ngood, badl, nbad);
 }
 
 Test(message, payload_page_must_be_exactly_one_page)
 {
+	/* a run of one page carries exactly one page */
 	static const uint32_t good[] = {DSM_PAGE_SIZE};
 	static const uint32_t bad[] = {0, 1, DSM_SECRET_LEN, DSM_PAGE_SIZE - 1, DSM_PAGE_SIZE + 1,
 				       2 * DSM_PAGE_SIZE, 0xffffffffu};
 
 	check_lengths(MSG_PAGE_DATA, FROM_NODE, good, 1, bad, sizeof(bad) / sizeof(bad[0]));
 	check_lengths(MSG_RELEASE, FROM_NODE, good, 1, bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+Test(message, payload_of_a_run_is_exactly_count_pages)
+{
+	static const uint32_t counts[] = {2, 3, 17, 63, DSM_MAX_RUN};
+
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		uint32_t n = counts[c];
+		const uint32_t good[] = {n * DSM_PAGE_SIZE};
+		const uint32_t bad[] = {0,
+					DSM_PAGE_SIZE,
+					(n - 1) * DSM_PAGE_SIZE,
+					(n + 1) * DSM_PAGE_SIZE,
+					n * DSM_PAGE_SIZE - 1,
+					n * DSM_PAGE_SIZE + 1,
+					DSM_MAX_RUN * DSM_PAGE_SIZE + DSM_PAGE_SIZE,
+					0x80000000u,
+					0xffffffffu};
+		size_t nbad = sizeof(bad) / sizeof(bad[0]);
+
+		check_lengths_run(MSG_PAGE_DATA, FROM_NODE, n, good, 1, bad, nbad);
+		check_lengths_run(MSG_RELEASE, FROM_NODE, n, good, 1, bad, nbad);
+		/* the header-only run types stay header-only whatever the count */
+		const uint32_t none[] = {0};
+		const uint32_t some[] = {DSM_PAGE_SIZE, n * DSM_PAGE_SIZE};
+
+		check_lengths_run(MSG_REVOKE, FROM_ALLOCATOR, n, none, 1, some, 2);
+		check_lengths_run(MSG_INVALIDATE, FROM_ALLOCATOR, n, none, 1, some, 2);
+		check_lengths_run(MSG_INVALIDATE_ACK, FROM_NODE, n, none, 1, some, 2);
+	}
+}
+
+Test(message, grant_payload_is_none_or_count_pages)
+{
+	static const uint32_t counts[] = {1, 2, 5, 32, DSM_MAX_RUN};
+
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		uint32_t n = counts[c];
+		const uint32_t good[] = {0, n * DSM_PAGE_SIZE};
+		const uint32_t bad[] = {1,
+					DSM_SECRET_LEN,
+					n * DSM_PAGE_SIZE - 1,
+					n * DSM_PAGE_SIZE + 1,
+					(n + 1) * DSM_PAGE_SIZE,
+					n > 1 ? DSM_PAGE_SIZE : 2 * DSM_PAGE_SIZE,
+					n > 1 ? (n - 1) * DSM_PAGE_SIZE : 3 * DSM_PAGE_SIZE,
+					0xffffffffu};
+
+		check_lengths_run(MSG_GRANT, FROM_ALLOCATOR, n, good, 2, bad,
+				  sizeof(bad) / sizeof(bad[0]));
+	}
 }
 
 Test(message, payload_secret_must_be_exactly_32)
@@ -348,6 +475,7 @@ Test(message, payload_secret_must_be_exactly_32)
 
 Test(message, payload_optional_is_zero_or_one_page)
 {
+	/* a GRANT of one page */
 	static const uint32_t good[] = {0, DSM_PAGE_SIZE};
 	static const uint32_t bad[] = {1, DSM_SECRET_LEN, DSM_PAGE_SIZE - 1, DSM_PAGE_SIZE + 1,
 				       0x80000000u};
@@ -385,7 +513,8 @@ Test(message, page_index_checked_against_npages)
 	};
 
 	for (size_t i = 0; i < sizeof(indexed) / sizeof(indexed[0]); i++) {
-		struct msg m = {.type = indexed[i].type, .length = indexed[i].length};
+		/* node 1: a run of one page (FAULT's node field is not checked) */
+		struct msg m = {.type = indexed[i].type, .node = 1, .length = indexed[i].length};
 		const char *name = msg_type_name(m.type);
 
 		m.page = limits.npages - 1;
@@ -397,6 +526,126 @@ Test(message, page_index_checked_against_npages)
 		/* npages unknown: not checked */
 		expect_ok(&m, indexed[i].from, &no_limits, name);
 	}
+}
+
+/* A run message of count pages at page, with the payload its type requires
+ * (GRANT: with data when with_data). */
+static struct msg run_msg(size_t i, uint32_t page, uint32_t count, int with_data)
+{
+	struct msg m = {.type = runs[i].type, .page = page, .node = count};
+
+	if (runs[i].payload == RUN_DATA || (runs[i].payload == RUN_DATA_OPTIONAL && with_data))
+		m.length = count * DSM_PAGE_SIZE;
+	return m;
+}
+
+Test(message, run_count_from_1_to_max_run)
+{
+	for (size_t i = 0; i < NRUNS; i++) {
+		const char *name = msg_type_name(runs[i].type);
+		struct msg m;
+
+		for (uint32_t n = 1; n <= DSM_MAX_RUN; n++) {
+			m = run_msg(i, 0, n, 1);
+			expect_ok(&m, runs[i].from, &limits, name);
+			m = run_msg(i, 0, n, 0);
+			expect_ok(&m, runs[i].from, &no_limits, name);
+		}
+		/* no pages: whatever the payload */
+		m = run_msg(i, 0, 0, 1);
+		expect_bad(&m, runs[i].from, &limits, name);
+		expect_bad(&m, runs[i].from, &no_limits, name);
+		m.length = DSM_PAGE_SIZE;
+		expect_bad(&m, runs[i].from, &no_limits, name);
+		/* one page more than a run may have, with its payload */
+		m = run_msg(i, 0, DSM_MAX_RUN + 1, 1);
+		expect_bad(&m, runs[i].from, &limits, name);
+		expect_bad(&m, runs[i].from, &no_limits, name);
+		/* counts whose page total would overflow 32 bits */
+		static const uint32_t huge[] = {0x100000u, 0x80000000u, 0xffffffffu};
+
+		for (size_t k = 0; k < sizeof(huge) / sizeof(huge[0]); k++) {
+			m = run_msg(i, 0, 1, 0);
+			m.node = huge[k];
+			m.length = huge[k] * DSM_PAGE_SIZE; /* wraps to 0 for some */
+			expect_bad(&m, runs[i].from, &no_limits, name);
+			m.length = 0;
+			expect_bad(&m, runs[i].from, &no_limits, name);
+		}
+	}
+}
+
+Test(message, run_must_end_inside_the_region)
+{
+	for (size_t i = 0; i < NRUNS; i++) {
+		const char *name = msg_type_name(runs[i].type);
+		uint32_t np = limits.npages;
+		struct msg m;
+
+		/* the longest run, ending exactly at the region's last page */
+		m = run_msg(i, np - DSM_MAX_RUN, DSM_MAX_RUN, 1);
+		expect_ok(&m, runs[i].from, &limits, name);
+		/* one page further: its last page is outside */
+		m = run_msg(i, np - DSM_MAX_RUN + 1, DSM_MAX_RUN, 1);
+		expect_bad(&m, runs[i].from, &limits, name);
+		/* short runs: ending at the end is fine, one past it is not */
+		for (uint32_t n = 1; n <= 5; n++) {
+			m = run_msg(i, np - n, n, 0);
+			expect_ok(&m, runs[i].from, &limits, name);
+			m = run_msg(i, np - n + 1, n, 0);
+			expect_bad(&m, runs[i].from, &limits, name);
+			m = run_msg(i, np - 1, n + 1, 1);
+			expect_bad(&m, runs[i].from, &limits, name);
+		}
+		/* a first page past the end, and one that would wrap page + count */
+		m = run_msg(i, np, 1, 0);
+		expect_bad(&m, runs[i].from, &limits, name);
+		m = run_msg(i, 0xffffffffu, 1, 0);
+		expect_bad(&m, runs[i].from, &limits, name);
+		m = run_msg(i, 0xffffffc1u, DSM_MAX_RUN, 0); /* page + count = 2^32 + 1 */
+		expect_bad(&m, runs[i].from, &limits, name);
+		/* npages unknown: the count is still checked, the page is not */
+		m = run_msg(i, 0xffffffc0u, DSM_MAX_RUN, 0);
+		expect_ok(&m, runs[i].from, &no_limits, name);
+		m = run_msg(i, 0xffffffc0u, DSM_MAX_RUN + 1, 0);
+		expect_bad(&m, runs[i].from, &no_limits, name);
+	}
+}
+
+Test(message, run_in_a_region_smaller_than_a_run)
+{
+	const struct msg_limits tiny = {.npages = 10, .nnodes = 2};
+	const struct msg_limits one = {.npages = 1, .nnodes = 1};
+
+	for (size_t i = 0; i < NRUNS; i++) {
+		const char *name = msg_type_name(runs[i].type);
+		struct msg m;
+
+		m = run_msg(i, 0, 10, 1);
+		expect_ok(&m, runs[i].from, &tiny, name);
+		m = run_msg(i, 0, 11, 1);
+		expect_bad(&m, runs[i].from, &tiny, name);
+		m = run_msg(i, 9, 1, 1);
+		expect_ok(&m, runs[i].from, &tiny, name);
+		m = run_msg(i, 9, 2, 1);
+		expect_bad(&m, runs[i].from, &tiny, name);
+		m = run_msg(i, 0, DSM_MAX_RUN, 0);
+		expect_bad(&m, runs[i].from, &tiny, name);
+		m = run_msg(i, 0, 1, 1);
+		expect_ok(&m, runs[i].from, &one, name);
+		m = run_msg(i, 0, 2, 1);
+		expect_bad(&m, runs[i].from, &one, name);
+	}
+}
+
+Test(message, node_field_of_fault_is_not_a_count)
+{
+	/* libsm sends FAULT with node 0; FAULT is about one page, not a run */
+	struct msg m = {.type = MSG_FAULT, .flags = MSGF_WRITE, .page = limits.npages - 1};
+
+	expect_ok(&m, FROM_NODE, &limits, "FAULT node 0");
+	m.node = DSM_MAX_RUN + 1;
+	expect_ok(&m, FROM_NODE, &limits, "FAULT node 65");
 }
 
 Test(message, page_not_an_index_is_not_checked)
@@ -466,7 +715,7 @@ Test(message, short_header_is_incomplete)
 
 Test(message, payload_incomplete_then_complete)
 {
-	struct msg m = {.type = MSG_PAGE_DATA, .page = 3, .length = DSM_PAGE_SIZE};
+	struct msg m = {.type = MSG_PAGE_DATA, .page = 3, .node = 1, .length = DSM_PAGE_SIZE};
 	struct msg out;
 	size_t total = 0;
 	const char *why = NULL;
@@ -486,6 +735,31 @@ Test(message, payload_incomplete_then_complete)
 	cr_assert_eq(msg_decode(buf, sizeof(buf), FROM_NODE, &limits, &out, &total, &why),
 		     DECODE_OK);
 	cr_assert_eq(total, DSM_HEADER_SIZE + DSM_PAGE_SIZE);
+}
+
+Test(message, longest_run_incomplete_then_complete)
+{
+	struct msg m = {.type = MSG_RELEASE, .page = limits.npages - DSM_MAX_RUN,
+			.node = DSM_MAX_RUN, .length = DSM_MAX_RUN * DSM_PAGE_SIZE};
+	struct msg out;
+	size_t total = 0;
+	const char *why = NULL;
+
+	cr_assert_eq(DSM_MAX_MESSAGE, DSM_HEADER_SIZE + DSM_MAX_RUN * DSM_PAGE_SIZE);
+	msg_encode(&m, buf);
+	for (size_t len = DSM_HEADER_SIZE; len < DSM_MAX_MESSAGE; len += 4093)
+		cr_assert_eq(msg_decode(buf, len, FROM_NODE, &limits, &out, &total, &why),
+			     DECODE_INCOMPLETE, "len %zu", len);
+	cr_assert_eq(msg_decode(buf, DSM_MAX_MESSAGE - 1, FROM_NODE, &limits, &out, &total, &why),
+		     DECODE_INCOMPLETE);
+	cr_assert_eq(msg_decode(buf, DSM_MAX_MESSAGE, FROM_NODE, &limits, &out, &total, &why),
+		     DECODE_OK, "%s", why ? why : "");
+	cr_assert_eq(total, DSM_MAX_MESSAGE);
+	cr_assert_eq(out.page, limits.npages - DSM_MAX_RUN);
+	cr_assert_eq(out.node, DSM_MAX_RUN);
+	cr_assert_eq(msg_decode(buf, sizeof(buf), FROM_NODE, &limits, &out, &total, &why),
+		     DECODE_OK);
+	cr_assert_eq(total, DSM_MAX_MESSAGE);
 }
 
 Test(message, hello_secret_incomplete)

@@ -4,7 +4,8 @@
  * hundreds of messages back to back from a child process (exercising partial
  * writes on a full non-blocking socket and the reader's buffer compaction),
  * messages trickling in a byte at a time, end of file, malformed input and a
- * vanished peer.
+ * vanished peer. Runs of up to DSM_MAX_RUN pages (the longest messages) go
+ * through whole, in pieces, and back to back through the smallest reader.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -84,9 +85,10 @@ static void recv_one(struct wire_reader *r, struct msg *m, const uint8_t **paylo
 
 Test(wire, send_then_receive_page_message)
 {
-	static uint8_t page[DSM_PAGE_SIZE];
+	/* a run of 3 pages */
+	static uint8_t page[3 * DSM_PAGE_SIZE];
 	struct wire_reader r;
-	struct msg in = {.type = MSG_PAGE_DATA, .page = 42, .node = 3, .length = DSM_PAGE_SIZE,
+	struct msg in = {.type = MSG_PAGE_DATA, .page = 42, .node = 3, .length = 3 * DSM_PAGE_SIZE,
 			 .arg = 0x0123456789abcdefull};
 	struct msg out;
 	const uint8_t *payload = NULL;
@@ -99,10 +101,10 @@ Test(wire, send_then_receive_page_message)
 	cr_assert_eq(out.flags, 0);
 	cr_assert_eq(out.page, 42u);
 	cr_assert_eq(out.node, 3u);
-	cr_assert_eq(out.length, DSM_PAGE_SIZE);
+	cr_assert_eq(out.length, 3 * DSM_PAGE_SIZE);
 	cr_assert_eq(out.arg, 0x0123456789abcdefull);
 	cr_assert_not_null(payload);
-	cr_assert(check_pattern(payload, DSM_PAGE_SIZE, 9), "payload differs");
+	cr_assert(check_pattern(payload, 3 * DSM_PAGE_SIZE, 9), "payload differs");
 	/* nothing else was sent */
 	set_nonblock(sv[1]);
 	cr_assert_eq(wire_fill(&r), FILL_AGAIN);
@@ -133,12 +135,39 @@ Test(wire, send_simple_header_only)
 }
 
 /*
- * Child: send n messages of kind(i) as fast as a non-blocking socket takes
- * them. With small_buf the socket's send buffer is the smallest possible, so
- * the kernel accepts page messages in pieces: wire_send must finish partial
- * writes and wait in poll() when the socket is full.
+ * Message i of a stream: kind 0 a PAGE_DATA run of 1..7 pages, kind 1 an
+ * INVALIDATE_ACK run of 1..7 pages, kind 2 a HELLO (node = an id), kind 3 a
+ * PAGE_DATA run of DSM_MAX_RUN pages (the longest message).
  */
-static pid_t spawn_sender(unsigned n, int mixed, int small_buf)
+static void stream_msg(unsigned i, unsigned kinds, struct msg *m)
+{
+	unsigned kind = i % kinds;
+
+	*m = (struct msg){.page = i, .node = 1 + i % 7, .arg = (uint64_t)i * 1000003u};
+	if (kind == 0) {
+		m->type = MSG_PAGE_DATA;
+		m->length = m->node * DSM_PAGE_SIZE;
+	} else if (kind == 1) {
+		m->type = MSG_INVALIDATE_ACK;
+	} else if (kind == 2) {
+		m->type = MSG_HELLO;
+		m->node = i % 7;
+		m->length = DSM_SECRET_LEN;
+	} else {
+		m->type = MSG_PAGE_DATA;
+		m->node = DSM_MAX_RUN;
+		m->length = DSM_MAX_RUN * DSM_PAGE_SIZE;
+	}
+}
+
+/*
+ * Child: send n messages (stream_msg with `kinds` kinds) as fast as a
+ * non-blocking socket takes them. With small_buf the socket's send buffer is
+ * the smallest possible, so the kernel accepts page messages in pieces:
+ * wire_send must finish partial writes and wait in poll() when the socket
+ * is full.
+ */
+static pid_t spawn_sender(unsigned n, unsigned kinds, int small_buf)
 {
 	pid_t pid = fork();
 
@@ -148,7 +177,7 @@ static pid_t spawn_sender(unsigned n, int mixed, int small_buf)
 		sv[0] = -1;
 		return pid;
 	}
-	static uint8_t page[DSM_PAGE_SIZE];
+	static uint8_t page[DSM_MAX_RUN * DSM_PAGE_SIZE];
 	int fl;
 
 	close(sv[1]);
@@ -162,18 +191,9 @@ static pid_t spawn_sender(unsigned n, int mixed, int small_buf)
 	if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0)
 		_exit(3);
 	for (unsigned i = 0; i < n; i++) {
-		struct msg m = {.page = i, .node = i % 7, .arg = (uint64_t)i * 1000003u};
-		unsigned kind = mixed ? i % 3 : 0;
+		struct msg m;
 
-		if (kind == 0) {
-			m.type = MSG_PAGE_DATA;
-			m.length = DSM_PAGE_SIZE;
-		} else if (kind == 1) {
-			m.type = MSG_INVALIDATE_ACK;
-		} else {
-			m.type = MSG_HELLO;
-			m.length = DSM_SECRET_LEN;
-		}
+		stream_msg(i, kinds, &m);
 		fill_pattern(page, m.length, i);
 		if (wire_send(sv[0], &m, m.length ? page : NULL) != 0)
 			_exit(1);
@@ -181,14 +201,14 @@ static pid_t spawn_sender(unsigned n, int mixed, int small_buf)
 	_exit(0);
 }
 
-static void receive_stream(size_t cap, unsigned n, int mixed, int small_buf)
+static void receive_stream(size_t cap, unsigned n, unsigned kinds, int small_buf)
 {
 	struct wire_reader r;
 	unsigned got = 0;
 	pid_t pid;
 	int status;
 
-	pid = spawn_sender(n, mixed, small_buf);
+	pid = spawn_sender(n, kinds, small_buf);
 	set_nonblock(sv[1]);
 	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, cap);
 	for (;;) {
@@ -198,20 +218,17 @@ static void receive_stream(size_t cap, unsigned n, int mixed, int small_buf)
 		enum decode_result d;
 
 		while ((d = wire_next(&r, &m, &payload, &why)) == DECODE_OK) {
-			unsigned kind = mixed ? got % 3 : 0;
-			uint8_t want_type = kind == 0 ? MSG_PAGE_DATA
-					    : kind == 1 ? MSG_INVALIDATE_ACK
-							: MSG_HELLO;
-			uint32_t want_len = kind == 0 ? DSM_PAGE_SIZE
-					    : kind == 1 ? 0
-							: DSM_SECRET_LEN;
+			struct msg want;
 
+			stream_msg(got, kinds, &want);
 			cr_assert_lt(got, n, "more messages than were sent");
-			cr_assert_eq(m.type, want_type, "message %u type", got);
+			cr_assert_eq(m.type, want.type, "message %u type", got);
 			cr_assert_eq(m.page, got, "message %u out of order (page %u)", got, m.page);
-			cr_assert_eq(m.node, got % 7);
+			cr_assert_eq(m.node, want.node, "message %u node", got);
 			cr_assert_eq(m.arg, (uint64_t)got * 1000003u);
-			cr_assert_eq(m.length, want_len);
+			cr_assert_eq(m.length, want.length, "message %u length", got);
+			cr_assert(payload >= r.buf && payload + m.length <= r.buf + cap,
+				  "payload of message %u outside the reader's buffer", got);
 			cr_assert(check_pattern(payload, m.length, got), "payload of message %u", got);
 			got++;
 		}
@@ -236,18 +253,29 @@ static void receive_stream(size_t cap, unsigned n, int mixed, int small_buf)
 
 Test(wire, hundred_page_messages_in_order)
 {
-	receive_stream(sizeof(rbuf), 100, 0, 0);
+	receive_stream(sizeof(rbuf), 100, 1, 0);
 }
 
 Test(wire, partial_writes_are_completed)
 {
-	receive_stream(sizeof(rbuf), 100, 0, 1);
+	receive_stream(sizeof(rbuf), 100, 1, 1);
 }
 
 Test(wire, mixed_sizes_with_smallest_buffer)
 {
-	/* 300 messages of three sizes through a reader of the minimum size */
-	receive_stream(2 * DSM_MAX_MESSAGE, 300, 1, 1);
+	/* 300 messages of three kinds through a reader of the minimum size */
+	receive_stream(2 * DSM_MAX_MESSAGE, 300, 3, 1);
+}
+
+Test(wire, longest_runs_mixed_with_small_messages)
+{
+	/* every fourth message is a 64-page run: the reader must make room for
+	 * a whole longest message behind whatever is left in its buffer */
+	cr_assert_eq(WIRE_READER_CAPACITY, 2 * DSM_MAX_MESSAGE);
+	receive_stream(2 * DSM_MAX_MESSAGE, 200, 4, 1);
+	close_pair();
+	open_pair();
+	receive_stream(sizeof(rbuf), 200, 4, 0);
 }
 
 Test(wire, bytes_split_across_reads)
@@ -288,7 +316,7 @@ Test(wire, bytes_split_across_reads)
 	cr_assert(check_pattern(payload, DSM_PAGE_SIZE, 3));
 
 	/* a header-only message is complete exactly at its 24th byte */
-	struct msg ack = {.type = MSG_INVALIDATE_ACK, .page = 8};
+	struct msg ack = {.type = MSG_INVALIDATE_ACK, .page = 8, .node = 1};
 
 	msg_encode(&ack, hdr);
 	for (unsigned i = 0; i < DSM_HEADER_SIZE; i++) {
@@ -301,7 +329,172 @@ Test(wire, bytes_split_across_reads)
 	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK);
 	cr_assert_eq(out.type, MSG_INVALIDATE_ACK);
 	cr_assert_eq(out.page, 8u);
+	cr_assert_eq(out.node, 1u);
 	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE);
+}
+
+/* the longest message: a write GRANT of DSM_MAX_RUN pages ending at the
+ * region's last page, as one wire_send */
+Test(wire, longest_run_arrives_intact)
+{
+	static uint8_t pages[DSM_MAX_RUN * DSM_PAGE_SIZE];
+	struct wire_reader r;
+	struct msg in = {.type = MSG_GRANT, .flags = MSGF_WRITE, .page = 1000 - DSM_MAX_RUN,
+			 .node = DSM_MAX_RUN, .length = DSM_MAX_RUN * DSM_PAGE_SIZE, .arg = 77};
+	struct msg out;
+	const uint8_t *payload = NULL;
+	pid_t pid;
+	int status;
+
+	fill_pattern(pages, sizeof(pages), 5);
+	/* more than a socket buffer: a child sends while this reads */
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(sv[1]);
+		_exit(wire_send(sv[0], &in, pages) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	sv[0] = -1;
+	wire_reader_init(&r, sv[1], FROM_ALLOCATOR, rbuf, 2 * DSM_MAX_MESSAGE);
+	r.limits.npages = 1000;
+	r.limits.nnodes = 4;
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.type, MSG_GRANT);
+	cr_assert_eq(out.flags, MSGF_WRITE);
+	cr_assert_eq(out.page, 1000 - DSM_MAX_RUN);
+	cr_assert_eq(out.node, DSM_MAX_RUN);
+	cr_assert_eq(out.length, DSM_MAX_RUN * DSM_PAGE_SIZE);
+	cr_assert_eq(out.arg, 77u);
+	cr_assert(check_pattern(payload, DSM_MAX_RUN * DSM_PAGE_SIZE, 5), "payload differs");
+	cr_assert(payload >= r.buf && payload + out.length <= r.buf + r.cap);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender failed: 0x%x", status);
+	cr_assert_eq(wire_fill(&r), FILL_EOF);
+}
+
+/*
+ * A 64-page run written in pieces of odd sizes, read as they come: it is
+ * incomplete until its very last byte, then whole. In rounds 1 and 2 a
+ * smaller message comes first in the same pieces and is taken while the
+ * run is still arriving, so the reader has to move the run's first bytes to
+ * the front of its buffer to make room for the rest.
+ */
+Test(wire, longest_run_in_pieces)
+{
+	static uint8_t stream[DSM_PAGE_SIZE + 2 * DSM_HEADER_SIZE + DSM_MAX_RUN * DSM_PAGE_SIZE];
+	struct wire_reader r;
+	struct msg run = {.type = MSG_RELEASE, .page = 3, .node = DSM_MAX_RUN,
+			  .length = DSM_MAX_RUN * DSM_PAGE_SIZE, .arg = 0};
+	static const size_t pieces[] = {1, 23, 4096, 4095, 10007, 3, 65536, 77777};
+
+	set_nonblock(sv[1]);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, 2 * DSM_MAX_MESSAGE);
+	r.limits.npages = 3 + DSM_MAX_RUN;
+	for (unsigned round = 0; round < 3; round++) {
+		/* round 1: an INVALIDATE_ACK first; round 2: a one-page PAGE_DATA */
+		struct msg small = {.type = round == 1 ? MSG_INVALIDATE_ACK : MSG_PAGE_DATA,
+				    .page = round, .node = 1,
+				    .length = round == 2 ? DSM_PAGE_SIZE : 0};
+		size_t len = 0, off = 0, k = 0, small_end = 0;
+		int got_small = round == 0, got_run = 0;
+
+		if (round > 0) {
+			msg_encode(&small, stream);
+			fill_pattern(stream + DSM_HEADER_SIZE, small.length, 30 + round);
+			len = small_end = DSM_HEADER_SIZE + small.length;
+		}
+		msg_encode(&run, stream + len);
+		fill_pattern(stream + len + DSM_HEADER_SIZE, run.length, 11 + round);
+		len += DSM_MAX_MESSAGE;
+		while (off < len) {
+			size_t n = pieces[k++ % (sizeof(pieces) / sizeof(pieces[0]))];
+			struct msg out;
+			const uint8_t *payload;
+			const char *why = NULL;
+			enum decode_result d;
+
+			if (n > len - off)
+				n = len - off;
+			cr_assert_eq(write(sv[0], stream + off, n), (ssize_t)n);
+			off += n;
+			while (wire_fill(&r) == FILL_DATA)
+				;
+			while ((d = wire_next(&r, &out, &payload, &why)) == DECODE_OK) {
+				if (!got_small) {
+					cr_assert_geq(off, small_end, "round %u: early", round);
+					cr_assert_eq(out.type, small.type, "round %u", round);
+					cr_assert_eq(out.page, round);
+					cr_assert_eq(out.node, 1u);
+					cr_assert(check_pattern(payload, out.length, 30 + round));
+					got_small = 1;
+					continue;
+				}
+				cr_assert_not(got_run, "round %u: a second run", round);
+				cr_assert_eq(off, len, "round %u: complete after %zu of %zu bytes",
+					     round, off, len);
+				cr_assert_eq(out.type, MSG_RELEASE);
+				cr_assert_eq(out.page, 3u);
+				cr_assert_eq(out.node, DSM_MAX_RUN);
+				cr_assert_eq(out.length, DSM_MAX_RUN * DSM_PAGE_SIZE);
+				cr_assert(payload >= r.buf && payload + out.length <= r.buf + r.cap);
+				cr_assert(check_pattern(payload, out.length, 11 + round),
+					  "round %u: payload differs", round);
+				got_run = 1;
+			}
+			cr_assert_eq(d, DECODE_INCOMPLETE, "round %u: %s", round, why ? why : "");
+		}
+		cr_assert(got_small && got_run, "round %u: small %d run %d", round, got_small,
+			  got_run);
+	}
+}
+
+/* two longest runs sent back to back fill the smallest reader exactly */
+Test(wire, two_longest_runs_fill_the_smallest_reader)
+{
+	static uint8_t pages[DSM_MAX_RUN * DSM_PAGE_SIZE];
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why = NULL;
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(sv[1]);
+		for (unsigned i = 0; i < 2; i++) {
+			struct msg m = {.type = MSG_PAGE_DATA, .page = i * DSM_MAX_RUN,
+					.node = DSM_MAX_RUN, .length = sizeof(pages)};
+
+			fill_pattern(pages, sizeof(pages), 20 + i);
+			if (wire_send(sv[0], &m, pages) != 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(sv[0]);
+	sv[0] = -1;
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, 2 * DSM_MAX_MESSAGE);
+	r.limits.npages = 2 * DSM_MAX_RUN;
+	/* read (blocking) until both are in, consuming nothing yet */
+	while (r.end < 2 * DSM_MAX_MESSAGE) {
+		enum fill_result f = wire_fill(&r);
+
+		cr_assert_eq(f, FILL_DATA, "after %zu bytes: %d", r.end, f);
+	}
+	cr_assert_eq(r.end, r.cap, "the buffer is exactly full");
+	for (unsigned i = 0; i < 2; i++) {
+		cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK, "%s", why ? why : "");
+		cr_assert_eq(out.page, i * DSM_MAX_RUN);
+		cr_assert_eq(out.node, DSM_MAX_RUN);
+		cr_assert(check_pattern(payload, out.length, 20 + i), "run %u", i);
+	}
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE);
+	cr_assert_eq(wire_fill(&r), FILL_EOF);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender failed: 0x%x", status);
 }
 
 Test(wire, two_messages_in_one_read)
@@ -398,10 +591,37 @@ Test(wire, reserved_bits_are_bad)
 Test(wire, wrong_sender_is_bad)
 {
 	uint8_t hdr[DSM_HEADER_SIZE];
-	struct msg m = {.type = MSG_GRANT, .page = 1};
+	struct msg m = {.type = MSG_GRANT, .page = 1, .node = 1};
 
 	msg_encode(&m, hdr);
 	expect_bad_bytes(hdr, sizeof(hdr), FROM_NODE, 0); /* a node may not send GRANT */
+}
+
+Test(wire, run_past_the_region_is_bad)
+{
+	uint8_t hdr[DSM_HEADER_SIZE];
+	struct msg m = {.type = MSG_INVALIDATE, .page = 90, .node = 11};
+
+	msg_encode(&m, hdr);
+	expect_bad_bytes(hdr, sizeof(hdr), FROM_ALLOCATOR, 100); /* pages 90..100 */
+}
+
+Test(wire, run_of_no_pages_is_bad)
+{
+	uint8_t hdr[DSM_HEADER_SIZE];
+	struct msg m = {.type = MSG_REVOKE, .page = 1, .node = 0};
+
+	msg_encode(&m, hdr);
+	expect_bad_bytes(hdr, sizeof(hdr), FROM_ALLOCATOR, 0);
+}
+
+Test(wire, run_longer_than_max_is_bad)
+{
+	uint8_t hdr[DSM_HEADER_SIZE];
+	struct msg m = {.type = MSG_INVALIDATE_ACK, .page = 0, .node = DSM_MAX_RUN + 1};
+
+	msg_encode(&m, hdr);
+	expect_bad_bytes(hdr, sizeof(hdr), FROM_NODE, 0);
 }
 
 Test(wire, reader_limits_apply)
