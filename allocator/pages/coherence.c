@@ -130,7 +130,7 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	struct node_slot *slot = &pt->nodes[node];
 	int prefetch = e->txn_prefetch;
 	uint64_t waited = mono_us() - (prefetch ? e->txn_t0 : slot->fault_t0);
-	int upgrade = e->txn_write && e->txn_had_copy;
+	int upgrade = e->txn_write && e->txn_had_copy && !e->fresh; /* first touch is no upgrade */
 	const uint8_t *data = e->txn_had_copy ? NULL : page_source(pt, io, page);
 	int live = node_live(pt, node);
 
