@@ -48,6 +48,8 @@ help:
 	@echo "make            build dsm, libsm and the tests into $(B)/"
 	@echo "make demo       install missing build dependencies, build, run an example"
 	@echo "make check      unit tests, integration tests, and both again under ASan+UBSan"
+	@echo "make check T=X  only the unit suite X (e.g. coherence) and/or the integration"
+	@echo "                program X (e.g. matmul: its plain, ASan and prefetch runs)"
 	@echo "make valgrind   integration tests with every node under valgrind memcheck"
 	@echo "make tsan       integration tests built with ThreadSanitizer"
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
@@ -169,11 +171,14 @@ demo: deps
 asan:
 	$(MAKE) B=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
 
-check: all unit asan build/fuzz/fuzz_messages bench-build
-	tests/check.sh $(B) build/asan build/fuzz/fuzz_messages
+# T=NAME: only the Criterion suite NAME and/or the integration program NAME
+# (tests/check.sh reads DSM_TEST_ONLY); the fuzzer and benchmarks are not built
+T ?=
+check: all unit asan $(if $(T),,build/fuzz/fuzz_messages bench-build)
+	DSM_TEST_ONLY='$(T)' tests/check.sh $(B) build/asan build/fuzz/fuzz_messages
 
 integration: all
-	tests/integration.sh $(B)/dsm $(B)/tests
+	DSM_TEST_ONLY='$(T)' tests/integration.sh $(B)/dsm $(B)/tests
 
 remote: all
 	tests/remote.sh $(B)/dsm $(B)/tests
