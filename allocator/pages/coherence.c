@@ -312,15 +312,23 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	return 0;
 }
 
+/* Were pages [first, first+count) handed out by sm_malloc? Else *why = what. */
+static int handed_out(struct pagetable *pt, uint32_t first, uint32_t count, const char **why,
+		      const char *what)
+{
+	if (first + count <= atomic_load_explicit(&pt->allocated, memory_order_acquire))
+		return 1;
+	*why = what;
+	return 0;
+}
+
 int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
 	      uint32_t count, const uint8_t *data, const char **why)
 {
 	int rc = 0;
 
-	if (first + count > atomic_load_explicit(&pt->allocated, memory_order_acquire)) {
-		*why = "reply about a page never handed out";
+	if (!handed_out(pt, first, count, why, "reply about a page never handed out"))
 		return -1;
-	}
 	pt_lock_run(pt, first, count);
 	for (uint32_t i = 0; i < count && rc == 0; i++) {
 		struct page_entry *e = pt_entry(pt, first + i);
@@ -370,10 +378,8 @@ int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, ui
 {
 	int rc = 0;
 
-	if (first + count > atomic_load_explicit(&pt->allocated, memory_order_acquire)) {
-		*why = "write-back of a page never handed out";
+	if (!handed_out(pt, first, count, why, "write-back of a page never handed out"))
 		return -1;
-	}
 	pt_lock_run(pt, first, count);
 	for (uint32_t i = 0; i < count && rc == 0; i++)
 		if (pt_entry(pt, first + i)->writer != (int32_t)node) {
