@@ -174,6 +174,7 @@ for n in $nodes_list; do
 	# write-back at exit; and the same at the end of a 1 MiB region
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs
 	expect_ok "runs end N=$n" "runs-end-$n" -s 1M -n "$n" ./runs end
+	expect_ok "firsttouch N=$n" "firsttouch-$n" -n "$n" ./firsttouch
 	expect_segv "segv N=$n" "segv-$n" -n "$n" ./segv
 	expect_segv "segv inside N=$n" "segv-inside-$n" -n "$n" ./segv inside
 	expect_ok "args N=$n" "args-$n" -n "$n" ./args "" "a b" -n 5 -- -H x --dsm-fake
