@@ -175,6 +175,7 @@ for n in $nodes_list; do
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs
 	expect_ok "runs end N=$n" "runs-end-$n" -s 1M -n "$n" ./runs end
 	expect_ok "firsttouch N=$n" "firsttouch-$n" -n "$n" ./firsttouch
+	expect_ok "prefetch_inval N=$n" "prefetch_inval-$n" -n "$n" ./prefetch_inval
 	expect_segv "segv N=$n" "segv-$n" -n "$n" ./segv
 	expect_segv "segv inside N=$n" "segv-inside-$n" -n "$n" ./segv inside
 	expect_ok "args N=$n" "args-$n" -n "$n" ./args "" "a b" -n 5 -- -H x --dsm-fake
