@@ -22,11 +22,12 @@ COMMON_SRC := common/message.c common/wire.c common/dispatch.c common/net.c
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies
 PAGES_SRC  := $(wildcard allocator/pages/*.c)
-# allocator/: the job, its services, options, log and statistics
+# allocator/: the job, its event loop, control channel, services, options, log and statistics
 JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
-              client/node.c client/alloc.c client/sync.c client/report.c
+              client/node.c client/alloc.c client/sync.c client/report.c \
+              client/sigchain.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -73,7 +74,8 @@ $(B)/dsm-plot: $(call obj,$(PLOT_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@
 
 # One relocatable object with the internal symbols made local, so the static
-# library exports exactly what the shared one does: the five sm_ functions.
+# library exports exactly what the shared one does: the five sm_ functions,
+# and sigaction and signal (client/sigchain.c).
 $(B)/libsm.o: $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
 	ld -r -o $@.tmp $^
 	objcopy --localize-hidden $@.tmp $@
@@ -107,7 +109,10 @@ $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 
-$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(filter-out allocator/pages/proxy.c allocator/job.c,$(ALLOC_SRC))) $(B)/obj/client/args.o
+# the unit tests link everything but the files that fork proxies or run the job
+UNIT_ALLOC := $(filter-out allocator/pages/proxy.c allocator/pages/proxystart.c \
+                           allocator/job.c allocator/jobstart.c,$(ALLOC_SRC))
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/protocol.h"
+#include "pages/pages.h"
 
 const char options_usage[] =
 	"Usage: dsm [OPTION]... EXECUTABLE [NODE-OPTION]...\n"
@@ -31,7 +32,7 @@ const char options_usage[] =
 	"  -t           prefix every output line with [node K@host]\n"
 	"  -P PAGES     the longest run of pages one fault may move: faults that\n"
 	"               continue a sequential scan grow their run up to PAGES\n"
-	"               (default 64, the most; 0 or 1: one page per fault)\n"
+	"               (default 256, the most; 0 or 1: one page per fault)\n"
 	"  -S           print per-node statistics at the end (faults, pages moved,\n"
 	"               waiting time, fault latency, ping time)\n"
 	"  -v           say what dsm is doing on stderr\n"
@@ -89,7 +90,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	o->nodes = 1;
 	o->region_size = (uint64_t)DSM_DEFAULT_PAGES * DSM_PAGE_SIZE;
 	o->join_timeout = 30;
-	o->prefetch = DSM_MAX_RUN;
+	o->prefetch = PT_MAX_WINDOW;
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
@@ -135,10 +136,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			o->stats = 1;
 			break;
 		case 'P':
-			o->prefetch = (uint32_t)strtonum(optarg, 0, DSM_MAX_RUN, &errstr);
+			o->prefetch = (uint32_t)strtonum(optarg, 0, PT_MAX_WINDOW, &errstr);
 			if (errstr) {
 				snprintf(err, errlen, "-P %s: the run length must be 0 to %u pages",
-					 optarg, DSM_MAX_RUN);
+					 optarg, PT_MAX_WINDOW);
 				return -1;
 			}
 			break;

@@ -51,7 +51,7 @@ uint32_t arena_take(uint32_t *next_page, uint32_t npages, uint64_t bytes, uint32
 	return (uint32_t)give;
 }
 
-static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
+void services_malloc(struct services *s, uint32_t node, uint64_t bytes)
 {
 	uint64_t t0 = mono_us();
 	uint32_t first = 0, count = arena_take(&s->next_page, s->pt->npages, bytes, &first);
@@ -63,9 +63,10 @@ static void serve_malloc(struct services *s, uint32_t node, uint64_t bytes)
 		joblog_write(node, LOG_MALLOC_FAILED, -1, -1, (int64_t)(mono_us() - t0));
 		return;
 	}
-	/* large allocations are placed where they are first touched */
+	/* large allocations are placed where they are first touched (alone,
+	 * a node would only fault to claim what it may have at once) */
 	coh_grant_chunk(s->pt, s->io, node, first, count,
-			bytes > (uint64_t)DSM_FIRST_TOUCH_PAGES * DSM_PAGE_SIZE);
+			s->nnodes > 1 && bytes > (uint64_t)DSM_FIRST_TOUCH_PAGES * DSM_PAGE_SIZE);
 	joblog_write(node, LOG_MALLOC, first, -1, (int64_t)(mono_us() - t0));
 }
 
@@ -127,8 +128,8 @@ static void maybe_complete(struct services *s)
 	reset_collective(s);
 }
 
-static void arrive(struct services *s, uint32_t node, enum collective_kind kind,
-		   const struct msg *m)
+void services_arrive(struct services *s, uint32_t node, enum collective_kind kind,
+		     const struct msg *m)
 {
 	if (s->arrived[node])
 		return; /* cannot happen with libsm: one call at a time */
@@ -156,7 +157,7 @@ static void arrive(struct services *s, uint32_t node, enum collective_kind kind,
 }
 
 /* A node left with sm_node_exit: collectives stop waiting for it. */
-static void leave(struct services *s, uint32_t node)
+void services_leave(struct services *s, uint32_t node)
 {
 	if (!s->in_job[node])
 		return;
@@ -168,24 +169,4 @@ static void leave(struct services *s, uint32_t node)
 		s->arrivals--;
 	}
 	maybe_complete(s);
-}
-
-void services_handle(struct services *s, uint32_t node, const struct msg *m)
-{
-	switch (m->type) {
-	case MSG_MALLOC:
-		serve_malloc(s, node, m->arg);
-		break;
-	case MSG_BARRIER:
-		arrive(s, node, COLL_BARRIER, m);
-		break;
-	case MSG_BCAST:
-		arrive(s, node, COLL_BCAST, m);
-		break;
-	case MSG_EXIT:
-		leave(s, node);
-		break;
-	default:
-		break;
-	}
 }

@@ -9,8 +9,7 @@
 #include <stdint.h>
 
 #include "../common/protocol.h"
-#include "pages/coherence.h"
-#include "pages/pagetable.h"
+#include "pages/pages.h"
 
 /* Pages handed out per sm_malloc chunk (fewer when the region runs low). */
 #define CHUNK_PAGES 16u
@@ -37,8 +36,16 @@ struct services {
 int services_init(struct services *s, struct pagetable *pt, struct coherence_io *io);
 void services_free(struct services *s);
 
-/* A request from node (forwarded by its proxy). */
-void services_handle(struct services *s, uint32_t node, const struct msg *m);
+/* The requests a node's proxy forwards (dispatched by control.c). */
+
+/* sm_malloc: a chunk of at least `bytes`, or CHUNK 0 when the region is exhausted. */
+void services_malloc(struct services *s, uint32_t node, uint64_t bytes);
+/* sm_barrier (COLL_BARRIER) or sm_bcast (COLL_BCAST: m->node is the root,
+ * m->arg the root's value) */
+void services_arrive(struct services *s, uint32_t node, enum collective_kind kind,
+		     const struct msg *m);
+/* sm_node_exit: collectives stop waiting for node. */
+void services_leave(struct services *s, uint32_t node);
 
 /*
  * Pages for a request of `bytes`: *first and *count, or 0 when the region is

@@ -5,7 +5,8 @@
  * A fault on a shared page sends one FAULT (a write fault straight away when
  * the CPU says the access was a write, so a write to an invalid page costs
  * one round trip, not two) and waits for the grant while answering everyone
- * else. A fault outside the region is not ours: the default action is
+ * else. A fault outside the region is not ours: it goes to the program's own
+ * SIGSEGV handler (sigchain.c), or, without one, the default action is
  * restored and the access faults again, so the node dies of a genuine SIGSEGV.
  *
  * Forward progress: if a revoke of the page just granted were served before
@@ -52,17 +53,8 @@ void sm__serve_deferred(void)
 	if (sm__st.have_deferred) {
 		sm__st.have_deferred = 0;
 		sm__dispatch(&sm__st.deferred);
+		sm__flush();
 	}
-}
-
-static void default_segv(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
 }
 
 static void report_fault_error(const struct msg *e, uint8_t *addr)
@@ -86,15 +78,16 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	uint32_t page;
 	int write;
 
-	(void)sig;
-	if (!sm__st.base || addr < sm__st.base || addr >= sm__st.base + sm__st.size) {
-		default_segv(); /* not ours: fault again and die */
+	/* not ours (sent by kill(), or outside the region): the program's */
+	if (si->si_code <= 0 || !sm__st.base || addr < sm__st.base ||
+	    addr >= sm__st.base + sm__st.size) {
+		sm__segv_chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
 	if (sm__st.exited || sm__st.fd < 0) {
 		sm__say("shared memory used after sm_node_exit", NULL);
-		default_segv();
+		sm__segv_default();
 		errno = saved;
 		return;
 	}
@@ -121,7 +114,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	sm__st.fault_page = -1;
 	if (sm__st.fault_error.type == MSG_ERROR) {
 		report_fault_error(&sm__st.fault_error, addr);
-		default_segv();
+		sm__segv_default();
 	} else if (sm__st.held_page >= 0 && have_hold_timer) {
 		struct itimerspec once = {.it_value = {.tv_nsec = HOLD_NS}};
 
@@ -257,9 +250,7 @@ int sm__fault_install(void)
 		sm__say("no single-stepping and no timer for the hold window: ", strerror(errno),
 			"; forward progress under contention is not guaranteed", NULL);
 
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	if (sigaction(SIGSEGV, &sa, NULL) < 0) {
+	if (sm__segv_install(on_segv, &sa.sa_mask) < 0) {
 		sm__say("sigaction(SIGSEGV): ", strerror(errno), NULL);
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /*
  * libsm.h - state and internal functions shared by the files of libsm.
  * Nothing here is exported: the library is built with -fvisibility=hidden and
- * only the five sm_ functions of sm.h are visible to programs.
+ * only the five sm_ functions of sm.h are visible to programs, and the
+ * sigaction() and signal() that sigchain.c interposes.
  *
  * Concurrency model: the program's thread, the SIGIO handler, the SIGSEGV
  * handler and the SIGTRAP handler all use the link. Every path that reads or
@@ -19,7 +20,7 @@
 #include "../common/protocol.h"
 #include "../common/wire.h"
 
-/* Marks the five functions of sm.h: the only symbols libsm exports. */
+/* Marks what libsm exports: the five functions of sm.h, sigaction, signal. */
 #define SM_API __attribute__((visibility("default")))
 
 enum page_access {
@@ -71,6 +72,7 @@ struct sm_state {
 	int have_deferred;
 	struct msg deferred;
 
+	struct wire_batch out;  /* answers queued until the end of a read */
 	struct wire_reader reader;
 	uint8_t reader_buf[WIRE_READER_CAPACITY];
 };
@@ -99,7 +101,8 @@ void sm__pump(void);                      /* handle everything that arrived */
  * is handled blocks it around the call too (the blocks nest).
  */
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
-void sm__send(const struct msg *m, const void *payload);
+void sm__send(const struct msg *m, const void *payload); /* after what is queued */
+void sm__flush(void);                     /* send the queued answers */
 /* answer a revoke/invalidation of a run: data is count pages, or NULL */
 void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *data);
 void sm__dispatch(const struct msg *m);   /* run a (deferred) message's row again */
@@ -115,6 +118,18 @@ void sm__region_revoke(uint32_t first, uint32_t count);   /* keep read copies, s
 void sm__region_invalidate(uint32_t first, uint32_t count, int want_data); /* drop */
 void sm__region_chunk(uint32_t first, uint32_t count, int fresh);
 void sm__region_release_all(void);
+
+/*
+ * sigchain.c: the program's SIGSEGV handler next to libsm's. sm__sigaction
+ * is the C library's sigaction(), past libsm's interposed one.
+ */
+int sm__sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* install libsm's handler, keeping the program's as the one to chain to */
+int sm__segv_install(void (*handler)(int, siginfo_t *, void *), const sigset_t *mask);
+/* a SIGSEGV that is not libsm's: to the program's handler, or die of it */
+void sm__segv_chain(int sig, siginfo_t *si, void *ctx);
+/* the default action back: the access faults again and the node dies */
+void sm__segv_default(void);
 
 /* fault.c */
 int sm__fault_install(void);

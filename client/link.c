@@ -42,13 +42,37 @@ void sm__restore_sigmask(const sigset_t *old)
 		sm__die("sigprocmask: ", strerror(errno), NULL);
 }
 
+static void send_failed(void) __attribute__((noreturn));
+static void send_failed(void)
+{
+	if (errno == EPIPE || errno == ECONNRESET)
+		sm__die("the connection to dsm closed; the job has ended", NULL);
+	sm__die("sending to dsm failed: ", strerror(errno), NULL);
+}
+
+/* Send the answers queued so far (sm__queue), in one sendmsg(). */
+void sm__flush(void)
+{
+	if (wire_batch_flush(sm__st.fd, &sm__st.out) < 0)
+		send_failed();
+}
+
+/* Queue an answer: what one batch of arrivals asks for goes out together. */
+static void sm__queue(const struct msg *m, const void *payload)
+{
+	if (wire_batch_add(sm__st.fd, &sm__st.out, m, payload) < 0)
+		send_failed();
+	/* a full run's worth goes at once: its requester is waiting for it,
+	 * and batching brings nothing at that size */
+	if (sm__st.out.bytes >= DSM_MAX_RUN * DSM_PAGE_SIZE)
+		sm__flush();
+}
+
 void sm__send(const struct msg *m, const void *payload)
 {
-	if (wire_send(sm__st.fd, m, payload) < 0) {
-		if (errno == EPIPE || errno == ECONNRESET)
-			sm__die("the connection to dsm closed; the job has ended", NULL);
-		sm__die("sending to dsm failed: ", strerror(errno), NULL);
-	}
+	sm__flush(); /* what was queued goes first */
+	if (wire_send(sm__st.fd, m, payload) < 0)
+		send_failed();
 }
 
 /* ---- the node's dispatch table: what dsm may send, and when ------------ */
@@ -130,7 +154,7 @@ static int on_ping(void *ctx, const struct msg *m, const uint8_t *payload, const
 	struct msg pong = {.type = MSG_PONG, .arg = m->arg};
 
 	(void)ctx, (void)payload, (void)why;
-	sm__send(&pong, NULL);
+	sm__queue(&pong, NULL);
 	return 0;
 }
 
@@ -226,7 +250,7 @@ void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *
 	struct msg m = {.type = type, .page = first, .node = count,
 			.length = data ? count * DSM_PAGE_SIZE : 0};
 
-	sm__send(&m, data);
+	sm__queue(&m, data);
 }
 
 /*
@@ -252,6 +276,8 @@ void sm__pump(void)
 			sm__die("reading from dsm failed: ", strerror(errno), NULL);
 		while ((d = wire_next(r, &m, &payload, &why)) == DECODE_OK)
 			dispatch(&m, payload, 1);
+		/* the answers to what this read brought go out together */
+		sm__flush();
 		if (d == DECODE_BAD)
 			sm__die("malformed message from dsm: ", why, NULL);
 		if (f == FILL_AGAIN || r->drained)

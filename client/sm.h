@@ -17,6 +17,18 @@
  *    (e.g. read(fd, shared_buf, n)) fails with EFAULT instead of faulting the
  *    page in. Touch the buffer first (write one byte per page for a read(),
  *    read one byte per page for a write()).
+ *  - A program may have its own SIGSEGV handler, installed before or after
+ *    sm_node_init: libsm's handler serves the shared region and passes every
+ *    other SIGSEGV on to the program's (SA_SIGINFO or not; SIG_DFL and
+ *    SIG_IGN: the node dies of a genuine fault, as without libsm). To see a
+ *    handler installed after sm_node_init, libsm defines sigaction() and
+ *    signal() on top of the C library's; for SIGSEGV they record the
+ *    program's handler and report the one it had, as if libsm's were not
+ *    there. sysv_signal(), sigset() and the signal() of strict ISO C
+ *    (-std=c11 without _DEFAULT_SOURCE, which glibc maps to __sysv_signal)
+ *    are not seen: a SIGSEGV handler installed with them after
+ *    sm_node_init replaces libsm's, and shared memory stops working.
+ *    SIGIO, SIGTRAP and SIGRTMAX-2 are libsm's alone.
  */
 #ifndef SM_H
 #define SM_H

@@ -74,22 +74,16 @@ static int wait_writable(int fd)
 	return rc < 0 ? -1 : 0;
 }
 
-int wire_send(int fd, const struct msg *m, const void *payload)
+/* Write every byte of iov[0..n), finishing partial writes. */
+static int send_iov(int fd, struct iovec *iov, size_t n)
 {
-	uint8_t header[DSM_HEADER_SIZE];
-	struct iovec iov[2];
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = m->length ? 2 : 1};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n};
 
-	msg_encode(m, header);
-	iov[0].iov_base = header;
-	iov[0].iov_len = sizeof(header);
-	iov[1].iov_base = (void *)payload;
-	iov[1].iov_len = m->length;
 	while (mh.msg_iovlen > 0) {
 		/* MSG_NOSIGNAL: a vanished peer is EPIPE, not SIGPIPE */
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		ssize_t sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
 
-		if (n < 0) {
+		if (sent < 0) {
 			if (errno == EINTR)
 				continue;
 			if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0)
@@ -97,16 +91,58 @@ int wire_send(int fd, const struct msg *m, const void *payload)
 			return -1;
 		}
 		/* advance over what was written: drop finished iovecs, trim the next */
-		while (mh.msg_iovlen > 0 && (size_t)n >= mh.msg_iov->iov_len) {
-			n -= (ssize_t)mh.msg_iov->iov_len;
+		while (mh.msg_iovlen > 0 && (size_t)sent >= mh.msg_iov->iov_len) {
+			sent -= (ssize_t)mh.msg_iov->iov_len;
 			mh.msg_iov++;
 			mh.msg_iovlen--;
 		}
 		if (mh.msg_iovlen > 0) {
-			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + n;
-			mh.msg_iov->iov_len -= (size_t)n;
+			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + sent;
+			mh.msg_iov->iov_len -= (size_t)sent;
 		}
 	}
+	return 0;
+}
+
+int wire_send(int fd, const struct msg *m, const void *payload)
+{
+	uint8_t header[DSM_HEADER_SIZE];
+	struct iovec iov[2];
+
+	msg_encode(m, header);
+	iov[0].iov_base = header;
+	iov[0].iov_len = sizeof(header);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = m->length;
+	return send_iov(fd, iov, m->length ? 2 : 1);
+}
+
+int wire_batch_flush(int fd, struct wire_batch *b)
+{
+	int rc;
+
+	if (b->count == 0)
+		return 0;
+	rc = send_iov(fd, b->iov, b->niov);
+	b->count = 0;
+	b->niov = 0;
+	b->bytes = 0;
+	return rc;
+}
+
+int wire_batch_add(int fd, struct wire_batch *b, const struct msg *m, const void *payload)
+{
+	if (b->count == WIRE_BATCH_MAX && wire_batch_flush(fd, b) < 0)
+		return -1;
+	msg_encode(m, b->headers[b->count]);
+	b->iov[b->niov].iov_base = b->headers[b->count];
+	b->iov[b->niov++].iov_len = DSM_HEADER_SIZE;
+	if (m->length) {
+		b->iov[b->niov].iov_base = (void *)payload;
+		b->iov[b->niov++].iov_len = m->length;
+		b->bytes += m->length;
+	}
+	b->count++;
 	return 0;
 }
 

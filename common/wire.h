@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "message.h"
 
@@ -61,6 +62,24 @@ enum decode_result wire_next(struct wire_reader *r, struct msg *m, const uint8_t
  * with errno set (EPIPE/ECONNRESET when the peer is gone).
  */
 int wire_send(int fd, const struct msg *m, const void *payload);
+
+/*
+ * Messages written together: what one receiver answers to one batch of
+ * arrivals goes out in one sendmsg(). A payload is not copied: it must stay
+ * unchanged until the flush.
+ */
+#define WIRE_BATCH_MAX 32
+struct wire_batch {
+	unsigned count, niov;
+	size_t bytes;          /* payload bytes queued */
+	uint8_t headers[WIRE_BATCH_MAX][DSM_HEADER_SIZE];
+	struct iovec iov[2 * WIRE_BATCH_MAX];
+};
+
+/* Add a message (flushing first when the batch is full). 0, or -1 + errno. */
+int wire_batch_add(int fd, struct wire_batch *b, const struct msg *m, const void *payload);
+/* Send what the batch holds. 0, or -1 + errno (the batch is emptied either way). */
+int wire_batch_flush(int fd, struct wire_batch *b);
 
 /* Convenience: send a header-only message. */
 int wire_send_simple(int fd, uint8_t type, uint8_t flags, uint32_t page, uint32_t node,

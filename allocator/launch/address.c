@@ -1,7 +1,7 @@
 /*
- * address.c - choosing the allocator's address (see address.h).
+ * address.c - choosing the allocator's address (see launch.h).
  */
-#include "address.h"
+#include "launch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "hostfile.h"
 
 static int resolve4(const char *host, struct in_addr *out)
 {

@@ -2,7 +2,8 @@
  * clusterhosts.h - hosts from a batch system, used when there is no -H and
  * ./hosts is missing or empty: Slurm's SLURM_JOB_NODELIST, else the file
  * named by PBS/Torque's PBS_NODEFILE. Owns the parsing of both into a
- * struct hostlist (see hostfile.h and dsm-hosts(5)).
+ * struct hostlist (see launch.h and dsm-hosts(5)); clusterhosts_load(), the
+ * part the job uses, is declared in launch.h.
  */
 #ifndef DSM_CLUSTERHOSTS_H
 #define DSM_CLUSTERHOSTS_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 
 #include "hostfile.h"
+#include "launch.h"
 
 /* More hosts than this in one list is refused (dsm runs at most 1024 nodes). */
 #define CLUSTERHOSTS_MAX 65536
@@ -32,13 +34,5 @@ int clusterhosts_parse_slurm(const char *list, struct hostlist *out, char *err, 
  */
 int clusterhosts_parse_pbs(const char *text, const char *origin, struct hostlist *out,
 			   char *err, size_t errlen);
-
-/*
- * Fill out from the environment: SLURM_JOB_NODELIST if set and not empty,
- * else the file named by PBS_NODEFILE if set and not empty. Returns 0 with an
- * empty list when neither is set, 0 with the hosts, or -1 with a message in
- * err for a malformed value or an unreadable node file.
- */
-int clusterhosts_load(struct hostlist *out, char *err, size_t errlen);
 
 #endif /* DSM_CLUSTERHOSTS_H */

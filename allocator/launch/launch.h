@@ -1,17 +1,92 @@
 /*
- * launch.h - starting a node: fork, a process group of its own (so ^C
- * reaches dsm, which ends the job in order), PR_SET_PDEATHSIG so nothing
- * outlives a killed dsm, stdout and stderr into pipes that dsm forwards line
- * by line, then exec of either the program itself (this machine) or the ssh
- * client running it on another host. The program gets the one argument dsm
- * adds (see client/args.c); the job secret goes in the environment locally
- * and through ssh's standard input remotely, never on a command line.
+ * launch.h - the interface of allocator/launch/, getting the nodes of a job
+ * going: which hosts they run on (a hosts file, else the batch system's
+ * hosts), the address they connect back to, starting them, forwarding their
+ * output, and their joining. Code outside this folder includes only this
+ * header; hostfile.h, clusterhosts.h and shellwords.h are the folder's own
+ * (and its unit tests'). All of it runs in the dsm process.
  */
 #ifndef DSM_LAUNCH_H
 #define DSM_LAUNCH_H
 
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "../../common/protocol.h"
+
+/* ---- hosts (hostfile.c, clusterhosts.c) --------------------------------- */
+/*
+ * The hosts file: one host per line, optional `slots=N`, `#` comments and
+ * blank lines ignored (format in the shipped `hostfile` and in dsm-hosts(5)).
+ * Nodes are placed by walking the lines and giving each host its slots (1 if
+ * not given) of consecutive node ids, cycling when the lines run out: without
+ * slots that is round-robin.
+ */
+
+#define HOST_NAME_LEN 256
+
+struct host {
+	char name[HOST_NAME_LEN];
+	uint32_t slots;
+};
+
+struct hostlist {
+	struct host *hosts;
+	size_t count;
+};
+
+/* Read and parse a hosts file; a missing file gives an empty list. 0, or -1
+ * with a message in err. An empty list means localhost. */
+int hostfile_load(const char *path, struct hostlist *out, char *err, size_t errlen);
+
+/*
+ * Hosts from a batch system, for when there is no -H and ./hosts is missing
+ * or empty: SLURM_JOB_NODELIST if set and not empty, else the file named by
+ * PBS_NODEFILE if set and not empty. Returns 0 with an empty list when
+ * neither is set, 0 with the hosts, or -1 with a message in err for a
+ * malformed value or an unreadable node file.
+ */
+int clusterhosts_load(struct hostlist *out, char *err, size_t errlen);
+
+void hostlist_free(struct hostlist *l);
+
+/* The host of node `node` (never NULL: "localhost" for an empty list). */
+const char *hostlist_place(const struct hostlist *l, uint32_t node);
+
+/* ---- the allocator's address (address.c) -------------------------------- */
+/*
+ * Where the allocator listens and which address the nodes are told to
+ * connect to. With -A ADDR, that address. Otherwise loopback when every host
+ * is this machine or a loopback address (127.0.0.0/8), else this machine's
+ * address on the route to the first remote host, listening on all interfaces
+ * (the job secret keeps strangers out). IPv4. Ports are always chosen by the
+ * kernel.
+ */
+
+struct job_address {
+	struct in_addr listen_on;
+	char connect_host[HOST_NAME_LEN];
+};
+
+/* 0, or -1 with a message in err. */
+int address_choose(const struct hostlist *hosts, uint32_t nnodes, const char *requested,
+		   struct job_address *out, char *err, size_t errlen);
+
+/* Listen on out->listen_on with a kernel-chosen port; the fd, or -1 with errno. */
+int address_listen(const struct job_address *a, unsigned *port);
+
+/* ---- starting a node (launch.c) ----------------------------------------- */
+/*
+ * Fork, a process group of its own (so ^C reaches dsm, which ends the job in
+ * order), PR_SET_PDEATHSIG so nothing outlives a killed dsm, stdout and
+ * stderr into pipes that dsm forwards line by line, then exec of either the
+ * program itself (this machine) or the ssh client running it on another
+ * host. The program gets the one argument dsm adds (see client/args.c); the
+ * job secret goes in the environment locally and through ssh's standard
+ * input remotely, never on a command line.
+ */
 
 struct node_proc {
 	pid_t pid;
@@ -38,8 +113,8 @@ struct launch_spec {
 };
 
 /*
- * Start node `nid` on `host` (by fork/exec when host_is_local, else ssh).
- * 0, or -1 with errno (nothing started).
+ * Start node `nid` on `host` (by fork/exec when it is this machine, else
+ * ssh). 0, or -1 with errno (nothing started).
  */
 int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 		struct node_proc *np);
@@ -49,5 +124,81 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
  * in PATH). Returns a malloc'ed path, or NULL with errno (ENOENT, EACCES).
  */
 char *resolve_executable(const char *name);
+
+/* ---- node output (output.c) --------------------------------------------- */
+/*
+ * Forwarding of node stdout/stderr to dsm's own, in whole lines: bytes are
+ * collected per stream and written out up to the last newline in one
+ * write(), so lines of different nodes never interleave mid-line. A line
+ * longer than the buffer goes out in pieces; the tail is flushed at EOF.
+ * With a tag (dsm -t), every line starts with it, like mpirun --tag-output.
+ */
+
+#define OUTPUT_LINE_MAX 65536
+
+struct output_stream {
+	int in_fd;       /* read end of the node's pipe; -1 at EOF */
+	int out_fd;      /* STDOUT_FILENO or STDERR_FILENO */
+	size_t len;
+	char *buf;       /* OUTPUT_LINE_MAX bytes */
+	char *tag;       /* "[node K@host] " before every line, or NULL */
+	int at_line_start;
+};
+
+/* tag may be NULL; it is copied. */
+int output_init(struct output_stream *s, int in_fd, int out_fd, const char *tag);
+/*
+ * One read: 1 when bytes were read (complete lines written out), 0 when
+ * nothing is available now (EAGAIN), -1 at EOF (stream flushed and closed).
+ */
+int output_pump(struct output_stream *s);
+/*
+ * The writer is gone: read everything still in the pipe without blocking,
+ * write it out (a last line without newline too) and close the stream.
+ */
+void output_drain(struct output_stream *s);
+void output_free(struct output_stream *s);
+
+/* ---- joining (rendezvous.c) --------------------------------------------- */
+/*
+ * The allocator's listening socket and the connections that have not yet
+ * said who they are: each is read without ever blocking until it holds a
+ * whole HELLO, which must carry this job's secret (compared in constant
+ * time), this dsm's protocol version and a node id that has not joined yet.
+ * A connection failing any check, sending garbage, or arriving when every
+ * node has joined is refused and logged; the job goes on.
+ *
+ * The caller owns the event loop: it watches listen_fd itself, is told
+ * through watch/unwatch which half-open connections to watch too, and hands
+ * every ready one of these fds to rendezvous_ready().
+ */
+
+struct pending_conn;
+
+struct rendezvous {
+	int listen_fd;
+	uint32_t nnodes, npages;
+	int closed;              /* every node joined: refuse all newcomers */
+	uint8_t secret[DSM_SECRET_LEN];
+	struct pending_conn *pending;
+	size_t npending, cap;
+	/* the node id joined with this link; -1 refuses it (id taken) */
+	int (*joined)(void *ctx, uint32_t node, int fd);
+	/* a half-open connection to watch from now on; no longer (before close) */
+	void (*watch)(void *ctx, int fd);
+	void (*unwatch)(void *ctx, int fd);
+	void *ctx;
+};
+
+/* 0, or -1 when out of memory. At most `cap` connections are half-open. */
+int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32_t npages,
+		    const uint8_t secret[DSM_SECRET_LEN], size_t cap);
+void rendezvous_free(struct rendezvous *r);
+
+/* fd (the listener or a watched connection) is readable: accept or read. */
+void rendezvous_ready(struct rendezvous *r, int fd);
+
+/* From now on every connection is refused ("all nodes have joined"). */
+void rendezvous_close(struct rendezvous *r);
 
 #endif /* DSM_LAUNCH_H */

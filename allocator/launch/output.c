@@ -1,7 +1,7 @@
 /*
- * output.c - line-by-line forwarding of node output (see output.h).
+ * output.c - line-by-line forwarding of node output (see launch.h).
  */
-#include "output.h"
+#include "launch.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
- * rendezvous.c - nodes joining a job (see rendezvous.h).
+ * rendezvous.c - nodes joining a job (see launch.h).
  */
-#include "rendezvous.h"
+#include "launch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,8 +51,10 @@ static void drop(struct rendezvous *r, size_t k, const char *why)
 {
 	if (why)
 		refuse(r->pending[k].peer, why);
-	if (r->pending[k].fd >= 0)
+	if (r->pending[k].fd >= 0) {
+		r->unwatch(r->ctx, r->pending[k].fd);
 		close(r->pending[k].fd);
+	}
 	r->pending[k] = r->pending[--r->npending];
 }
 
@@ -96,6 +98,7 @@ static void on_accept(struct rendezvous *r)
 	c->fd = fd;
 	c->len = 0;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	r->watch(r->ctx, fd);
 }
 
 /* Constant-time comparison (libbsd 0.11 has no timingsafe_bcmp). */
@@ -142,6 +145,7 @@ static int on_hello(void *ctx, const struct msg *m, const uint8_t *secret, const
 		*why = "node id already joined";
 		return -1;
 	}
+	h->r->unwatch(h->r->ctx, h->c->fd);
 	h->c->fd = -1; /* the link belongs to the job now */
 	joblog_write(m->node, LOG_JOIN, -1, -1, -1);
 	return 0;
@@ -189,27 +193,15 @@ static void on_hello_data(struct rendezvous *r, size_t k)
 		drop(r, k, NULL);
 }
 
-size_t rendezvous_max_pollfds(const struct rendezvous *r)
+void rendezvous_ready(struct rendezvous *r, int fd)
 {
-	return 1 + r->cap;
-}
-
-size_t rendezvous_pollfds(const struct rendezvous *r, struct pollfd *out)
-{
-	size_t n = 0;
-
-	out[n++] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
-	for (size_t k = 0; k < r->npending; k++)
-		out[n++] = (struct pollfd){.fd = r->pending[k].fd, .events = POLLIN};
-	return n;
-}
-
-void rendezvous_events(struct rendezvous *r, const struct pollfd *in, size_t n)
-{
-	/* pending entries first, last to first: drop() moves the last into a hole */
-	for (size_t k = n - 1; k >= 1 && k <= r->npending; k--)
-		if (in[k].revents)
-			on_hello_data(r, k - 1);
-	if (n > 0 && in[0].revents)
+	if (fd == r->listen_fd) {
 		on_accept(r);
+		return;
+	}
+	for (size_t k = 0; k < r->npending; k++)
+		if (r->pending[k].fd == fd) {
+			on_hello_data(r, k);
+			return;
+		}
 }

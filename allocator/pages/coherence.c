@@ -130,7 +130,7 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	struct node_slot *slot = &pt->nodes[node];
 	int prefetch = e->txn_prefetch;
 	uint64_t waited = mono_us() - (prefetch ? e->txn_t0 : slot->fault_t0);
-	int upgrade = e->txn_write && e->txn_had_copy;
+	int upgrade = e->txn_write && e->txn_had_copy && !e->fresh; /* first touch is no upgrade */
 	const uint8_t *data = e->txn_had_copy ? NULL : page_source(pt, io, page);
 	int live = node_live(pt, node);
 
@@ -191,29 +191,56 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 }
 
 /*
- * The run window for node's fault on page: twice the last one when the fault
- * continues the node's last run (a sequential scan), one page otherwise, as
- * Linux readahead grows and drops its window.
+ * The stream node's fault on page continues: the one whose next page it is,
+ * or else the least recently used one, restarted. Sets *window to the run
+ * window: twice the stream's last one when the fault continues it (a
+ * sequential scan), one page otherwise, as Linux readahead grows and drops
+ * its window.
  */
-static uint32_t run_window(const struct pagetable *pt, const struct node_slot *s, uint32_t page)
+static struct ra_stream *find_stream(const struct pagetable *pt, struct node_slot *s,
+				     uint32_t page, uint32_t *window)
 {
-	uint32_t max = pt->prefetch < DSM_MAX_RUN ? pt->prefetch : DSM_MAX_RUN;
+	uint32_t max = pt->prefetch < PT_MAX_WINDOW ? pt->prefetch : PT_MAX_WINDOW;
+	struct ra_stream *lru = &s->ra[0];
 
-	if (max <= 1 || page != s->ra_next || s->ra_window == 0)
-		return 1;
-	return s->ra_window >= max / 2 ? max : 2 * s->ra_window;
+	s->ra_clock++;
+	for (int i = 0; i < PT_STREAMS; i++) {
+		struct ra_stream *r = &s->ra[i];
+
+		if (r->window && r->next == page) {
+			r->used = s->ra_clock;
+			*window = max <= 1 ? 1 : r->window >= max / 2 ? max : 2 * r->window;
+			return r;
+		}
+		if (r->used < lru->used)
+			lru = r;
+	}
+	lru->used = s->ra_clock;
+	*window = 1;
+	return lru;
 }
 
 /* What the first page of a run looked like; the others must match it. */
 struct run_class {
 	int32_t writer;
 	uint8_t fresh, had_copy, write;
+	uint64_t others[DSM_MAX_NODES / 64]; /* write: readers besides the node */
 };
+
+/* The readers of e besides node, into out[0..words). */
+static void other_readers(const struct pagetable *pt, struct page_entry *e, uint32_t node,
+			  uint64_t *out)
+{
+	const uint64_t *readers = pt_readers(pt, e);
+
+	for (uint32_t i = 0; i < pt->words; i++)
+		out[i] = readers[i] & (i == node / 64 ? ~(1ull << (node % 64)) : ~0ull);
+}
 
 static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t node,
 		     const struct run_class *c)
 {
-	uint64_t *readers = pt_readers(pt, e);
+	uint64_t others[DSM_MAX_NODES / 64];
 
 	if (e->requester != PT_NONE || e->queue_head != PT_NONE || e->lost_by != PT_NONE ||
 	    e->writer != c->writer || e->fresh != c->fresh ||
@@ -221,16 +248,10 @@ static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t 
 		return 0;
 	if (!c->write)
 		return e->writer != (int32_t)node;
-	/* a write run invalidates only the writer: no other readers */
-	for (uint32_t i = 0; i < pt->words; i++) {
-		uint64_t others = readers[i];
-
-		if (i == node / 64)
-			others &= ~(1ull << (node % 64));
-		if (others)
-			return 0;
-	}
-	return 1;
+	/* a write run invalidates the same readers on every page, so each
+	 * gets one run of invalidations */
+	other_readers(pt, e, node, others);
+	return memcmp(others, c->others, pt->words * sizeof(uint64_t)) == 0;
 }
 
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
@@ -240,6 +261,7 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	struct page_entry *e = pt_entry(pt, page);
 	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
 	uint32_t window, count = 1;
+	struct ra_stream *stream;
 
 	/* one fault at a time per node: a second would corrupt the wait queues */
 	if (atomic_exchange(&slot->faulting, 1)) {
@@ -256,7 +278,7 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 		io->send(io, node, &m, NULL);
 		return 0;
 	}
-	window = run_window(pt, slot, page);
+	stream = find_stream(pt, slot, page, &window);
 	if (window > allocated - page)
 		window = allocated - page;
 	pt_lock_run(pt, page, window);
@@ -266,7 +288,10 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 		struct run_class c = {.writer = e->writer, .fresh = e->fresh,
 				      .had_copy = (uint8_t)has_copy(pt, e, node),
 				      .write = (uint8_t)write};
-		int alone = e->lost_by != PT_NONE || !joins_run(pt, e, node, &c);
+		int alone;
+
+		other_readers(pt, e, node, c.others);
+		alone = e->lost_by != PT_NONE || !joins_run(pt, e, node, &c);
 
 		begin_txn(pt, io, page, e, node, write, 0);
 		advance(pt, io, page, e);
@@ -282,8 +307,8 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	}
 	run_flush(io);
 	pt_unlock_run(pt, page, window);
-	slot->ra_window = count == window ? window : count;
-	slot->ra_next = page + count;
+	stream->window = count;
+	stream->next = page + count;
 	return 0;
 }
 

@@ -15,27 +15,9 @@
 
 #include <stdint.h>
 
-#include "../../common/logactions.h"
 #include "../../common/protocol.h"
+#include "pages.h"     /* struct coherence_io, coh_grant_chunk() */
 #include "pagetable.h"
-#include "runbatch.h"
-
-/* How the engine reaches the world; a fake in the unit tests. */
-struct coherence_io {
-	/* Send to a node. 0 when written, -1 when the node is gone. */
-	int (*send)(struct coherence_io *io, uint32_t node, const struct msg *m,
-		    const void *payload);
-	/* One log line per action; may be NULL. page, peer, us: -1 if none. */
-	void (*log)(struct coherence_io *io, uint32_t node, int64_t page, enum log_action action,
-		    int64_t peer, int64_t us);
-	void *ctx;
-	/* the engine's own: the run being coalesced, and pages that a writer's
-	 * answer carries and that go on to the next writer without a copy
-	 * into the store (valid during one call) */
-	struct run_batch batch;
-	uint32_t fwd_first, fwd_count;
-	const uint8_t *fwd_data;
-};
 
 /*
  * node faults on page (write or read); seq is the node's number for this
@@ -71,13 +53,5 @@ int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, ui
  * transactions waiting for its reply go on without it.
  */
 void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node);
-
-/*
- * Hand pages [first, first+count) to node and send it MSG_CHUNK: held
- * writable by node, or, when fresh, by nobody until first touched (MSGF_FRESH).
- * 0, or -1 if the node is gone.
- */
-int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
-		    uint32_t count, int fresh);
 
 #endif /* DSM_COHERENCE_H */

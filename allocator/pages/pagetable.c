@@ -2,6 +2,7 @@
  * pagetable.c - creation of the job's shared state and its locks.
  */
 #include "pagetable.h"
+#include "pages.h" /* pt_create(), pt_destroy() */
 
 #include <errno.h>
 #include <string.h>
@@ -122,7 +123,7 @@ void pt_unlock_page(struct pagetable *pt, uint32_t page)
 
 /*
  * The stripes of a run are consecutive modulo PT_STRIPES (count <=
- * DSM_MAX_RUN < PT_STRIPES, so none twice): when the run wraps, the low
+ * PT_MAX_WINDOW < PT_STRIPES, so none twice): when the run wraps, the low
  * stripes come first, then the ones from first's stripe up.
  */
 void pt_lock_run(struct pagetable *pt, uint32_t first, uint32_t count)

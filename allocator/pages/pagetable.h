@@ -29,6 +29,13 @@
 
 #define PT_STRIPES 1024u
 #define PT_NONE (-1)
+/* The most pages one fault may move (dsm -P): several run messages of at
+ * most DSM_MAX_RUN pages, so the node works on the first while the next
+ * ones arrive. Below PT_STRIPES, so a fault's pages never share a stripe. */
+#define PT_MAX_WINDOW 256u
+/* Sequential streams tracked per node: a stencil reads three rows of one
+ * array and writes a fourth, interleaved; each is a stream of its own. */
+#define PT_STREAMS 8
 
 enum node_state {
 	NODE_LIVE = 0,
@@ -46,11 +53,14 @@ struct node_slot {
 	_Atomic uint8_t faulting; /* a FAULT of this node is queued or in progress */
 	uint64_t fault_t0;   /* when its fault reached the proxy (mono_us) */
 	uint64_t fault_seq;  /* the node's number for that fault, echoed in the GRANT */
-	/* the node's run window (only its own proxy touches these): a fault at
-	 * ra_next continues a sequential run and doubles ra_window, up to
-	 * pt->prefetch; any other fault starts again at one page */
-	uint32_t ra_next;
-	uint32_t ra_window;
+	/* the node's sequential streams (only its own proxy touches them), as
+	 * Linux readahead keeps one per open file: a fault at a stream's `next`
+	 * continues it and doubles its window, up to pt->prefetch; any other
+	 * fault starts a stream (replacing the least recently used) at one page */
+	struct ra_stream {
+		uint32_t next, window, used;
+	} ra[PT_STREAMS];
+	uint32_t ra_clock;
 	struct node_stats stats;
 };
 
@@ -84,10 +94,6 @@ struct pagetable {
 	struct node_slot nodes[];
 };
 
-/* Create the shared state for nnodes nodes and npages pages. NULL + errno. */
-struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base);
-void pt_destroy(struct pagetable *pt);
-
 static inline struct page_entry *pt_entry(const struct pagetable *pt, uint32_t page)
 {
 	return (struct page_entry *)((uint8_t *)pt->entries + (size_t)page * pt->entry_size);
@@ -114,7 +120,7 @@ void pt_lock_stripe(struct pagetable *pt, uint32_t stripe);
 void pt_unlock_stripe(struct pagetable *pt, uint32_t stripe);
 
 /* Lock / unlock the stripes of pages [first, first+count), count <=
- * DSM_MAX_RUN, in ascending stripe order like every multi-stripe lock. */
+ * PT_MAX_WINDOW, in ascending stripe order like every multi-stripe lock. */
 void pt_lock_run(struct pagetable *pt, uint32_t first, uint32_t count);
 void pt_unlock_run(struct pagetable *pt, uint32_t first, uint32_t count);
 

@@ -3,37 +3,62 @@
  */
 #include "runbatch.h"
 
-#include "coherence.h"
+#include "pages.h"
 
-int run_flush(struct coherence_io *io)
+/* Send one slot's run (a node that is gone is the coherence engine's
+ * business: it checks before it queues, and coh_node_died cleans up). */
+static void send_slot(struct coherence_io *io, struct run_slot *s)
 {
-	struct run_batch *b = &io->batch;
-	int rc;
+	if (s->count == 0)
+		return;
+	s->m.node = s->count;
+	s->m.length = s->payload ? s->count * DSM_PAGE_SIZE : 0;
+	io->send(io, s->dest, &s->m, s->payload);
+	s->count = 0;
+}
 
-	if (b->count == 0)
-		return 0;
-	b->m.node = b->count;
-	b->m.length = b->payload ? b->count * DSM_PAGE_SIZE : 0;
-	rc = io->send(io, b->dest, &b->m, b->payload);
-	b->count = 0;
-	return rc;
+void run_flush(struct coherence_io *io)
+{
+	for (int i = 0; i < RUNBATCH_SLOTS; i++)
+		send_slot(io, &io->batch.slot[i]);
+}
+
+static int continues(const struct run_slot *s, uint8_t type, uint8_t flags, uint32_t page,
+		     uint64_t arg, const uint8_t *data)
+{
+	return s->count < DSM_MAX_RUN && s->m.type == type && s->m.flags == flags &&
+	       page == s->m.page + s->count && arg == 0 &&
+	       (data ? s->payload && data == s->payload + (size_t)s->count * DSM_PAGE_SIZE
+		     : !s->payload);
 }
 
 void run_queue(struct coherence_io *io, uint32_t dest, uint8_t type, uint8_t flags,
 	       uint32_t page, uint64_t arg, const uint8_t *data)
 {
-	struct run_batch *b = &io->batch;
+	struct run_slot *slot = NULL, *empty = NULL;
 
-	if (b->count && b->count < DSM_MAX_RUN && b->dest == dest && b->m.type == type &&
-	    b->m.flags == flags && page == b->m.page + b->count && arg == 0 &&
-	    (data ? b->payload && data == b->payload + (size_t)b->count * DSM_PAGE_SIZE
-		  : !b->payload)) {
-		b->count++;
+	for (int i = 0; i < RUNBATCH_SLOTS; i++) {
+		struct run_slot *s = &io->batch.slot[i];
+
+		if (s->count && s->dest == dest)
+			slot = s;
+		else if (!s->count && !empty)
+			empty = s;
+	}
+	if (slot && continues(slot, type, flags, page, arg, data)) {
+		slot->count++;
 		return;
 	}
-	run_flush(io);
-	b->count = 1;
-	b->dest = dest;
-	b->m = (struct msg){.type = type, .flags = flags, .page = page, .arg = arg};
-	b->payload = data;
+	if (slot) {
+		send_slot(io, slot); /* dest's earlier message goes first */
+	} else if (!empty) {
+		run_flush(io);
+		slot = &io->batch.slot[0];
+	} else {
+		slot = empty;
+	}
+	slot->count = 1;
+	slot->dest = dest;
+	slot->m = (struct msg){.type = type, .flags = flags, .page = page, .arg = arg};
+	slot->payload = data;
 }

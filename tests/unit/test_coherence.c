@@ -881,8 +881,9 @@ static const uint8_t *run_bytes(uint32_t count, uint8_t byte)
 /* The next fault of node continues a sequential run of `window` pages. */
 static void set_window(uint32_t node, uint32_t next, uint32_t window)
 {
-	pt->nodes[node].ra_next = next;
-	pt->nodes[node].ra_window = window;
+	pt->nodes[node].ra[0].next = next;
+	pt->nodes[node].ra[0].window = window;
+	pt->nodes[node].ra[0].used = ++pt->nodes[node].ra_clock;
 }
 
 Test(coherence, grant_echoes_the_fault_number)
@@ -916,11 +917,35 @@ Test(coherence, run_window_grows_on_sequential_faults_and_falls_back)
 	for (uint32_t p = 0; p < 15; p++)
 		cr_assert(is_reader(p, 1), "page %u granted", p);
 	cr_assert_not(is_reader(15, 1), "no further than the window");
-	/* a fault elsewhere starts again at one page */
-	fault_ok(pt, &io, 2, 9, 0);
+	/* page 15 is the last: the window stops at the region's end */
 	fault_ok(pt, &io, 1, 15, 0);
+	expect_count(5);
+	expect_run(4, 1, 0x4f);
+}
+
+Test(coherence, interleaved_scans_are_streams_of_their_own)
+{
+	pt->prefetch = 8;
+	for (uint32_t p = 0; p < NP; p++)
+		set_store(p, (uint8_t)p);
+	/* two arrays read in step, as a stencil reads rows of one array and
+	 * writes another: each scan grows its own window */
+	fault_ok(pt, &io, 1, 0, 0);  /* stream A: 1 page */
+	fault_ok(pt, &io, 1, 8, 0);  /* stream B: 1 page */
+	fault_ok(pt, &io, 1, 1, 0);  /* A: 2 */
+	fault_ok(pt, &io, 1, 9, 0);  /* B: 2 */
+	fault_ok(pt, &io, 1, 3, 0);  /* A: 4 */
+	fault_ok(pt, &io, 1, 11, 0); /* B: 4 */
 	expect_count(6);
-	expect_run(5, 1, 0x4f);
+	expect_run(0, 1, 0);
+	expect_run(1, 1, 8);
+	expect_run(2, 2, 1);
+	expect_run(3, 2, 9);
+	expect_run(4, 4, 3);
+	expect_run(5, 4, 11);
+	/* a fault that continues neither starts a third at one page */
+	fault_ok(pt, &io, 1, 15, 0);
+	expect_run(6, 1, 15);
 }
 
 Test(coherence, no_runs_with_prefetch_off)
@@ -957,7 +982,7 @@ Test(coherence, read_run_from_one_writer_is_one_revoke_and_one_grant)
 	}
 	cr_assert_eq(E(3)->writer, 3, "untouched");
 	cr_assert_eq(E(4)->writer, 2, "beyond the first page that did not qualify");
-	cr_assert_eq(pt->nodes[1].ra_next, 3u, "the next sequential fault is at page 3");
+	cr_assert_eq(pt->nodes[1].ra[0].next, 3u, "the next sequential fault is at page 3");
 }
 
 Test(coherence, write_run_is_forwarded_from_the_old_writer_without_the_store)

@@ -1,0 +1,241 @@
+/*
+ * jobstatus.c - how a job ends and with what status (see jobstatus.h).
+ *
+ * The job ends when a node exits non-zero, is killed, exits before joining
+ * or exits 0 without leaving; when a proxy fails; on a signal to dsm; or when
+ * the join deadline passes. dsm's status is that of the first node to fail,
+ * "first" by when its link closed (the proxies' LINK_LOST notices), not by
+ * the order in which processes are reaped.
+ */
+#include "jobstatus.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "joblog.h"
+#include "util.h"
+
+#define KILL_GRACE_S 1
+
+void job_arm_timer(struct job *j, int seconds)
+{
+	struct itimerspec t = {.it_value = {.tv_sec = seconds}};
+
+	if (timerfd_settime(j->timer_fd, 0, &t, NULL) < 0)
+		die_errno("timerfd_settime");
+}
+
+static void signal_nodes(struct job *j, int sig)
+{
+	for (uint32_t i = 0; i < j->n; i++)
+		if (j->procs[i].pid > 0 && !j->procs[i].reaped)
+			kill(-j->procs[i].pid, sig);
+}
+
+static void close_stdin(struct node_proc *p)
+{
+	if (p->stdin_fd >= 0) {
+		close(p->stdin_fd);
+		p->stdin_fd = -1;
+	}
+}
+
+/*
+ * Shutting every node's link down reaches remote nodes at once (libsm exits
+ * when its link closes); closing a remote node's ssh standard input reaches
+ * one that has not joined yet.
+ */
+void job_end(struct job *j, int status)
+{
+	if (j->ending)
+		return;
+	j->ending = 1;
+	j->status = status;
+	signal_nodes(j, SIGTERM);
+	for (uint32_t i = 0; i < j->n; i++) {
+		close_stdin(&j->procs[i]); /* a remote node not yet joined learns it here */
+		if (j->proxies[i] > 0 && !j->proxy_reaped[i])
+			kill(j->proxies[i], SIGKILL);
+		if (j->pt->nodes[i].fd >= 0)
+			shutdown(j->pt->nodes[i].fd, SHUT_RDWR);
+	}
+	job_arm_timer(j, KILL_GRACE_S);
+}
+
+void job_link_lost(struct job *j, uint32_t node, uint64_t at)
+{
+	j->procs[node].link_lost = 1;
+	j->procs[node].lost_at = at;
+	/* by time, not by arrival: notices read in one batch come in proxy order */
+	if (j->first_lost < 0 || at < j->procs[j->first_lost].lost_at)
+		j->first_lost = (int32_t)node;
+	joblog_write(node, LOG_LINK_LOST, -1, -1, -1);
+}
+
+static void describe_status(const struct node_proc *p, int st, char *out, size_t len)
+{
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+
+	if (p && p->remote && code == 255 && !p->joined)
+		snprintf(out, len, "could not be started: ssh failed (status 255)");
+	else if (p && p->remote && code == 255)
+		snprintf(out, len, "lost: its ssh connection failed (status 255)");
+	else if (p && p->remote && code > 128 && code < 128 + NSIG)
+		snprintf(out, len, "killed by signal %d (%s)", code - 128, strsignal(code - 128));
+	else if (code == 127)
+		snprintf(out, len, "exited with status 127 (program not found; it must exist at "
+			 "the same path on every host)");
+	else if (WIFEXITED(st))
+		snprintf(out, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(out, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(out, len, "stopped");
+}
+
+static int status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+/* The node is gone: everything it wrote is in its pipes already. */
+static void drain_output(struct job *j, struct output_stream *s)
+{
+	if (s->in_fd < 0)
+		return;
+	ev_del(j->loop, s->in_fd);
+	output_drain(s);
+}
+
+static void node_ended(struct job *j, uint32_t i, int st)
+{
+	struct node_proc *p = &j->procs[i];
+	char how[128];
+
+	p->reaped = 1;
+	p->status = st;
+	j->reaped++;
+	close_stdin(p);
+	drain_output(j, &j->outs[2 * i]);
+	drain_output(j, &j->outs[2 * i + 1]);
+	describe_status(p, st, how, sizeof(how));
+	if (j->ending) {
+		/* a node failed after another's link closed (e.g. it lost a page
+		 * the other held): the job failed because of the other one */
+		if (j->blame_deferred && (int32_t)i == j->first_lost) {
+			report("node %u (%s) %s; it was the first to fail", i, p->host, how);
+			j->status = status_code(st) ? status_code(st) : 1;
+			j->blame_deferred = 0;
+		}
+		return;
+	}
+	if (!p->joined && p->remote && WIFEXITED(st) && WEXITSTATUS(st) == 255) {
+		report("node %u (%s) %s; see ssh's message above", i, p->host, how);
+		job_end(j, 255);
+	} else if (!p->joined) {
+		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
+		       "it call sm_node_init?", i, p->host, how);
+		job_end(j, status_code(st) ? status_code(st) : 1);
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		report("node %u (%s) %s", i, p->host, how);
+		job_end(j, status_code(st));
+		if (j->first_lost >= 0 && j->first_lost != (int32_t)i &&
+		    !j->procs[j->first_lost].reaped)
+			j->blame_deferred = 1;
+	} else if (p->link_lost) {
+		/* like mpirun's "exited without calling finalize": pages may be lost
+		 * and the others may wait for it in a barrier forever */
+		report("node %u (%s) exited without leaving the job (sm_node_exit was never "
+		       "reached, e.g. _exit); ending the job", i, p->host);
+		job_end(j, 1);
+	} else if (j->opt->verbose) {
+		report("node %u (%s) exited with status 0", i, p->host);
+	}
+}
+
+static void proxy_ended(struct job *j, uint32_t i, int st)
+{
+	char how[128];
+
+	j->proxy_reaped[i] = 1;
+	if (j->ending || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		return;
+	describe_status(NULL, st, how, sizeof(how));
+	report("proxy for node %u %s; ending the job", i, how);
+	job_end(j, 1);
+}
+
+static void reap(struct job *j)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (uint32_t i = 0; i < j->n; i++) {
+			if (j->procs[i].pid == pid) {
+				node_ended(j, i, st);
+				break;
+			}
+			if (j->proxies[i] == pid) {
+				proxy_ended(j, i, st);
+				break;
+			}
+		}
+	}
+	if (pid < 0 && errno != ECHILD)
+		die_errno("waitpid");
+}
+
+void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
+{
+	struct job *j = ctx;
+	struct signalfd_siginfo si;
+
+	(void)loop;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(j);
+		} else if (!j->ending) {
+			report("%s: ending the job", strsignal((int)si.ssi_signo));
+			job_end(j, 128 + (int)si.ssi_signo);
+		} else if (!j->killed) {
+			signal_nodes(j, SIGKILL); /* asked twice: do not wait */
+			j->killed = 1;
+		}
+	}
+}
+
+/* First the join deadline; once the job is ending, the grace period. */
+void job_on_timer(struct ev_loop *loop, int fd, void *ctx)
+{
+	struct job *j = ctx;
+	uint64_t expirations;
+
+	(void)loop;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	if (!j->ending) {
+		/* the join deadline passed */
+		for (uint32_t i = 0; i < j->n; i++)
+			if (!j->procs[i].joined)
+				report("node %u (%s) did not join within %u s; is the program linked "
+				       "with libsm and does it call sm_node_init?",
+				       i, j->procs[i].host, j->opt->join_timeout);
+		job_end(j, 1);
+		return;
+	}
+	signal_nodes(j, SIGKILL);
+	j->killed = 1;
+}

@@ -1,0 +1,32 @@
+/*
+ * jobstatus.h - how a job ends and with what status (jobstatus.c): ending
+ * it, reaping nodes and proxies, judging each node's end, blaming the node
+ * whose link closed first, and what signals and the job's timer mean.
+ */
+#ifndef DSM_JOBSTATUS_H
+#define DSM_JOBSTATUS_H
+
+#include <stdint.h>
+
+#include "events.h"
+
+struct job;
+
+/*
+ * End the job with this status (the first call decides): local nodes (and
+ * the ssh clients of remote ones) get SIGTERM now and SIGKILL after a grace
+ * period; the proxies are killed and every node's link is shut down.
+ */
+void job_end(struct job *j, int status);
+
+/* The job's timer: fires once after `seconds`; 0 disarms it. */
+void job_arm_timer(struct job *j, int seconds);
+
+/* node's proxy saw its link close without EXIT at time `at` (mono_us). */
+void job_link_lost(struct job *j, uint32_t node, uint64_t at);
+
+/* Handlers for the job's signalfd and timerfd (ctx: the job). */
+void job_on_signal(struct ev_loop *loop, int fd, void *ctx);
+void job_on_timer(struct ev_loop *loop, int fd, void *ctx);
+
+#endif /* DSM_JOBSTATUS_H */

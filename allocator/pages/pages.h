@@ -1,0 +1,83 @@
+/*
+ * pages.h - the interface of allocator/pages/, the page side of a job: the
+ * page table every allocator-side process shares, the locked writes into a
+ * node's link, the one page operation the allocator itself performs (handing
+ * out a chunk), and forking the proxies that run the page protocol. Code
+ * outside this folder includes only this header; coherence.h, nodelink.h and
+ * proxy.h are the folder's own (and its unit tests'). The page table and the
+ * link writes are used in the dsm process and in every proxy; the coherence
+ * engine and proxy.c run in the proxies.
+ */
+#ifndef DSM_PAGES_H
+#define DSM_PAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../common/logactions.h"
+#include "../../common/protocol.h"
+#include "runbatch.h"
+/* struct pagetable: the allocator reads and sets node slots (link fd,
+ * statistics) and the region's size directly */
+#include "pagetable.h"
+
+/* ---- the shared state (pagetable.c) ------------------------------------- */
+
+/* Create the shared state for nnodes nodes and npages pages. NULL + errno. */
+struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base);
+void pt_destroy(struct pagetable *pt);
+
+/* ---- writing to a node (nodelink.c) ------------------------------------- */
+
+/* How the coherence engine reaches the world; a fake in the unit tests. */
+struct coherence_io {
+	/* Send to a node. 0 when written, -1 when the node is gone. */
+	int (*send)(struct coherence_io *io, uint32_t node, const struct msg *m,
+		    const void *payload);
+	/* One log line per action; may be NULL. page, peer, us: -1 if none. */
+	void (*log)(struct coherence_io *io, uint32_t node, int64_t page, enum log_action action,
+		    int64_t peer, int64_t us);
+	void *ctx;
+	/* the engine's own: the run being coalesced, and pages that a writer's
+	 * answer carries and that go on to the next writer without a copy
+	 * into the store (valid during one call) */
+	struct run_batch batch;
+	uint32_t fwd_first, fwd_count;
+	const uint8_t *fwd_data;
+};
+
+/*
+ * Write one whole message into node's link under its send lock. 0 when
+ * written, -1 when the node has left or its link is broken.
+ */
+int node_send(struct pagetable *pt, uint32_t node, const struct msg *m, const void *payload);
+
+/* The coherence engine's transport: node_send(), and the job log. */
+void nodelink_io_init(struct coherence_io *io, struct pagetable *pt);
+
+/* ---- chunks for sm_malloc (coherence.c) --------------------------------- */
+
+/*
+ * Hand pages [first, first+count) to node and send it MSG_CHUNK: held
+ * writable by node, or, when fresh, by nobody until first touched (MSGF_FRESH).
+ * 0, or -1 if the node is gone.
+ */
+int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
+		    uint32_t count, int fresh);
+
+/* ---- the proxies (proxystart.c, proxy.c) -------------------------------- */
+
+/*
+ * Fork one proxy per node of pt, once every node has joined (so each
+ * inherits every node's link), each with a control socketpair to the
+ * allocator. A proxy keeps only the links, its own control socket and the
+ * log: it closes close_fds[0..nclose) (entries < 0 are skipped: the
+ * allocator's pipes, listener, signalfd and timers) and the allocator's ends
+ * of the control sockets. Fills pids[i] and control[i], the allocator's end of
+ * proxy i's socket (blocking, close-on-exec). Dies when a fork fails.
+ */
+void proxies_start(struct pagetable *pt, const int *close_fds, size_t nclose, pid_t *pids,
+		   int *control);
+
+#endif /* DSM_PAGES_H */
