@@ -3,8 +3,18 @@
  * invalidated, written back in one message) under workloads whose memory
  * contents are checked word for word.
  *
- *  scan       one node writes a 256-page array; every other node then scans
- *             it sequentially at once (read runs, revoke runs).
+ *  scan       one node writes a 600-page array (long enough for the window
+ *             to reach 256 pages, several run messages per fault); every
+ *             other node but one scans it at once (read runs, revoke runs);
+ *             then the one that did not read rewrites its odd words (write
+ *             runs invalidating the same readers on every page) and node 0
+ *             its even words (write runs taken from that writer).
+ *  readersets node k reads the 16-page blocks b with b % N <= k, so each
+ *             block has its own readers; then the last node rewrites two
+ *             blocks of every three: write runs that must stop where the
+ *             set of readers to invalidate changes.
+ *  streams    every node adds three arrays into a fourth, page by page:
+ *             four interleaved sequential streams, each its own window.
  *  takeover   a 192-page array written whole by one node, then its even
  *             words by a second node and its odd words by the first again:
  *             write runs taken from another writer, the pages travelling in
@@ -100,7 +110,8 @@ static void *alloc_pages(size_t n)
 
 /* ---- scan -------------------------------------------------------------- */
 
-#define SCAN_PAGES 256
+/* a window grows 1, 2, 4 ... 256 pages: past 511 pages a fault moves 256 */
+#define SCAN_PAGES 600
 
 static unsigned v1(size_t page, size_t word)
 {
@@ -108,15 +119,115 @@ static unsigned v1(size_t page, size_t word)
 	return 1;
 }
 
+/* after the rewrites: odd words by node z (2), even words by node 0 (3) */
+static unsigned v_rewritten(size_t page, size_t word)
+{
+	(void)page;
+	return word % 2 ? 2 : 3;
+}
+
 static void scan(void)
 {
 	uint64_t *a = alloc_pages(SCAN_PAGES);
-	int w = 1 % nodes;
+	int w = 1 % nodes, z = nodes >= 3 ? nodes - 1 : 0;
 
 	if (nid == w)
 		write_pages(a, 1, 1, 0, SCAN_PAGES, 1, 0);
 	sm_barrier();
-	check_pages("scan", a, 1, 0, SCAN_PAGES, v1);
+	/* everyone but z reads: read runs, revoke runs from w */
+	if (nid != z || nodes < 3)
+		check_pages("scan", a, 1, 0, SCAN_PAGES, v1);
+	sm_barrier();
+	/* z, with no copy, rewrites the odd words: write runs that invalidate
+	 * the same readers on every page, the pages coming from the store */
+	if (nid == z)
+		write_pages(a, 1, 2, 0, SCAN_PAGES, 2, 1);
+	sm_barrier();
+	/* node 0 the even words: write runs taken from z, the data in z's answer */
+	if (nid == 0)
+		write_pages(a, 1, 3, 0, SCAN_PAGES, 2, 0);
+	sm_barrier();
+	check_pages("scan, rewritten", a, 1, 0, SCAN_PAGES, v_rewritten);
+	sm_barrier();
+}
+
+/* ---- readersets ---------------------------------------------------------- */
+
+#define RS_PAGES 256
+#define RS_BLOCK 16
+
+/* Node k reads block b when (b % N) <= k: each block of 16 pages has its
+ * own set of readers, so a write run must stop where the set changes. */
+static int reads_block(int k, size_t b)
+{
+	return (int)(b % (size_t)nodes) <= k;
+}
+
+static unsigned rs_before(size_t page, size_t word)
+{
+	(void)page, (void)word;
+	return 1;
+}
+
+static unsigned rs_after(size_t page, size_t word)
+{
+	(void)word;
+	return (page / RS_BLOCK) % 3 == 2 ? 1 : 2; /* every third block kept */
+}
+
+static void readersets(void)
+{
+	uint64_t *a = alloc_pages(RS_PAGES);
+	int w = nodes - 1;
+
+	if (nid == 0)
+		write_pages(a, 9, 1, 0, RS_PAGES, 1, 0);
+	sm_barrier();
+	for (size_t b = 0; b < RS_PAGES / RS_BLOCK; b++)
+		if (reads_block(nid, b))
+			check_pages("readersets, reading", a, 9, b * RS_BLOCK, RS_BLOCK, rs_before);
+	sm_barrier();
+	/* the last node (a reader of every block) rewrites two of every three
+	 * blocks, front to back */
+	if (nid == w)
+		for (size_t b = 0; b < RS_PAGES / RS_BLOCK; b++)
+			if (b % 3 != 2)
+				write_pages(a, 9, 2, b * RS_BLOCK, RS_BLOCK, 1, 0);
+	sm_barrier();
+	check_pages("readersets", a, 9, 0, RS_PAGES, rs_after);
+	sm_barrier();
+}
+
+/* ---- streams ------------------------------------------------------------- */
+
+#define ST_PAGES 96 /* per node: three inputs read and one output written */
+
+/* Every node sums three arrays node 0 wrote into a fourth, page by page,
+ * interleaved: four sequential streams at once, each with its own window. */
+static void streams(void)
+{
+	size_t n = ST_PAGES * (size_t)nodes;
+	uint64_t *in[3], *out;
+
+	for (int k = 0; k < 3; k++)
+		in[k] = alloc_pages(n);
+	out = alloc_pages(n);
+	if (nid == 0)
+		for (int k = 0; k < 3; k++)
+			write_pages(in[k], (unsigned)(10 + k), 1, 0, n, 1, 0);
+	sm_barrier();
+	for (size_t p = (size_t)nid * ST_PAGES; p < (size_t)(nid + 1) * ST_PAGES; p++)
+		for (size_t i = 0; i < pw; i++)
+			*word_at(out, p, i) = *word_at(in[0], p, i) + *word_at(in[1], p, i) +
+					      *word_at(in[2], p, i);
+	sm_barrier();
+	for (size_t p = 0; p < n; p++)
+		for (size_t i = 0; i < pw; i++) {
+			uint64_t want = val(10, 1, p, i) + val(11, 1, p, i) + val(12, 1, p, i);
+
+			if (*word_at(out, p, i) != want)
+				mismatch("streams", p, i, *word_at(out, p, i), want);
+		}
 	sm_barrier();
 }
 
@@ -349,6 +460,8 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	scan();
+	readersets();
+	streams();
 	takeover();
 	boundary();
 	holders(1);
