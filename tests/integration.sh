@@ -190,6 +190,12 @@ for n in $nodes_list; do
 	expect_ok "malloc N=$n" "malloc-$n" -s 4M -n "$n" ./malloc
 	expect_ok "exit_writeback N=$n" "exit_writeback-$n" -n "$n" ./exit_writeback
 	expect_ok "atomic N=$n" "atomic-$n" -n "$n" ./atomic
+	# page runs: scans, takeovers, allocation boundaries, mixed holders,
+	# write-back at exit; and the same at the end of a 1 MiB region
+	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs
+	expect_ok "runs end N=$n" "runs-end-$n" -s 1M -n "$n" ./runs end
+	expect_ok "firsttouch N=$n" "firsttouch-$n" -n "$n" ./firsttouch
+	expect_ok "prefetch_inval N=$n" "prefetch_inval-$n" -n "$n" ./prefetch_inval
 	expect_segv "segv N=$n" "segv-$n" -n "$n" ./segv
 	expect_segv "segv inside N=$n" "segv-inside-$n" -n "$n" ./segv inside
 	expect_ok "segv_handler N=$n" "segv_handler-$n" -n "$n" ./segv_handler

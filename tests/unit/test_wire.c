@@ -6,6 +6,9 @@
  * forced and seen to happen, messages trickling in a byte at a time, end of
  * file, malformed input and a vanished peer. Runs of up to DSM_MAX_RUN pages (the longest messages) go
  * through whole, in pieces, and back to back through the smallest reader.
+ * wire_batch: nothing sent before the flush, a full batch sent before the
+ * next message, 32 longest runs in one sendmsg through a tiny socket buffer,
+ * and a flush to a vanished peer.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -762,4 +765,182 @@ Test(wire, send_to_closed_peer_fails_with_epipe)
 	errno = 0;
 	cr_assert_eq(wire_send_simple(sv[0], MSG_BARRIER, 0, 0, 0, 0), -1);
 	cr_assert(errno == EPIPE || errno == ECONNRESET, "errno %d", errno);
+}
+
+/* ---- wire_batch: answers queued and sent with one sendmsg ---------------- */
+
+/* Nothing is on the socket until the batch is flushed; then a header-only
+ * message, a one-page run and a 64-page run arrive whole and in order. */
+Test(wire, batch_sends_nothing_until_flushed)
+{
+	static uint8_t one[DSM_PAGE_SIZE], run[DSM_MAX_RUN * DSM_PAGE_SIZE];
+	static struct wire_batch b;
+	struct wire_reader r;
+	struct msg ack = {.type = MSG_INVALIDATE_ACK, .page = 9, .node = 3};
+	struct msg pd = {.type = MSG_PAGE_DATA, .page = 12, .node = 1, .length = sizeof(one)};
+	struct msg big = {.type = MSG_PAGE_DATA, .page = 64, .node = DSM_MAX_RUN,
+			  .length = sizeof(run)};
+	struct msg out;
+	const uint8_t *payload;
+	pid_t pid;
+	int status;
+
+	fill_pattern(one, sizeof(one), 40);
+	fill_pattern(run, sizeof(run), 41);
+	memset(&b, 0, sizeof(b));
+	set_nonblock(sv[1]);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, 2 * DSM_MAX_MESSAGE);
+	r.limits.npages = 128;
+	cr_assert_eq(wire_batch_add(sv[0], &b, &ack, NULL), 0);
+	cr_assert_eq(wire_batch_add(sv[0], &b, &pd, one), 0);
+	cr_assert_eq(wire_fill(&r), FILL_AGAIN, "sent before the flush");
+	cr_assert_eq(wire_batch_add(sv[0], &b, &big, run), 0);
+	cr_assert_eq(b.count, 3u);
+	cr_assert_eq(b.bytes, sizeof(one) + sizeof(run));
+	cr_assert_eq(wire_fill(&r), FILL_AGAIN, "sent before the flush");
+	/* 64 pages are more than the socket holds: a child flushes */
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(wire_batch_flush(sv[0], &b) == 0 && b.count == 0 && b.bytes == 0 ? 0 : 1);
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.type, MSG_INVALIDATE_ACK);
+	cr_assert_eq(out.page, 9u);
+	cr_assert_eq(out.node, 3u);
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.type, MSG_PAGE_DATA);
+	cr_assert_eq(out.page, 12u);
+	cr_assert(check_pattern(payload, sizeof(one), 40));
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.page, 64u);
+	cr_assert_eq(out.node, DSM_MAX_RUN);
+	cr_assert_eq(out.length, sizeof(run));
+	cr_assert(check_pattern(payload, sizeof(run), 41), "64-page payload differs");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "flush failed: 0x%x", status);
+}
+
+/* A full batch is sent before the next message is added; an empty flush
+ * sends nothing. */
+Test(wire, batch_full_flushes_before_adding)
+{
+	static struct wire_batch b;
+	struct wire_reader r;
+	struct msg out;
+	const uint8_t *payload;
+	const char *why = NULL;
+
+	memset(&b, 0, sizeof(b));
+	set_nonblock(sv[1]);
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
+	cr_assert_eq(wire_batch_flush(sv[0], &b), 0);
+	cr_assert_eq(wire_fill(&r), FILL_AGAIN, "an empty flush sent something");
+	for (unsigned i = 0; i < WIRE_BATCH_MAX; i++) {
+		struct msg m = {.type = MSG_PONG, .arg = i};
+
+		cr_assert_eq(wire_batch_add(sv[0], &b, &m, NULL), 0);
+	}
+	cr_assert_eq(wire_fill(&r), FILL_AGAIN);
+	{
+		struct msg m = {.type = MSG_PONG, .arg = WIRE_BATCH_MAX};
+
+		cr_assert_eq(wire_batch_add(sv[0], &b, &m, NULL), 0);
+	}
+	cr_assert_eq(b.count, 1u, "the full batch was not sent");
+	cr_assert_eq(wire_fill(&r), FILL_DATA);
+	for (unsigned i = 0; i < WIRE_BATCH_MAX; i++) {
+		cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_OK, "message %u", i);
+		cr_assert_eq(out.type, MSG_PONG);
+		cr_assert_eq(out.arg, i, "out of order");
+	}
+	cr_assert_eq(wire_next(&r, &out, &payload, &why), DECODE_INCOMPLETE,
+		     "the 33rd message went out with the first 32");
+	cr_assert_eq(wire_batch_flush(sv[0], &b), 0);
+	recv_one(&r, &out, &payload);
+	cr_assert_eq(out.arg, WIRE_BATCH_MAX);
+}
+
+/* A batch of 32 longest runs (8 MiB in one sendmsg) through the smallest
+ * socket buffer: every partial write across the iovecs is finished. */
+Test(wire, batch_of_longest_runs_through_small_buffer)
+{
+	static uint8_t pages[4][DSM_MAX_RUN * DSM_PAGE_SIZE];
+	struct wire_reader r;
+	unsigned got = 0;
+	pid_t pid;
+	int status;
+
+	for (unsigned k = 0; k < 4; k++)
+		fill_pattern(pages[k], sizeof(pages[k]), 50 + k);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		static struct wire_batch b;
+		int one = 1, fl;
+
+		close(sv[1]);
+		if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) < 0)
+			_exit(4);
+		fl = fcntl(sv[0], F_GETFL);
+		if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0)
+			_exit(3);
+		for (unsigned i = 0; i < WIRE_BATCH_MAX; i++) {
+			struct msg m = {.type = MSG_RELEASE, .page = i * DSM_MAX_RUN,
+					.node = DSM_MAX_RUN, .length = sizeof(pages[0])};
+
+			if (wire_batch_add(sv[0], &b, &m, pages[i % 4]) != 0)
+				_exit(1);
+		}
+		_exit(wire_batch_flush(sv[0], &b) == 0 ? 0 : 2);
+	}
+	close(sv[0]);
+	sv[0] = -1;
+	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, 2 * DSM_MAX_MESSAGE);
+	r.limits.npages = WIRE_BATCH_MAX * DSM_MAX_RUN;
+	for (;;) {
+		struct msg m;
+		const uint8_t *payload;
+		const char *why = NULL;
+		enum decode_result d;
+		enum fill_result f;
+
+		while ((d = wire_next(&r, &m, &payload, &why)) == DECODE_OK) {
+			cr_assert_lt(got, WIRE_BATCH_MAX);
+			cr_assert_eq(m.page, got * DSM_MAX_RUN, "run %u out of order", got);
+			cr_assert_eq(m.node, DSM_MAX_RUN);
+			cr_assert(check_pattern(payload, m.length, 50 + got % 4), "run %u differs", got);
+			got++;
+		}
+		cr_assert_eq(d, DECODE_INCOMPLETE, "%s", why ? why : "?");
+		f = wire_fill(&r);
+		if (f == FILL_EOF)
+			break;
+		cr_assert_eq(f, FILL_DATA);
+	}
+	cr_assert_eq(got, WIRE_BATCH_MAX);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender failed: 0x%x", status);
+}
+
+/* A flush to a vanished peer fails with EPIPE and leaves the batch empty. */
+Test(wire, batch_flush_to_closed_peer)
+{
+	static struct wire_batch b;
+	struct msg m = {.type = MSG_BARRIER};
+	sigset_t pipe;
+
+	close(sv[1]);
+	sv[1] = -1;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	cr_assert_eq(sigprocmask(SIG_UNBLOCK, &pipe, NULL), 0);
+	signal(SIGPIPE, SIG_DFL);
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(wire_batch_add(sv[0], &b, &m, NULL), 0);
+	errno = 0;
+	cr_assert_eq(wire_batch_flush(sv[0], &b), -1);
+	cr_assert(errno == EPIPE || errno == ECONNRESET, "errno %d", errno);
+	cr_assert_eq(b.count, 0u);
+	cr_assert_eq(b.niov, 0u);
+	cr_assert_eq(wire_batch_flush(sv[0], &b), 0, "an emptied batch sends nothing");
 }
