@@ -9,8 +9,12 @@
  * node id, garbage, a message other than HELLO and a second HELLO for a
  * joined id are refused (the peer sees its connection closed, stderr says
  * why) and the rendezvous goes on; so are connections once every node
- * joined, and those beyond the half-open limit. Exactly the half-open
- * connections are watched, each unwatched before it is closed or joins.
+ * joined. Strangers cannot keep the nodes out: a full table of half-open
+ * connections evicts its oldest for a newcomer, and a connection without a
+ * whole HELLO by its deadline is dropped (a short deadline, so poll() blocks
+ * on the rendezvous' timerfd for a fraction of a second). Refusals print at
+ * most a few lines a window, then a count. Exactly the half-open connections
+ * and the timerfd are watched, each unwatched before it is closed or joins.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -18,8 +22,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../allocator/launch/launch.h"
@@ -47,12 +54,13 @@ static size_t err_len;
 
 /*
  * The fds the rendezvous asked to watch, as the job's event loop keeps them
- * (the listener it watches itself). During a turn of step(), `turn` holds
+ * (the listener it watches itself): the half-open connections and, once
+ * armed, its timer. During a turn of step(), `turn` holds
  * what poll() was given: an fd unwatched during the turn is struck from it,
  * so it is not handed on even when its number is reused at once (as
  * events.c does); one watched during the turn waits for the next.
  */
-static int watched[CAP];
+static int watched[CAP + 1];
 static size_t nwatched;
 static struct pollfd *turn;
 static size_t nturn;
@@ -70,6 +78,12 @@ static size_t find_watched(int fd)
 	return nwatched;
 }
 
+/* How many connections (not the timer) are watched. */
+static size_t conns_watched(void)
+{
+	return nwatched - (find_watched(rv.timer_fd) < nwatched);
+}
+
 static void on_watch(void *ctx, int fd)
 {
 	cr_assert_eq(ctx, (void *)&rv, "callback got the wrong context");
@@ -77,7 +91,7 @@ static void on_watch(void *ctx, int fd)
 	cr_assert(fd_open(fd), "watch of fd %d, which is not open", fd);
 	cr_assert_neq(fd, listen_fd, "the listener is the job's to watch");
 	cr_assert_eq(find_watched(fd), nwatched, "fd %d watched twice", fd);
-	cr_assert_lt(nwatched, CAP, "more than %u connections watched", CAP);
+	cr_assert_lt(nwatched, CAP + 1, "more than %u connections watched", CAP);
 	watched[nwatched++] = fd;
 }
 
@@ -136,6 +150,9 @@ static void setup(void)
 	cr_assert_eq(listen(listen_fd, 64), 0);
 	cr_assert_eq(getsockname(listen_fd, (struct sockaddr *)&addr, &alen), 0);
 	cr_assert_eq(rendezvous_init(&rv, listen_fd, NN, NP, secret, CAP), 0);
+	cr_assert_eq(rv.hello_timeout_us, RENDEZVOUS_HELLO_TIMEOUT_US);
+	/* a loaded machine must not miss the deadline: tests of it shorten it */
+	rv.hello_timeout_us = 60000000u;
 	rv.joined = on_joined;
 	rv.watch = on_watch;
 	rv.unwatch = on_unwatch;
@@ -213,13 +230,13 @@ static void send_hello(int fd, uint32_t node)
  */
 static short step(int watch)
 {
-	struct pollfd pfd[1 + CAP + 1];
+	struct pollfd pfd[1 + CAP + 1 + 1];
 	size_t n = 0;
 	short watch_revents;
 	int rc;
 
-	cr_assert_eq(nwatched, rv.npending, "%zu connections watched, %zu half-open", nwatched,
-		     rv.npending);
+	cr_assert_eq(conns_watched(), rv.npending, "%zu connections watched, %zu half-open",
+		     conns_watched(), rv.npending);
 	pfd[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 	for (size_t i = 0; i < nwatched; i++)
 		pfd[n++] = (struct pollfd){.fd = watched[i], .events = POLLIN};
@@ -236,8 +253,8 @@ static short step(int watch)
 			rendezvous_ready(&rv, pfd[i].fd);
 	turn = NULL;
 	nturn = 0;
-	cr_assert_eq(nwatched, rv.npending, "%zu connections watched, %zu half-open", nwatched,
-		     rv.npending);
+	cr_assert_eq(conns_watched(), rv.npending, "%zu connections watched, %zu half-open",
+		     conns_watched(), rv.npending);
 	return watch_revents;
 }
 
@@ -492,7 +509,7 @@ Test(rendezvous, connections_after_everyone_joined_are_refused)
 	/* what the job does once all have joined */
 	rendezvous_close(&rv);
 	cr_assert_eq(rv.npending, 0u);
-	cr_assert_eq(nwatched, 0u, "refused connections still watched");
+	cr_assert_eq(conns_watched(), 0u, "refused connections still watched");
 	expect_stderr("all nodes have joined");
 	expect_refused(waiting);
 
@@ -508,32 +525,140 @@ Test(rendezvous, connections_after_everyone_joined_are_refused)
 	}
 }
 
-Test(rendezvous, half_open_connections_are_limited)
+/* fd's connection is still open: nothing to read, no end of file. */
+static void expect_still_open(int fd)
 {
-	int silent[CAP], extra, later;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
-	for (unsigned i = 0; i < CAP; i++)
+	cr_assert_eq(poll(&p, 1, 0), 0, "connection fd %d was closed", fd);
+}
+
+Test(rendezvous, full_table_evicts_the_oldest_and_a_real_hello_joins)
+{
+	int silent[CAP], node, later;
+
+	for (unsigned i = 0; i < CAP; i++) {
 		silent[i] = connect_client();
-	run_until_pending(CAP);
-	cr_assert_eq(nwatched, CAP);
+		run_until_pending(i + 1); /* accepted in this order */
+	}
+	cr_assert_eq(conns_watched(), CAP);
 
-	extra = connect_client();
-	expect_refused(extra);
-	expect_stderr("too many half-open connections");
-	cr_assert_eq(rv.npending, CAP, "a half-open connection was dropped for the newcomer");
-
-	/* one of them says HELLO: its place is free again */
-	send_hello(silent[2], 2);
+	/* a real node among strangers that never speak: the oldest makes room */
+	node = connect_client();
+	send_hello(node, 2);
 	run_until_joined(1);
+	expect_linked(node, link_of[2]);
+	expect_refused(silent[0]);
+	expect_stderr("evicted for a newer one: too many half-open connections");
 	cr_assert_eq(rv.npending, CAP - 1);
-	expect_linked(silent[2], link_of[2]);
+	for (unsigned i = 1; i < CAP; i++)
+		expect_still_open(silent[i]);
+
+	/* and again, with the table full once more */
 	later = connect_client();
 	run_until_pending(CAP);
 	send_hello(later, 0);
 	run_until_joined(2);
 	cr_assert_eq(join_order[1], 0u);
 	expect_linked(later, link_of[0]);
+	/* the evicted ones did not get in the way of the others either */
+	send_hello(silent[3], 1);
+	run_until_joined(3);
+	expect_linked(silent[3], link_of[1]);
+	close(node);
 	close(later);
-	for (unsigned i = 0; i < CAP; i++)
+	for (unsigned i = 1; i < CAP; i++)
 		close(silent[i]);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	cr_assert_eq(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+Test(rendezvous, no_hello_by_the_deadline_is_refused)
+{
+	uint8_t h[HELLO_BYTES];
+	int idle, slow;
+	uint64_t t0;
+
+	rv.hello_timeout_us = 200000u;
+	t0 = now_us();
+	idle = connect_client();
+	run_until_pending(1);
+	/* step() blocks in poll() until the timer fires: no sleeping here */
+	expect_refused(idle);
+	cr_assert_geq(now_us() - t0, rv.hello_timeout_us, "dropped before its deadline");
+	expect_stderr("no HELLO within 0.2 s");
+	cr_assert_eq(rv.npending, 0u);
+
+	/* a trickle does not buy time: the whole HELLO must be there */
+	make_hello(h, 0, DSM_PROTOCOL_VERSION, secret);
+	slow = connect_client();
+	send_bytes(slow, h, 20);
+	run_until_pending(1);
+	send_bytes(slow, h + 20, 1);
+	expect_refused(slow);
+	cr_assert_eq(njoined, 0u);
+	still_joins(0);
+	cr_assert_eq(rv.npending, 0u);
+}
+
+/* How many lines of stderr contain `what`; adds up the number each starts with
+ * (after "dsm: ") into *sum when sum is not NULL. */
+static unsigned count_lines(const char *what, unsigned long *sum)
+{
+	const char *p = stderr_text();
+	unsigned n = 0;
+
+	while (*p) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		if (strstr(line, what)) {
+			n++;
+			if (sum)
+				*sum += strtoul(line + strlen("dsm: "), NULL, 10);
+		}
+		p += len + (end != NULL);
+	}
+	return n;
+}
+
+Test(rendezvous, refusal_lines_are_rate_limited)
+{
+	enum { MANY = 40 };
+	int c[MANY];
+	unsigned long shown, summed = 0;
+	unsigned windows;
+	uint64_t t0 = now_us();
+	char total[128];
+
+	rendezvous_close(&rv);
+	for (unsigned i = 0; i < MANY; i++)
+		c[i] = connect_client();
+	while (rv.refused < MANY)
+		step(-1);
+	windows = (unsigned)((now_us() - t0) / rv.refusal_window_us) + 1;
+	shown = count_lines("refused a connection from", NULL);
+	cr_assert_geq(shown, RENDEZVOUS_REFUSAL_LINES, "%s", stderr_text());
+	cr_assert_leq(shown, RENDEZVOUS_REFUSAL_LINES * windows, "%lu lines in %u windows: %s",
+		      shown, windows, stderr_text());
+	/* the count of the rest comes when the window ends, without a new refusal */
+	while (rv.window_suppressed)
+		step(-1);
+	cr_assert_geq(count_lines("more connections refused", &summed), 1u, "%s", stderr_text());
+	cr_assert_eq(shown + summed, MANY, "%lu shown + %lu counted: %s", shown, summed,
+		     stderr_text());
+	rendezvous_free(&rv);
+	snprintf(total, sizeof(total), "dsm: %d connections refused in all, %lu of them without a "
+		 "line of their own\n", MANY, summed);
+	cr_assert(strstr(stderr_text(), total), "no \"%s\": %s", total, stderr_text());
+	for (unsigned i = 0; i < MANY; i++)
+		close(c[i]);
 }
