@@ -66,6 +66,8 @@ static void find_hosts(const struct options *opt, uint32_t n, struct hostlist *h
 		die(2, "%s: %s", opt->hostfile, strerror(errno));
 	if (address_choose(hosts, n, opt->address, addr, err, sizeof(err)) < 0)
 		die(2, "%s", err);
+	if (launch_check_stdin(opt->stdin_node, opt->stdin_given, hosts, n, err, sizeof(err)) < 0)
+		die(2, "%s", err);
 }
 
 /* The shared page table, the services, and the job's own bookkeeping. */
@@ -245,6 +247,7 @@ int job_run(const struct options *opt, const char *executable)
 		.port = port,
 		.secret_hex = secret_hex,
 		.cwd = cwd,
+		.stdin_node = opt->stdin_node == OPTIONS_STDIN_ALL ? LAUNCH_STDIN_ALL : opt->stdin_node,
 	};
 	if (opt->verbose)
 		say_starting(j, executable, npages, &spec);

@@ -1,5 +1,6 @@
 /*
- * launch.c - local nodes by fork/exec (see launch.h).
+ * launch.c - starting a node by fork/exec here or through ssh (see
+ * launch.h). Which node reads dsm's standard input is nodeinput.c's.
  */
 #include "launch.h"
 
@@ -18,6 +19,7 @@
 
 #include "../../common/protocol.h"
 #include "hostfile.h"
+#include "nodeinput.h"
 #include "shellwords.h"
 
 static int is_executable_file(const char *path)
@@ -187,18 +189,19 @@ static char **ssh_argv(const struct launch_spec *spec, const char *host, const c
 int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 		struct node_proc *np)
 {
-	int fds[6] = {-1, -1, -1, -1, -1, -1}; /* out[2], err[2], in[2] */
-	int *out = fds, *err = fds + 2, *in = fds + 4;
+	int fds[7] = {-1, -1, -1, -1, -1, -1, -1}; /* out[2], err[2], in[2], relay */
+	int *out = fds, *err = fds + 2, *in = fds + 4, *relay = fds + 6;
 	int remote = !host_is_local(host);
 	pid_t parent = getpid(), pid = -1;
 
 	if (pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 &&
-	    (!remote || pipe2(in, O_CLOEXEC) == 0))
+	    (!remote || pipe2(in, O_CLOEXEC) == 0) &&
+	    (remote || nodeinput_relay(spec, nid, relay) == 0))
 		pid = fork();
 	if (pid < 0) {
 		int saved = errno;
 
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < 7; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 		errno = saved;
@@ -214,6 +217,8 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0 ||
 		    (remote && dup2(in[0], STDIN_FILENO) < 0))
 			_exit(127);
+		if (!remote && nodeinput_child(spec, nid, *relay) < 0)
+			child_fail("cannot set up the standard input of", spec->executable);
 		closefrom(3);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -242,6 +247,8 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 	setpgid(pid, pid);
 	close(out[1]);
 	close(err[1]);
+	if (*relay >= 0)
+		close(*relay);
 	if (remote) {
 		/* the secret, through ssh to the remote shell's `read` (a pipe of
 		 * 64 KiB takes these 65 bytes without blocking) */
