@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # launch.sh - what dsm does before and around starting the nodes, end to end:
-# the standard input of the nodes (dsm -i).
+# the standard input of the nodes (dsm -i), and dsm started with a standard
+# descriptor closed.
 #
 # usage: tests/launch.sh DSM PROGDIR [HOSTFILE]
 #
 #   DSM       the dsm binary (a path, or a command name found in PATH)
-#   PROGDIR   directory holding the built test programs (stdin)
+#   PROGDIR   directory holding the built test programs (stdin and args)
 #   HOSTFILE  other hosts (DSM_SSH says how to reach them): then only the
 #             checks of remote nodes' standard input run
 #
@@ -24,7 +25,7 @@ set -u
 runner_args 2 3 "DSM PROGDIR [HOSTFILE]" "$@"
 hostfile=${3:-}
 limit=${DSM_TEST_TIMEOUT:-60}
-for prog in stdin; do
+for prog in stdin args; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2
 		exit 2
@@ -55,7 +56,7 @@ cleanup() {
 runner_tmp launch
 bin=$tmp/bin
 mkdir "$bin" "$tmp/run" || exit 2
-cp "$progdir/stdin" "$bin/" || exit 2
+cp "$progdir/stdin" "$progdir/args" "$bin/" || exit 2
 
 status=
 out=
@@ -74,6 +75,7 @@ fail_because() {
 #   file:PATH   stdin the file PATH
 #   tty:TEXT    stdin and stdout a terminal (script(1)) into which TEXT is
 #               typed; out gets what the terminal showed, without CRs
+#   no-stdout   stdout closed;  no-stderr  stderr closed (err stays empty)
 launch() {
 	local name=$1 how=$2 envs=() cmd
 	shift 2
@@ -95,6 +97,8 @@ launch() {
 		printf "${how#pipe:}" | (cd "$bin" && exec "${cmd[@]}") >"$out" 2>"$err" &
 		;;
 	file:*) (cd "$bin" && exec "${cmd[@]}") <"${how#file:}" >"$out" 2>"$err" & ;;
+	no-stdout) (cd "$bin" && exec "${cmd[@]}" >&-) </dev/null 2>"$err" & ;;
+	no-stderr) (cd "$bin" && exec "${cmd[@]}" 2>&-) </dev/null >"$out" & ;;
 	tty:*)
 		# script -e: its status is the command's; the typed text ends with
 		# ^D, and script ends the input at the end of its own as well
@@ -240,5 +244,15 @@ else
 	echo "skip $label stdin: node 0 reads dsm's terminal (no script(1))"
 	skipped=$((skipped + 1))
 fi
+
+# ---- dsm started with stdout or stderr closed: the next file it opens (the
+# log) must not become it -------------------------------------------------
+launch no-stdout no-stdout -- -l "$tmp/run/no-stdout.log" -n 2 "$bin/stdin"
+expect_no '^[^0-9#]' "$tmp/run/no-stdout.log"
+conclude "stdout closed: node output does not go into the -l log" 0
+
+launch no-stderr no-stderr -- -l "$tmp/run/no-stderr.log" -n 1 "$bin/args"
+expect_no '^[^0-9#]' "$tmp/run/no-stderr.log"
+conclude "stderr closed: messages do not go into the -l log" 1
 
 results_line
