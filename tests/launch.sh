@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # launch.sh - what dsm does before and around starting the nodes, end to end:
-# the standard input of the nodes (dsm -i), and dsm started with a standard
-# descriptor closed.
+# the standard input of the nodes (dsm -i), dsm started with a standard
+# descriptor closed, and usage errors in the hosts file.
 #
 # usage: tests/launch.sh DSM PROGDIR [HOSTFILE]
 #
@@ -254,5 +254,12 @@ conclude "stdout closed: node output does not go into the -l log" 0
 launch no-stderr no-stderr -- -l "$tmp/run/no-stderr.log" -n 1 "$bin/args"
 expect_no '^[^0-9#]' "$tmp/run/no-stderr.log"
 conclude "stderr closed: messages do not go into the -l log" 1
+
+# ---- usage errors before any node starts ---------------------------------
+printf 'localhost\nlocal\0host\nlocalhost\n' >"$tmp/nul-hosts"
+launch nul-hosts null -- -H "$tmp/nul-hosts" -n 2 "$bin/stdin"
+expect_err "dsm: $tmp/nul-hosts:2: a NUL byte; the file must be text"
+expect_no '^stdin:' "$out"
+conclude "hosts file with a NUL byte" 2
 
 results_line
