@@ -262,4 +262,9 @@ expect_err "dsm: $tmp/nul-hosts:2: a NUL byte; the file must be text"
 expect_no '^stdin:' "$out"
 conclude "hosts file with a NUL byte" 2
 
+mkdir "$tmp/hosts-dir"
+launch hosts-dir null -- -H "$tmp/hosts-dir" -n 2 "$bin/stdin"
+expect_err "dsm: $tmp/hosts-dir: Is a directory"
+conclude "-H a directory" 2
+
 results_line
