@@ -1,7 +1,7 @@
 /*
  * main.c - the dsm command: make sure descriptors 0-2 are open, parse the
- * command line, find the program, run the job. See dsm(1) and
- * docs/design.md.
+ * command line, check the environment, find the program, run the job. See
+ * dsm(1) and docs/design.md.
  */
 #include <bsd/unistd.h>
 #include <errno.h>
@@ -58,6 +58,10 @@ int main(int argc, char **argv)
 	if (opt.help) {
 		fputs(options_usage, stdout);
 		return 0;
+	}
+	if (launch_check_env(err, sizeof(err)) < 0) {
+		report("%s", err);
+		return 2;
 	}
 	exe = resolve_executable(opt.executable);
 	if (!exe) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # launch.sh - what dsm does before and around starting the nodes, end to end:
 # the standard input of the nodes (dsm -i), dsm started with a standard
-# descriptor closed, and usage errors in the hosts file.
+# descriptor closed, and usage errors in the hosts file, DSM_WRAPPER and
+# DSM_SSH.
 #
 # usage: tests/launch.sh DSM PROGDIR [HOSTFILE]
 #
@@ -266,5 +267,18 @@ mkdir "$tmp/hosts-dir"
 launch hosts-dir null -- -H "$tmp/hosts-dir" -n 2 "$bin/stdin"
 expect_err "dsm: $tmp/hosts-dir: Is a directory"
 conclude "-H a directory" 2
+
+launch bad-wrapper null "DSM_WRAPPER=strace 'x" -- -n 2 "$bin/stdin"
+expect_err "dsm: cannot parse DSM_WRAPPER=strace 'x: unterminated single quote"
+expect_no 'node|status' "$err"
+conclude "DSM_WRAPPER that does not parse" 2
+
+launch bad-ssh null 'DSM_SSH=ssh -F "my config' -- -n 2 "$bin/stdin"
+expect_err 'dsm: cannot parse DSM_SSH=ssh -F "my config: unterminated double quote'
+conclude "DSM_SSH that does not parse" 2
+
+launch blank-ssh null 'DSM_SSH=  ' -- -n 2 "$bin/stdin"
+expect_err 'dsm: cannot parse DSM_SSH=  : it names no command'
+conclude "DSM_SSH of blanks" 2
 
 results_line

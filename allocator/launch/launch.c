@@ -1,6 +1,7 @@
 /*
- * launch.c - starting a node by fork/exec here or through ssh (see
- * launch.h). Which node reads dsm's standard input is nodeinput.c's.
+ * launch.c - starting a node by fork/exec here or through ssh, and checking
+ * DSM_WRAPPER and DSM_SSH before any starts (see launch.h). Which node reads
+ * dsm's standard input is nodeinput.c's.
  */
 #include "launch.h"
 
@@ -102,6 +103,32 @@ static char **wrapper_words(const char *exe)
 		child_fail("cannot parse DSM_WRAPPER to start", exe);
 	}
 	return words;
+}
+
+int launch_check_env(char *err, size_t errlen)
+{
+	static const char *const vars[] = {"DSM_WRAPPER", "DSM_SSH"};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *value = getenv(vars[i]), *why;
+		char **words;
+		int n;
+
+		if (!value)
+			continue;
+		n = shellwords_split_why(value, &words, &why);
+		if (n < 0) {
+			snprintf(err, errlen, "cannot parse %s=%s: %s", vars[i], value, why);
+			return -1;
+		}
+		shellwords_free(words);
+		/* an empty DSM_SSH means plain ssh; one of blanks names nothing */
+		if (n == 0 && *value && strcmp(vars[i], "DSM_SSH") == 0) {
+			snprintf(err, errlen, "cannot parse DSM_SSH=%s: it names no command", value);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static size_t count(char **v)

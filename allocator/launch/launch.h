@@ -136,6 +136,13 @@ int launch_check_stdin(uint32_t stdin_node, int given, const struct hostlist *ho
 		       uint32_t nnodes, char *err, size_t errlen);
 
 /*
+ * Whether DSM_WRAPPER and DSM_SSH split into words (shellwords.h), and
+ * DSM_SSH, when not empty, names a command. 0, or -1 with "cannot parse
+ * VAR=VALUE: why" in err (a usage error).
+ */
+int launch_check_env(char *err, size_t errlen);
+
+/*
  * Start node `nid` on `host` (by fork/exec when it is this machine, else
  * ssh). 0, or -1 with errno (nothing started).
  */

@@ -1,9 +1,10 @@
 /*
  * test_launchcheck.c - the checks allocator/launch/ makes before any node
- * starts: launch_check_stdin (dsm -i: a node on another host cannot be
- * given dsm's standard input; -i all needs a regular file and nodes on this
- * machine only). Criterion runs every test in a process of its own, so each
- * may set fd 0.
+ * starts: launch_check_env (DSM_WRAPPER and DSM_SSH must split into words,
+ * with the reason when they do not) and launch_check_stdin (dsm -i: a node
+ * on another host cannot be given dsm's standard input; -i all needs a
+ * regular file and nodes on this machine only). Criterion runs every test
+ * in a process of its own, so each may set the environment and fd 0.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -15,6 +16,50 @@
 #include "../../allocator/launch/launch.h"
 
 static char err[512];
+
+static void env_ok(void)
+{
+	err[0] = '\0';
+	cr_assert_eq(launch_check_env(err, sizeof(err)), 0, "refused: %s", err);
+}
+
+static void env_bad(const char *want)
+{
+	err[0] = '\0';
+	cr_assert_eq(launch_check_env(err, sizeof(err)), -1, "accepted (want '%s')", want);
+	cr_assert_str_eq(err, want);
+}
+
+Test(launchcheck, env_unset_empty_and_good_values)
+{
+	unsetenv("DSM_WRAPPER");
+	unsetenv("DSM_SSH");
+	env_ok();
+	setenv("DSM_WRAPPER", "", 1);
+	setenv("DSM_SSH", "", 1); /* empty: plain ssh */
+	env_ok();
+	setenv("DSM_WRAPPER", "   ", 1); /* blanks: no wrapper */
+	setenv("DSM_SSH", "ssh -F 'my config' -o \"User=x y\"", 1);
+	env_ok();
+}
+
+Test(launchcheck, env_wrapper_that_does_not_parse)
+{
+	unsetenv("DSM_SSH");
+	setenv("DSM_WRAPPER", "valgrind 'abc", 1);
+	env_bad("cannot parse DSM_WRAPPER=valgrind 'abc: unterminated single quote");
+	setenv("DSM_WRAPPER", "strace \\", 1);
+	env_bad("cannot parse DSM_WRAPPER=strace \\: trailing backslash");
+}
+
+Test(launchcheck, env_ssh_that_does_not_parse_or_names_nothing)
+{
+	unsetenv("DSM_WRAPPER");
+	setenv("DSM_SSH", "ssh -F \"x", 1);
+	env_bad("cannot parse DSM_SSH=ssh -F \"x: unterminated double quote");
+	setenv("DSM_SSH", " \t", 1);
+	env_bad("cannot parse DSM_SSH= \t: it names no command");
+}
 
 /* ---- launch_check_stdin ------------------------------------------------ */
 
