@@ -47,8 +47,8 @@ static void raise_fd_limit(uint32_t n)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 5ull * n + 64)
-		die(1, "%u nodes need about %u open files; the limit is %llu (ulimit -n)", n,
-		    5 * n + 64, (unsigned long long)rl.rlim_cur);
+		die(1, "%u node%s about %u open files; the limit is %llu (ulimit -n)", n,
+		    n == 1 ? " needs" : "s need", 5 * n + 64, (unsigned long long)rl.rlim_cur);
 }
 
 /* The hosts file, else the batch system's hosts, and the address to listen on. */
@@ -76,7 +76,8 @@ static void create_state(struct job *j, uint32_t npages)
 	raise_fd_limit(j->n);
 	j->pt = pt_create(j->n, npages, DSM_REGION_BASE);
 	if (!j->pt)
-		die_errno("cannot create the page table for %u pages", npages);
+		die_errno("cannot create the page table for %u page%s", npages,
+			  npages == 1 ? "" : "s");
 	j->pt->prefetch = j->opt->prefetch;
 	nodelink_io_init(&j->io, j->pt);
 	j->loop = ev_create();
@@ -129,9 +130,10 @@ static void say_starting(const struct job *j, const char *executable, uint32_t n
 	if (humanize_number(size, sizeof(size), (int64_t)j->opt->region_size, "B", HN_AUTOSCALE,
 			    HN_NOSPACE | HN_DECIMAL | HN_IEC_PREFIXES) < 0)
 		snprintf(size, sizeof(size), "?");
-	report("starting %u node%s of %s; shared region of %s (%u pages) at %#llx; "
+	report("starting %u node%s of %s; shared region of %s (%u page%s) at %#llx; "
 	       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, size, npages,
-	       (unsigned long long)DSM_REGION_BASE, spec->connect_host, spec->port);
+	       npages == 1 ? "" : "s", (unsigned long long)DSM_REGION_BASE, spec->connect_host,
+	       spec->port);
 }
 
 /* A node's stdout or stderr is readable. */

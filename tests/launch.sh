@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # launch.sh - what dsm does before and around starting the nodes, end to end:
 # the standard input of the nodes (dsm -i), dsm started with a standard
-# descriptor closed, and usage errors in the hosts file, DSM_WRAPPER and
-# DSM_SSH.
+# descriptor closed, usage errors in the hosts file, DSM_WRAPPER and
+# DSM_SSH, and counts in messages ("1 node", not "1 nodes").
 #
 # usage: tests/launch.sh DSM PROGDIR [HOSTFILE]
 #
@@ -63,6 +63,7 @@ status=
 out=
 err=
 reason=
+wrap=() # a command dsm runs under, e.g. prlimit
 
 fail_because() {
 	[ -n "$reason" ] || reason=$1
@@ -90,7 +91,7 @@ launch() {
 	reason=
 	: >"$out"
 	: >"$err"
-	cmd=(env "${envs[@]}" timeout -k 5 "$limit" "$dsm" "$@")
+	cmd=(env "${envs[@]}" timeout -k 5 "$limit" "${wrap[@]}" "$dsm" "$@")
 	case $how in
 	null) (cd "$bin" && exec "${cmd[@]}") </dev/null >"$out" 2>"$err" & ;;
 	pipe:*)
@@ -280,5 +281,20 @@ conclude "DSM_SSH that does not parse" 2
 launch blank-ssh null 'DSM_SSH=  ' -- -n 2 "$bin/stdin"
 expect_err 'dsm: cannot parse DSM_SSH=  : it names no command'
 conclude "DSM_SSH of blanks" 2
+
+# ---- counts: "1 node", "1 page" -----------------------------------------
+launch one-node null -- -v -s 4K -n 1 "$bin/stdin"
+grep -q "^dsm: starting 1 node of .*(1 page) at " "$err" ||
+	fail_because "no 'dsm: starting 1 node of ... (1 page) at' on dsm's stderr"
+expect_err "dsm: 1 node joined"
+expect_no '[^0-9]1 (node|page)s' "$err"
+conclude "1 node, 1 page" 0
+
+# (a low limit: the hard one too, which dsm cannot raise)
+wrap=(prlimit --nofile=30:30)
+launch fd-limit null -- -n 1 "$bin/stdin"
+wrap=()
+expect_err "dsm: 1 node needs about 69 open files; the limit is 30 (ulimit -n)"
+conclude "1 node needs more open files" 1
 
 results_line
