@@ -47,8 +47,8 @@ static void raise_fd_limit(uint32_t n)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 5ull * n + 64)
-		die(1, "%u nodes need about %u open files; the limit is %llu (ulimit -n)", n,
-		    5 * n + 64, (unsigned long long)rl.rlim_cur);
+		die(1, "%u node%s about %u open files; the limit is %llu (ulimit -n)", n,
+		    n == 1 ? " needs" : "s need", 5 * n + 64, (unsigned long long)rl.rlim_cur);
 }
 
 /* The hosts file, else the batch system's hosts, and the address to listen on. */
@@ -66,6 +66,8 @@ static void find_hosts(const struct options *opt, uint32_t n, struct hostlist *h
 		die(2, "%s: %s", opt->hostfile, strerror(errno));
 	if (address_choose(hosts, n, opt->address, addr, err, sizeof(err)) < 0)
 		die(2, "%s", err);
+	if (launch_check_stdin(opt->stdin_node, opt->stdin_given, hosts, n, err, sizeof(err)) < 0)
+		die(2, "%s", err);
 }
 
 /* The shared page table, the services, and the job's own bookkeeping. */
@@ -74,7 +76,8 @@ static void create_state(struct job *j, uint32_t npages)
 	raise_fd_limit(j->n);
 	j->pt = pt_create(j->n, npages, DSM_REGION_BASE);
 	if (!j->pt)
-		die_errno("cannot create the page table for %u pages", npages);
+		die_errno("cannot create the page table for %u page%s", npages,
+			  npages == 1 ? "" : "s");
 	j->pt->prefetch = j->opt->prefetch;
 	nodelink_io_init(&j->io, j->pt);
 	j->loop = ev_create();
@@ -127,9 +130,10 @@ static void say_starting(const struct job *j, const char *executable, uint32_t n
 	if (humanize_number(size, sizeof(size), (int64_t)j->opt->region_size, "B", HN_AUTOSCALE,
 			    HN_NOSPACE | HN_DECIMAL | HN_IEC_PREFIXES) < 0)
 		snprintf(size, sizeof(size), "?");
-	report("starting %u node%s of %s; shared region of %s (%u pages) at %#llx; "
+	report("starting %u node%s of %s; shared region of %s (%u page%s) at %#llx; "
 	       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, size, npages,
-	       (unsigned long long)DSM_REGION_BASE, spec->connect_host, spec->port);
+	       npages == 1 ? "" : "s", (unsigned long long)DSM_REGION_BASE, spec->connect_host,
+	       spec->port);
 }
 
 /* A node's stdout or stderr is readable. */
@@ -245,6 +249,7 @@ int job_run(const struct options *opt, const char *executable)
 		.port = port,
 		.secret_hex = secret_hex,
 		.cwd = cwd,
+		.stdin_node = opt->stdin_node == OPTIONS_STDIN_ALL ? LAUNCH_STDIN_ALL : opt->stdin_node,
 	};
 	if (opt->verbose)
 		say_starting(j, executable, npages, &spec);

@@ -69,7 +69,9 @@ static void start_proxies(struct job *j)
 		if (timerfd_settime(j->ping_fd, 0, &t, NULL) < 0)
 			die_errno("timerfd_settime");
 	}
-	if (j->opt->verbose)
+	if (j->opt->verbose && j->n == 1)
+		report("1 node joined");
+	else if (j->opt->verbose)
 		report("all %u nodes joined", j->n);
 }
 

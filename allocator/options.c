@@ -29,6 +29,10 @@ const char options_usage[] =
 	"               host is this machine, else this machine's address towards\n"
 	"               the first remote host)\n"
 	"  -T SECONDS   how long nodes may take to join (default 30)\n"
+	"  -i NODE      the node that reads dsm's standard input (default 0); the\n"
+	"               others read /dev/null. -i all: every node reads it from\n"
+	"               its start (a regular file only, as in dsm -i all <FILE).\n"
+	"               Nodes on other hosts always read /dev/null\n"
 	"  -t           prefix every output line with [node K@host]\n"
 	"  -P PAGES     the longest run of pages one fault may move: faults that\n"
 	"               continue a sequential scan grow their run up to PAGES\n"
@@ -94,7 +98,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
-	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:P:tSvh")) != -1) {
+	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:P:i:tSvh")) != -1) {
 		switch (c) {
 		case 'H':
 			o->hostfile = optarg;
@@ -129,6 +133,18 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				return -1;
 			}
 			break;
+		case 'i':
+			o->stdin_given = 1;
+			if (strcmp(optarg, "all") == 0) {
+				o->stdin_node = OPTIONS_STDIN_ALL;
+				break;
+			}
+			o->stdin_node = (uint32_t)strtonum(optarg, 0, DSM_MAX_NODES - 1, &errstr);
+			if (errstr) {
+				snprintf(err, errlen, "-i %s: expected a node number or 'all'", optarg);
+				return -1;
+			}
+			break;
 		case 't':
 			o->tag_output = 1;
 			break;
@@ -159,6 +175,15 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	}
 	if (optind >= argc) {
 		snprintf(err, errlen, "no executable given");
+		return -1;
+	}
+	if (o->stdin_node != OPTIONS_STDIN_ALL && o->stdin_node >= o->nodes) {
+		if (o->nodes == 1)
+			snprintf(err, errlen, "-i %u: there is no node %u; the only node is 0",
+				 o->stdin_node, o->stdin_node);
+		else
+			snprintf(err, errlen, "-i %u: there is no node %u; the nodes are 0 to %u",
+				 o->stdin_node, o->stdin_node, o->nodes - 1);
 		return -1;
 	}
 	o->executable = argv[optind];

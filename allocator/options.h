@@ -20,11 +20,17 @@ struct options {
 	int tag_output;        /* -t */
 	int stats;             /* -S */
 	uint32_t prefetch;     /* -P: the longest run a fault may grow to */
+	uint32_t stdin_node;   /* -i: the node that reads dsm's stdin (default 0),
+				* or OPTIONS_STDIN_ALL */
+	int stdin_given;       /* -i was given */
 	int help;              /* -h */
 	const char *executable;
 	char **node_argv;      /* the NODE-OPTIONs, NULL-terminated */
 	int node_argc;
 };
+
+/* -i all: every node reads (a regular file) from its start */
+#define OPTIONS_STDIN_ALL UINT32_MAX
 
 /*
  * Parse argv. Returns 0, or -1 after writing a message into err (the caller

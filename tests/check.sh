@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # check.sh - what `make check` runs: the unit tests, the integration suite,
 # the integration suite again built with AddressSanitizer + UBSan, the
-# examples, the manual pages, dsm-plot, the log action names of
-# docs/protocol.md, a short fuzzing run of the message decoder, and (as root,
-# with sshd) the remote and failure tests. Ends with one
-# line "N passed, N failed" summing them.
+# examples, the launch checks (tests/launch.sh), the manual pages, dsm-plot,
+# the log action names of docs/protocol.md, a short fuzzing run of the
+# message decoder, and (as root, with sshd) the remote and failure tests.
+# Ends with one line "N passed, N failed" summing them.
 # Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
 #
 # DSM_TEST_ONLY=NAME (`make check T=NAME`) runs only the Criterion suite NAME
@@ -102,6 +102,8 @@ fi
 # the examples at 1, 2 and 4 nodes, the manual pages, and dsm-plot (also
 # built with ASan + UBSan)
 other_suite examples examples.sh "$build/dsm" "$build/examples"
+# the nodes' standard input, dsm with a descriptor closed, launch usage errors
+other_suite "launch (local nodes)" launch.sh "$build/dsm" "$build/tests"
 other_suite "manual pages" man.sh
 other_suite dsm-plot plot.sh "$build/dsm" "$build/tests" "$build/dsm-plot"
 other_suite "dsm-plot (asan)" plot.sh "$asan/dsm" "$asan/tests" "$asan/dsm-plot"

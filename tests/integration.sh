@@ -203,6 +203,7 @@ for n in $nodes_list; do
 	expect_segv "segv_handler dfl N=$n" "segv_handler-dfl-$n" -n "$n" ./segv_handler dfl
 	expect_segv "segv_handler ign N=$n" "segv_handler-ign-$n" -n "$n" ./segv_handler ign
 	expect_ok "args N=$n" "args-$n" -n "$n" ./args "" "a b" -n 5 -- -H x --dsm-fake
+	expect_ok "stdin N=$n" "stdin-$n" -n "$n" ./stdin
 done
 
 # a message in the wrong state closes the link, naming node, type and state

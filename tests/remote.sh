@@ -6,7 +6,8 @@
 #
 # Runs, passing their output through:
 #   - tests/integration.sh at 4 and 8 nodes with -H HOSTS (label "ssh");
-#   - tests/failures.sh with HOSTS (remote nodes) and without (local nodes).
+#   - tests/failures.sh with HOSTS (remote nodes) and without (local nodes);
+#   - tests/launch.sh with HOSTS (what remote nodes read on stdin).
 # Needs root and openssh-server (sshd must switch users); without them it
 # says so and counts one failure, since CI provides both. The sshd is always
 # stopped at the end. The last line is "P passed, F failed", summing every
@@ -73,5 +74,6 @@ suite "integration (ssh)" env DSM_TEST_ARGS="-H $hosts" DSM_TEST_NODES="4 8" \
 	"$here/integration.sh" "$dsm" "$progdir" ssh
 suite "failures (remote nodes)" "$here/failures.sh" "$dsm" "$progdir" "$hosts"
 suite "failures (local nodes)" "$here/failures.sh" "$dsm" "$progdir"
+suite "launch (remote nodes)" "$here/launch.sh" "$dsm" "$progdir" "$hosts"
 
 results_line

@@ -91,4 +91,15 @@ fi
 repeat "unit rendezvous" "$unit" --jobs 2 --filter 'rendezvous/*'
 # ---- end of joining ------------------------------------------------------
 
+# ---- launching: the nodes' standard input, closed descriptors, usage
+# errors of hosts files and DSM_WRAPPER/DSM_SSH (tests/launch.sh) ----------
+repeat "launch (local nodes)" "$here/launch.sh" "$dsm" "$progdir"
+if [ -n "$hosts" ]; then
+	repeat "launch (remote nodes)" "$here/launch.sh" "$dsm" "$progdir" "$hosts"
+else
+	echo "skip stress launch (remote nodes): needs root, openssh-server and the test sshd"
+	skipped=$((skipped + 1))
+fi
+# ---- end of launching ----------------------------------------------------
+
 results_line

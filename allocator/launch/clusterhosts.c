@@ -213,6 +213,7 @@ int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
 {
 	const char *slurm = getenv(SLURM_VAR), *pbs = getenv(PBS_VAR);
 	char *text;
+	size_t len;
 	int rc;
 
 	out->hosts = NULL;
@@ -221,12 +222,14 @@ int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
 		return clusterhosts_parse_slurm(slurm, out, err, errlen);
 	if (!pbs || !*pbs)
 		return 0;
-	text = read_text_file(pbs);
+	text = read_text_file(pbs, &len);
 	if (!text) {
 		snprintf(err, errlen, PBS_VAR "=%s: %s", pbs, strerror(errno));
 		return -1;
 	}
-	rc = clusterhosts_parse_pbs(text, pbs, out, err, errlen);
+	rc = text_check_nul(text, len, pbs, err, errlen);
+	if (rc == 0)
+		rc = clusterhosts_parse_pbs(text, pbs, out, err, errlen);
 	free(text);
 	return rc;
 }

@@ -52,7 +52,7 @@ int text_next_line(const char **text, const char **line, size_t *len)
 	return 1;
 }
 
-char *read_text_file(const char *path)
+char *read_text_file(const char *path, size_t *lenp)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
@@ -87,7 +87,21 @@ char *read_text_file(const char *path)
 	}
 	fclose(f);
 	text[len] = '\0';
+	*lenp = len;
 	return text;
+}
+
+int text_check_nul(const char *text, size_t len, const char *origin, char *err, size_t errlen)
+{
+	const char *nul = memchr(text, '\0', len);
+	size_t lineno = 1;
+
+	if (!nul)
+		return 0;
+	for (const char *p = text; p < nul; p++)
+		lineno += *p == '\n';
+	snprintf(err, errlen, "%s:%zu: a NUL byte; the file must be text", origin, lineno);
+	return -1;
 }
 
 int hostfile_parse(const char *text, const char *origin, struct hostlist *out, char *err,
@@ -146,7 +160,8 @@ fail:
 
 int hostfile_load(const char *path, struct hostlist *out, char *err, size_t errlen)
 {
-	char *text = read_text_file(path);
+	size_t len;
+	char *text = read_text_file(path, &len);
 	int rc;
 
 	out->hosts = NULL;
@@ -157,7 +172,9 @@ int hostfile_load(const char *path, struct hostlist *out, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	rc = hostfile_parse(text, path, out, err, errlen);
+	rc = text_check_nul(text, len, path, err, errlen);
+	if (rc == 0)
+		rc = hostfile_parse(text, path, out, err, errlen);
 	free(text);
 	return rc;
 }

@@ -37,8 +37,18 @@ int host_name_valid(const char *h, size_t len, int brackets);
  */
 int text_next_line(const char **text, const char **line, size_t *len);
 
-/* The whole of a file as a NUL-terminated string to free(); NULL with errno set. */
-char *read_text_file(const char *path);
+/*
+ * The whole of a file as a NUL-terminated string to free(), its length in
+ * *len (which a NUL byte in the file makes differ from strlen); NULL with
+ * errno set.
+ */
+char *read_text_file(const char *path, size_t *len);
+
+/*
+ * 0 when text[0..len) holds no NUL byte (which would cut the text short
+ * unseen); else -1 with "ORIGIN:LINE: a NUL byte; ..." in err.
+ */
+int text_check_nul(const char *text, size_t len, const char *origin, char *err, size_t errlen);
 
 /* Whether a host name means this machine (started by fork/exec, no ssh). */
 int host_is_local(const char *name);

@@ -1,5 +1,7 @@
 /*
- * launch.c - local nodes by fork/exec (see launch.h).
+ * launch.c - starting a node by fork/exec here or through ssh, and checking
+ * DSM_WRAPPER and DSM_SSH before any starts (see launch.h). Which node reads
+ * dsm's standard input is nodeinput.c's.
  */
 #include "launch.h"
 
@@ -18,6 +20,7 @@
 
 #include "../../common/protocol.h"
 #include "hostfile.h"
+#include "nodeinput.h"
 #include "shellwords.h"
 
 static int is_executable_file(const char *path)
@@ -100,6 +103,32 @@ static char **wrapper_words(const char *exe)
 		child_fail("cannot parse DSM_WRAPPER to start", exe);
 	}
 	return words;
+}
+
+int launch_check_env(char *err, size_t errlen)
+{
+	static const char *const vars[] = {"DSM_WRAPPER", "DSM_SSH"};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *value = getenv(vars[i]), *why;
+		char **words;
+		int n;
+
+		if (!value)
+			continue;
+		n = shellwords_split_why(value, &words, &why);
+		if (n < 0) {
+			snprintf(err, errlen, "cannot parse %s=%s: %s", vars[i], value, why);
+			return -1;
+		}
+		shellwords_free(words);
+		/* an empty DSM_SSH means plain ssh; one of blanks names nothing */
+		if (n == 0 && *value && strcmp(vars[i], "DSM_SSH") == 0) {
+			snprintf(err, errlen, "cannot parse DSM_SSH=%s: it names no command", value);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static size_t count(char **v)
@@ -187,18 +216,19 @@ static char **ssh_argv(const struct launch_spec *spec, const char *host, const c
 int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 		struct node_proc *np)
 {
-	int fds[6] = {-1, -1, -1, -1, -1, -1}; /* out[2], err[2], in[2] */
-	int *out = fds, *err = fds + 2, *in = fds + 4;
+	int fds[7] = {-1, -1, -1, -1, -1, -1, -1}; /* out[2], err[2], in[2], relay */
+	int *out = fds, *err = fds + 2, *in = fds + 4, *relay = fds + 6;
 	int remote = !host_is_local(host);
 	pid_t parent = getpid(), pid = -1;
 
 	if (pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 &&
-	    (!remote || pipe2(in, O_CLOEXEC) == 0))
+	    (!remote || pipe2(in, O_CLOEXEC) == 0) &&
+	    (remote || nodeinput_relay(spec, nid, relay) == 0))
 		pid = fork();
 	if (pid < 0) {
 		int saved = errno;
 
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < 7; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 		errno = saved;
@@ -214,6 +244,8 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0 ||
 		    (remote && dup2(in[0], STDIN_FILENO) < 0))
 			_exit(127);
+		if (!remote && nodeinput_child(spec, nid, *relay) < 0)
+			child_fail("cannot set up the standard input of", spec->executable);
 		closefrom(3);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -242,6 +274,8 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 	setpgid(pid, pid);
 	close(out[1]);
 	close(err[1]);
+	if (*relay >= 0)
+		close(*relay);
 	if (remote) {
 		/* the secret, through ssh to the remote shell's `read` (a pipe of
 		 * 64 KiB takes these 65 bytes without blocking) */

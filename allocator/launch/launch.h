@@ -101,6 +101,9 @@ struct node_proc {
 	int stdin_fd;      /* remote: ssh's standard input, open until the job ends */
 };
 
+/* launch_spec.stdin_node: every node reads dsm's standard input (dsm -i all) */
+#define LAUNCH_STDIN_ALL UINT32_MAX
+
 struct launch_spec {
 	const char *executable; /* absolute or relative path that exists */
 	char **user_argv;       /* NODE-OPTIONs, NULL-terminated */
@@ -110,7 +113,34 @@ struct launch_spec {
 	unsigned port;
 	const char *secret_hex;
 	const char *cwd;          /* the nodes' working directory */
+	uint32_t stdin_node;      /* the one that reads dsm's stdin, or LAUNCH_STDIN_ALL */
 };
+
+/*
+ * Standard input (dsm -i), as mpirun does it: node spec->stdin_node reads
+ * dsm's, every other node /dev/null. A terminal reaches the node through a
+ * relay process in dsm's process group (the node, in a group of its own,
+ * would be stopped by SIGTTIN), which dsm's exit ends. LAUNCH_STDIN_ALL:
+ * every node opens the regular file dsm's standard input is anew and reads
+ * it from its start. Nodes on other hosts always read /dev/null: ssh's
+ * standard input carries the secret and tells the remote side when the job
+ * is over.
+ */
+
+/*
+ * Whether that can be done, before any node starts: -i all needs a regular
+ * file and every node on this machine; a node named with -i (`given`) must
+ * be on this machine. 0, or -1 with a message in err (a usage error).
+ */
+int launch_check_stdin(uint32_t stdin_node, int given, const struct hostlist *hosts,
+		       uint32_t nnodes, char *err, size_t errlen);
+
+/*
+ * Whether DSM_WRAPPER and DSM_SSH split into words (shellwords.h), and
+ * DSM_SSH, when not empty, names a command. 0, or -1 with "cannot parse
+ * VAR=VALUE: why" in err (a usage error).
+ */
+int launch_check_env(char *err, size_t errlen);
 
 /*
  * Start node `nid` on `host` (by fork/exec when it is this machine, else

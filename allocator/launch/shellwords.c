@@ -17,10 +17,18 @@ void shellwords_free(char **words)
 
 int shellwords_split(const char *s, char ***out)
 {
+	const char *why;
+
+	return shellwords_split_why(s, out, &why);
+}
+
+int shellwords_split_why(const char *s, char ***out, const char **why)
+{
 	size_t n = 0, cap = 4, len = strlen(s);
 	char **words = calloc(cap, sizeof(*words));
 	char *cur = malloc(len + 1);
 
+	*why = "out of memory"; /* unless a syntax error says otherwise */
 	if (!words || !cur)
 		goto fail;
 	while (*s) {
@@ -34,8 +42,10 @@ int shellwords_split(const char *s, char ***out)
 			if (*s == '\'') {
 				const char *end = strchr(s + 1, '\'');
 
-				if (!end)
+				if (!end) {
+					*why = "unterminated single quote";
 					goto fail;
+				}
 				memcpy(cur + k, s + 1, (size_t)(end - s - 1));
 				k += (size_t)(end - s - 1);
 				s = end + 1;
@@ -45,12 +55,16 @@ int shellwords_split(const char *s, char ***out)
 						s++;
 					cur[k++] = *s;
 				}
-				if (*s != '"')
+				if (*s != '"') {
+					*why = "unterminated double quote";
 					goto fail;
+				}
 				s++;
 			} else if (*s == '\\') {
-				if (!s[1])
+				if (!s[1]) {
+					*why = "trailing backslash";
 					goto fail;
+				}
 				cur[k++] = s[1];
 				s += 2;
 			} else {

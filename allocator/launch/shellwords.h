@@ -15,6 +15,9 @@
  * quote or out of memory.
  */
 int shellwords_split(const char *s, char ***words);
+/* The same; on -1, *why says what is wrong: "unterminated single quote",
+ * "unterminated double quote", "trailing backslash" or "out of memory". */
+int shellwords_split_why(const char *s, char ***words, const char **why);
 void shellwords_free(char **words);
 
 /* Append word to *buf (malloc'ed, grown as needed) quoted for sh, after a space

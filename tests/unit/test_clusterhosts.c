@@ -280,3 +280,22 @@ Test(clusterhosts, load_pbs_directory)
 	cr_assert_eq(clusterhosts_load(&l, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "PBS_NODEFILE=/tmp"), "%s", err);
 }
+
+Test(clusterhosts, load_pbs_file_with_a_nul_byte)
+{
+	char path[] = "/tmp/dsm-nodefile-XXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "p1\np\0x\np2\n"; /* was cut to "p1\np" */
+	char want[128];
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	unsetenv("SLURM_JOB_NODELIST");
+	setenv("PBS_NODEFILE", path, 1);
+	cr_assert_eq(clusterhosts_load(&l, err, sizeof(err)), -1);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:2: a NUL byte; the file must be text", path);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(l.count, 0u);
+}

@@ -3,7 +3,7 @@
  * lines, CRLF, slots=N, placement of nodes on hosts (round-robin, slots
  * filled consecutively then cycling), errors with file:line, rejection of
  * names that could inject ssh options or shell syntax, host_is_local, and
- * loading from real and missing files.
+ * loading from real and missing files, and refusing files with a NUL byte.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -327,4 +327,53 @@ Test(hostfile, load_directory_fails)
 	cr_assert_eq(hostfile_load(dir, &l, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, dir), "message '%s' does not name the path", err);
 	rmdir(dir);
+}
+
+/* write_temp with the len bytes of text, NULs included */
+static void write_temp_bytes(char *path, const char *text, size_t len)
+{
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+Test(hostfile, load_refuses_a_nul_byte_naming_its_line)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		int line;
+	} cases[] = {
+#define NUL_CASE(text, line) {text, sizeof(text) - 1, line}
+		NUL_CASE("alpha\nbe\0ta\ngamma\n", 2), /* was cut to "alpha\nbe" */
+		NUL_CASE("\0alpha\n", 1),
+		NUL_CASE("alpha\nbeta\n\0", 3),       /* after the last newline */
+		NUL_CASE("# c\n\n alpha #\0\n", 3),  /* in a comment too */
+#undef NUL_CASE
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[] = "/tmp/dsm-hosts-XXXXXX";
+		char want[128];
+
+		write_temp_bytes(path, cases[i].text, cases[i].len);
+		err[0] = '\0';
+		cr_assert_eq(hostfile_load(path, &l, err, sizeof(err)), -1, "case %zu accepted", i);
+		unlink(path);
+		snprintf(want, sizeof(want), "%s:%d: a NUL byte; the file must be text", path,
+			 cases[i].line);
+		cr_assert_str_eq(err, want, "case %zu", i);
+		cr_assert_eq(l.count, 0u);
+		cr_assert_null(l.hosts);
+	}
+}
+
+Test(hostfile, text_check_nul)
+{
+	cr_assert_eq(text_check_nul("a\nb\n", 4, "f", err, sizeof(err)), 0);
+	cr_assert_eq(text_check_nul("", 0, "f", err, sizeof(err)), 0);
+	cr_assert_eq(text_check_nul("a\nb\n\n\0", 6, "f", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "f:4: a NUL byte; the file must be text");
 }

@@ -1,10 +1,11 @@
 /*
  * test_options.c - dsm's command line (allocator/options.c): defaults, -n,
- * -s with every size spelling, -H/-l/-v/-h, that parsing stops at the
- * executable and leaves the nodes' options untouched, the usage errors, and
- * parse_size on its own.
+ * -s with every size spelling, -H/-l/-v/-h, -i (the node that reads
+ * stdin), that parsing stops at the executable and leaves the nodes'
+ * options untouched, the usage errors, and parse_size on its own.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../allocator/options.h"
@@ -44,6 +45,8 @@ Test(options, defaults)
 	cr_assert_eq(o.node_argc, 0);
 	cr_assert_not_null(o.node_argv);
 	cr_assert_null(o.node_argv[0]);
+	cr_assert_eq(o.stdin_node, 0u);
+	cr_assert_eq(o.stdin_given, 0);
 }
 
 Test(options, node_count)
@@ -316,4 +319,45 @@ Test(options, remote_options)
 	cr_assert_eq(o.tag_output, 1);
 	cr_assert_eq(parse(ARGC(bad_t), bad_t), -1);
 	cr_assert(strstr(err, "-T"), "%s", err);
+}
+
+Test(options, stdin_node)
+{
+	char *argv[] = {"dsm", "-n", "4", "-i", "3", "./p", NULL};
+	char *before_n[] = {"dsm", "-i", "2", "-n", "3", "./p", NULL}; /* order does not matter */
+	char *all[] = {"dsm", "-i", "all", "-n", "2", "./p", NULL};
+	char *zero[] = {"dsm", "-i0", "./p", NULL};
+
+	cr_assert_eq(parse(ARGC(argv), argv), 0, "%s", err);
+	cr_assert_eq(o.stdin_node, 3u);
+	cr_assert_eq(o.stdin_given, 1);
+	cr_assert_eq(parse(ARGC(before_n), before_n), 0, "%s", err);
+	cr_assert_eq(o.stdin_node, 2u);
+	cr_assert_eq(parse(ARGC(all), all), 0, "%s", err);
+	cr_assert_eq(o.stdin_node, OPTIONS_STDIN_ALL);
+	cr_assert_eq(parse(ARGC(zero), zero), 0, "%s", err);
+	cr_assert_eq(o.stdin_node, 0u);
+	cr_assert_eq(o.stdin_given, 1);
+}
+
+Test(options, stdin_node_errors)
+{
+	static const char *bad[] = {"x", "", "-1", "1x", "ALL", "1024", "99999999999"};
+	char *past[] = {"dsm", "-n", "3", "-i", "3", "./p", NULL};
+	char *only[] = {"dsm", "-i", "1", "./p", NULL};
+	char *missing[] = {"dsm", "-i", NULL};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = {"dsm", "-n", "8", "-i", (char *)bad[i], "./p", NULL};
+		char want[64];
+
+		snprintf(want, sizeof(want), "-i %s: expected a node number or 'all'", bad[i]);
+		cr_assert_eq(parse(ARGC(argv), argv), -1, "-i '%s' accepted", bad[i]);
+		cr_assert_str_eq(err, want);
+	}
+	cr_assert_eq(parse(ARGC(past), past), -1);
+	cr_assert_str_eq(err, "-i 3: there is no node 3; the nodes are 0 to 2");
+	cr_assert_eq(parse(ARGC(only), only), -1);
+	cr_assert_str_eq(err, "-i 1: there is no node 1; the only node is 0");
+	expect_error(ARGC(missing), missing, "-i needs an argument");
 }

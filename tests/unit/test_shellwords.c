@@ -106,6 +106,26 @@ Test(shellwords, unterminated_quotes_and_trailing_backslash_fail)
 	expect_fail("'a' \\");
 }
 
+Test(shellwords, why_a_split_fails)
+{
+	static const struct {
+		const char *s, *why;
+	} cases[] = {
+		{"valgrind 'abc", "unterminated single quote"},
+		{"ssh -F \"my config", "unterminated double quote"},
+		{"\"abc\\\"", "unterminated double quote"},
+		{"strace -f \\", "trailing backslash"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char **words = NULL;
+		const char *why = NULL;
+
+		cr_assert_eq(shellwords_split_why(cases[i].s, &words, &why), -1, "%s", cases[i].s);
+		cr_assert_str_eq(why, cases[i].why, "%s", cases[i].s);
+	}
+}
+
 Test(shellwords, many_words_grow_the_array)
 {
 	enum { N = 1000 };
