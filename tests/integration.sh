@@ -190,6 +190,9 @@ for n in $nodes_list; do
 	# nodes leave while others invalidate their read copies; short runs
 	# (-P 4, whatever DSM_TEST_ARGS says) make the race it looks for likeliest
 	expect_ok "exit_race N=$n" "exit_race-$n" -P 4 -n "$n" ./exit_race
+	# leaving right after a write fault whose window (256 pages) came as
+	# several run messages
+	expect_ok "exit_grant N=$n" "exit_grant-$n" -n "$n" ./exit_grant
 	expect_segv "segv N=$n" "segv-$n" -n "$n" ./segv
 	expect_segv "segv inside N=$n" "segv-inside-$n" -n "$n" ./segv inside
 	expect_ok "segv_handler N=$n" "segv_handler-$n" -n "$n" ./segv_handler
