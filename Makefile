@@ -40,7 +40,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
-        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke
+        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke stress
 all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc $(B)/dsm-plot \
      $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
 
@@ -48,11 +48,14 @@ help:
 	@echo "make            build dsm, libsm and the tests into $(B)/"
 	@echo "make demo       install missing build dependencies, build, run an example"
 	@echo "make check      unit tests, integration tests, and both again under ASan+UBSan"
+	@echo "make check T=X  only the unit suite X (e.g. coherence) and/or the integration"
+	@echo "                program X (e.g. matmul: its plain, ASan and prefetch runs)"
 	@echo "make valgrind   integration tests with every node under valgrind memcheck"
 	@echo "make tsan       integration tests built with ThreadSanitizer"
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
 	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}, speedup.svg"
 	@echo "make remote     integration and failure tests through a private sshd (root)"
+	@echo "make stress     failure and fault scenarios STRESS_RUNS times (default 20)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
 $(B)/obj/%.o: %.c
@@ -169,14 +172,22 @@ demo: deps
 asan:
 	$(MAKE) B=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
 
-check: all unit asan build/fuzz/fuzz_messages bench-build
-	tests/check.sh $(B) build/asan build/fuzz/fuzz_messages
+# T=NAME: only the Criterion suite NAME and/or the integration program NAME
+# (tests/check.sh reads DSM_TEST_ONLY); the fuzzer and benchmarks are not built
+T ?=
+check: all unit asan $(if $(T),,build/fuzz/fuzz_messages bench-build)
+	DSM_TEST_ONLY='$(T)' tests/check.sh $(B) build/asan build/fuzz/fuzz_messages
 
 integration: all
-	tests/integration.sh $(B)/dsm $(B)/tests
+	DSM_TEST_ONLY='$(T)' tests/integration.sh $(B)/dsm $(B)/tests
 
 remote: all
 	tests/remote.sh $(B)/dsm $(B)/tests
+
+# the failure and fault scenarios STRESS_RUNS times (default 20), to catch flaky ones
+STRESS_RUNS ?= 20
+stress: all unit
+	STRESS_RUNS='$(STRESS_RUNS)' tests/stress.sh $(B)/dsm $(B)/tests $(B)/unit
 
 # Its own build: -fno-builtin keeps gcc from inlining memcpy/memset as
 # rep movs/stos, which valgrind resumes wrongly after the SIGSEGV handler

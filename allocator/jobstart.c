@@ -32,7 +32,7 @@ static int node_joined(void *ctx, uint32_t node, int fd)
 static void start_proxies(struct job *j)
 {
 	size_t nclose = 0;
-	int *close_fds = calloc(3 * (size_t)j->n + 4, sizeof(*close_fds));
+	int *close_fds = calloc(3 * (size_t)j->n + 5, sizeof(*close_fds));
 	int *control = calloc(j->n, sizeof(*control));
 
 	if (!close_fds || !control)
@@ -44,6 +44,7 @@ static void start_proxies(struct job *j)
 	for (uint32_t k = 0; k < j->n; k++)
 		close_fds[nclose++] = j->procs[k].stdin_fd;
 	close_fds[nclose++] = j->listen_fd;
+	close_fds[nclose++] = j->rv.timer_fd;
 	close_fds[nclose++] = j->signal_fd;
 	close_fds[nclose++] = j->timer_fd;
 	close_fds[nclose++] = j->ping_fd;
@@ -104,7 +105,7 @@ void job_listen(struct job *j, const struct job_address *addr, unsigned *port, u
 	if (j->listen_fd < 0)
 		die_errno("cannot listen on %s", inet_ntoa(addr->listen_on));
 	if (rendezvous_init(&j->rv, j->listen_fd, j->n, npages, j->secret, 2 * (size_t)j->n + 16) < 0)
-		die(1, "out of memory");
+		die_errno("cannot set up the rendezvous");
 	j->rv.joined = node_joined;
 	j->rv.watch = watch_joining;
 	j->rv.unwatch = unwatch_joining;

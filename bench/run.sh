@@ -70,9 +70,11 @@ kernels() {
 status=0
 for placement in default pinned; do
 	run "$placement" "$bin/baseline" "$iters" "$mib" || status=1
-	run "$placement" "$dsm" -n 4 "$bin/faults" basic "$pages" || status=1
+	# the fault benchmarks time one page's fault: runs off (-P 0), or the
+	# pages a run brought along would make the next accesses free
+	run "$placement" "$dsm" -P 0 -n 4 "$bin/faults" basic "$pages" || status=1
 	run "$placement" "$dsm" -n 2 "$bin/remote" "$mib" "$passes" "$accesses" || status=1
-	run "$placement" "$dsm" -n 16 "$bin/faults" fanout "$pages" || status=1
+	run "$placement" "$dsm" -P 0 -n 16 "$bin/faults" fanout "$pages" || status=1
 	for n in $nodes_list; do
 		run "$placement" "$dsm" -s 1G -n "$n" "$bin/sync" "$syncs" || status=1
 	done
@@ -86,8 +88,9 @@ for _ in $(seq "$reps"); do
 		kernels "$bin/kernels" -n "$p"
 	done
 done
-# once each for comparison: read prefetch (dsm -P 4) on matmul, reported as
-# ..._prefetch4, and prefetch off (-P 0, today's default) as ..._prefetch0
+# once each for comparison with the default (runs of up to 256 pages): runs
+# capped at 4 pages (dsm -P 4) on matmul, reported as ..._prefetch4, and one
+# page per fault (-P 0) as ..._prefetch0
 suffix=_prefetch4
 for p in 2 4; do
 	run default "$dsm" -P 4 -n "$p" "$bin/kernels" matmul "$mm" || status=1

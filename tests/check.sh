@@ -6,6 +6,10 @@
 # with sshd) the remote and failure tests. Ends with one
 # line "N passed, N failed" summing them.
 # Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
+#
+# DSM_TEST_ONLY=NAME (`make check T=NAME`) runs only the Criterion suite NAME
+# and/or the integration program NAME (its plain, asan and prefetch runs);
+# a NAME that is neither is one failure.
 set -u
 
 build=${1:?usage: check.sh BUILD ASAN_BUILD}
@@ -14,20 +18,60 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$here/lib.sh"
 
-# Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
-echo "== unit tests"
-unit_out=$("$build/unit" --jobs 2 2>&1)
-unit_rc=$?
-printf '%s\n' "$unit_out" | grep -E '^\[(FAIL|----)\]|Synthesis' || true
-synth=$(printf '%s\n' "$unit_out" | grep -E 'Synthesis' | tail -n 1)
-if [ -n "$synth" ]; then
-	p=$(printf '%s' "$synth" | sed -E 's/.*Passing: ([0-9]+).*/\1/')
-	f=$(printf '%s' "$synth" | sed -E 's/.*Failing: ([0-9]+).*Crashing: ([0-9]+).*/\1 + \2/')
-	passed=$((passed + p))
-	failed=$((failed + f))
-fi
-if [ "$unit_rc" -ne 0 ] && [ -z "$synth" ]; then
-	failed=$((failed + 1))
+only=${DSM_TEST_ONLY:-}
+
+finish() {
+	results_line
+	exit
+}
+
+# unit_tests [CRITERION-ARG...]: the unit binary; Criterion prints
+# "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
+unit_tests() {
+	local out rc synth p f
+
+	echo "== unit tests${only:+ ($only)}"
+	out=$("$build/unit" --jobs 2 "$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -E '^\[(FAIL|----)\]|Synthesis' || true
+	synth=$(printf '%s\n' "$out" | grep -E 'Synthesis' | tail -n 1)
+	if [ -n "$synth" ]; then
+		p=$(printf '%s' "$synth" | sed -E 's/.*Passing: ([0-9]+).*/\1/')
+		f=$(printf '%s' "$synth" | sed -E 's/.*Failing: ([0-9]+).*Crashing: ([0-9]+).*/\1 + \2/')
+		passed=$((passed + p))
+		failed=$((failed + f))
+	fi
+	if [ "$rc" -ne 0 ] && [ -z "$synth" ]; then
+		failed=$((failed + 1))
+	fi
+}
+
+# With DSM_TEST_ONLY: which of the two NAME is (a suite has a line "NAME: N
+# tests" in --list, a program is built into BUILD/tests); the rest is skipped.
+unit_only=
+prog_only=
+if [ -n "$only" ]; then
+	if [[ ! "$only" =~ ^[A-Za-z0-9_-]+$ ]]; then
+		echo "DSM_TEST_ONLY: '$only' is not a suite or program name"
+		failed=1
+		finish
+	fi
+	if "$build/unit" --list 2>/dev/null | grep -q "^$only: [0-9]* tests\?$"; then
+		unit_only=1
+	fi
+	if [ -x "$build/tests/$only" ]; then
+		prog_only=1
+	fi
+	if [ -z "$unit_only" ] && [ -z "$prog_only" ]; then
+		echo "no unit suite and no test program named '$only'"
+		failed=1
+		finish
+	fi
+	if [ -n "$unit_only" ]; then
+		unit_tests --filter "$only/*"
+	fi
+else
+	unit_tests
 fi
 
 
@@ -41,12 +85,18 @@ other_suite() {
 	add_results "$title" "$(printf '%s\n' "$out" | tail -n 1)"
 }
 
-other_suite "integration (plain)" integration.sh "$build/dsm" "$build/tests" plain
-other_suite "integration (asan)" integration.sh "$asan/dsm" "$asan/tests" asan
-# again with page runs off (dsm -P 0: one page per fault; the default moves
-# runs of up to 64), so both ways the protocol can go stay tested
-DSM_TEST_ARGS="-P 0" other_suite "integration (no runs, -P 0)" integration.sh "$build/dsm" \
-	"$build/tests" noruns
+if [ -z "$only" ] || [ -n "$prog_only" ]; then
+	# integration.sh reads DSM_TEST_ONLY itself
+	other_suite "integration (plain)" integration.sh "$build/dsm" "$build/tests" plain
+	other_suite "integration (asan)" integration.sh "$asan/dsm" "$asan/tests" asan
+	# again with page runs off (dsm -P 0: one page per fault; the default
+	# moves runs), so both ways the protocol can go stay tested
+	DSM_TEST_ARGS="-P 0" other_suite "integration (no runs, -P 0)" integration.sh \
+		"$build/dsm" "$build/tests" noruns
+fi
+if [ -n "$only" ]; then
+	finish
+fi
 
 
 # the examples at 1, 2 and 4 nodes, the manual pages, and dsm-plot (also
@@ -93,4 +143,4 @@ if [ -x "$here/remote.sh" ]; then
 	other_suite "remote and failure tests" remote.sh "$build/dsm" "$build/tests"
 fi
 
-results_line
+finish

@@ -13,6 +13,8 @@
 # per run: "ok   LABEL prog N=4", or "FAIL LABEL prog N=4 (exit S)" followed
 # by the last lines of its stderr, indented. The last line is
 # "P passed, F failed"; the exit status is 0 iff nothing failed.
+# DSM_TEST_ONLY=PROG runs only that program (`make check T=PROG`); a name
+# no run uses is one failure.
 set -u
 
 # shellcheck source=tests/lib.sh
@@ -24,6 +26,9 @@ limit=${DSM_TEST_TIMEOUT:-120}
 # DSM_TEST_SKIP: programs not to run (e.g. "pingpong" under ThreadSanitizer,
 # see the tsan target in the Makefile); each is reported as skipped
 skip_list=" ${DSM_TEST_SKIP:-} "
+# DSM_TEST_ONLY: the one program to run, at every node count; the checks of
+# dsm's own usage errors are left out then
+only=${DSM_TEST_ONLY:-}
 # DSM_TEST_ARGS: more dsm options for every run, e.g. "-H /tmp/x/hosts"
 read -r -a extra <<<"${DSM_TEST_ARGS:-}"
 # DSM_VALGRIND=1: dsm (with its proxies) and every node run under memcheck
@@ -79,9 +84,13 @@ report() {
 	fi
 }
 
-# skipping TITLE: true (and reported) when the title's program is in DSM_TEST_SKIP
+# skipping TITLE: true when the title's program is not DSM_TEST_ONLY (silently)
+# or is in DSM_TEST_SKIP (reported)
 skipping() {
 	local prog=${1%% *}
+	if [ -n "$only" ] && [ "$prog" != "$only" ]; then
+		return 0
+	fi
 	case $skip_list in
 	*" $prog "*)
 		echo "skip ${label:+$label }$1"
@@ -221,8 +230,13 @@ for what in barrier malloc fault; do
 		-n 2 ./wrongstate "$what"
 done
 
-expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program
-expect_usage "dsm -n 0" n0 no -n 0 ./args
-expect_usage "dsm -n x" nx no -n x ./args
+if [ -z "$only" ]; then
+	expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program
+	expect_usage "dsm -n 0" n0 no -n 0 ./args
+	expect_usage "dsm -n x" nx no -n x ./args
+elif [ $((passed + failed + skipped)) -eq 0 ]; then
+	echo "FAIL no integration program named '$only'"
+	failed=1
+fi
 
 results_line

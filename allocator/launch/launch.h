@@ -168,34 +168,58 @@ void output_free(struct output_stream *s);
  * A connection failing any check, sending garbage, or arriving when every
  * node has joined is refused and logged; the job goes on.
  *
+ * Strangers cannot keep the nodes out: a HELLO must be whole within
+ * hello_timeout_us of the accept (a node sends it right after connecting),
+ * and when `cap` connections are half-open a new one evicts the oldest.
+ * Both are refusals. Each refusal is logged (dsm -l), but stderr gets at most
+ * RENDEZVOUS_REFUSAL_LINES lines about them per refusal_window_us, then one
+ * "N more connections refused" when the window ends, and rendezvous_free()
+ * prints the total if any were left unsaid.
+ *
  * The caller owns the event loop: it watches listen_fd itself, is told
- * through watch/unwatch which half-open connections to watch too, and hands
+ * through watch/unwatch which other fds to watch too (the half-open
+ * connections and timer_fd, the timerfd behind the deadlines), and hands
  * every ready one of these fds to rendezvous_ready().
  */
+
+#define RENDEZVOUS_HELLO_TIMEOUT_US 2000000u   /* 2 s */
+#define RENDEZVOUS_REFUSAL_WINDOW_US 1000000u  /* 1 s */
+#define RENDEZVOUS_REFUSAL_LINES 5u
 
 struct pending_conn;
 
 struct rendezvous {
 	int listen_fd;
+	int timer_fd;            /* CLOCK_MONOTONIC timerfd: deadlines, window ends */
+	int timer_watched;       /* handed to watch() (on first arming) */
 	uint32_t nnodes, npages;
 	int closed;              /* every node joined: refuse all newcomers */
 	uint8_t secret[DSM_SECRET_LEN];
 	struct pending_conn *pending;
 	size_t npending, cap;
+	uint64_t hello_timeout_us;   /* RENDEZVOUS_HELLO_TIMEOUT_US; tests shorten it */
+	uint64_t refusal_window_us;  /* RENDEZVOUS_REFUSAL_WINDOW_US */
+	uint64_t window_start;       /* mono_us() of the current window's first refusal */
+	unsigned window_lines;       /* refusal lines printed in it */
+	uint64_t window_suppressed;  /* refusals in it not printed (yet to be counted) */
+	uint64_t refused, suppressed; /* totals */
 	/* the node id joined with this link; -1 refuses it (id taken) */
 	int (*joined)(void *ctx, uint32_t node, int fd);
-	/* a half-open connection to watch from now on; no longer (before close) */
+	/* an fd to watch from now on; no longer (before close) */
 	void (*watch)(void *ctx, int fd);
 	void (*unwatch)(void *ctx, int fd);
 	void *ctx;
 };
 
-/* 0, or -1 when out of memory. At most `cap` connections are half-open. */
+/* 0, or -1 with errno. At most `cap` connections are half-open. */
 int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32_t npages,
 		    const uint8_t secret[DSM_SECRET_LEN], size_t cap);
+/* Closes what is half-open and the timer; says the total refused if some were
+ * not shown. Once is enough; again does nothing. */
 void rendezvous_free(struct rendezvous *r);
 
-/* fd (the listener or a watched connection) is readable: accept or read. */
+/* fd (the listener, timer_fd or a watched connection) is readable: accept,
+ * expire or read. */
 void rendezvous_ready(struct rendezvous *r, int fd);
 
 /* From now on every connection is refused ("all nodes have joined"). */

@@ -1,5 +1,8 @@
 /*
- * rendezvous.c - nodes joining a job (see launch.h).
+ * rendezvous.c - nodes joining a job (see launch.h): the half-open
+ * connections and their HELLO, the deadline each HELLO must meet, eviction
+ * of the oldest when the table is full, and refusals reported on stderr at a
+ * bounded rate (each one is logged with -l).
  */
 #include "launch.h"
 
@@ -10,18 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../common/dispatch.h"
 #include "../../common/message.h"
 #include "../../common/net.h"
-#include "../util.h"
 #include "../joblog.h"
+#include "../util.h"
 
 #define HELLO_SIZE (DSM_HEADER_SIZE + DSM_SECRET_LEN)
 
 struct pending_conn {
 	int fd;
+	uint64_t accepted; /* mono_us() */
 	size_t len;
 	uint8_t buf[HELLO_SIZE];
 	char peer[64];
@@ -36,21 +42,87 @@ int rendezvous_init(struct rendezvous *r, int listen_fd, uint32_t nnodes, uint32
 	r->npages = npages;
 	memcpy(r->secret, secret, DSM_SECRET_LEN);
 	r->cap = cap;
-	r->pending = calloc(cap, sizeof(*r->pending));
-	return r->pending ? 0 : -1;
+	r->hello_timeout_us = RENDEZVOUS_HELLO_TIMEOUT_US;
+	r->refusal_window_us = RENDEZVOUS_REFUSAL_WINDOW_US;
+	r->pending = calloc(cap ? cap : 1, sizeof(*r->pending));
+	if (!r->pending) {
+		errno = ENOMEM;
+		return -1;
+	}
+	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r->timer_fd < 0) {
+		free(r->pending);
+		r->pending = NULL;
+		return -1;
+	}
+	return 0;
 }
 
-static void refuse(const char *peer, const char *why)
+/* ---- refusals: every one logged, at most a few lines a window on stderr -- */
+
+static void say_suppressed(struct rendezvous *r)
 {
-	report("refused a connection from %s: %s", peer, why);
+	if (!r->window_suppressed)
+		return;
+	report("%llu more connection%s refused", (unsigned long long)r->window_suppressed,
+	       r->window_suppressed == 1 ? "" : "s");
+	r->window_suppressed = 0;
+}
+
+static void refuse(struct rendezvous *r, const char *peer, const char *why)
+{
+	uint64_t now = mono_us();
+
 	joblog_write(0, LOG_REFUSED, -1, -1, -1);
+	r->refused++;
+	if (r->window_lines == 0 || now - r->window_start >= r->refusal_window_us) {
+		say_suppressed(r); /* the last window's, if its timer has not fired yet */
+		r->window_start = now;
+		r->window_lines = 0;
+	}
+	if (r->window_lines < RENDEZVOUS_REFUSAL_LINES) {
+		r->window_lines++;
+		report("refused a connection from %s: %s", peer, why);
+	} else {
+		r->window_suppressed++;
+		r->suppressed++;
+	}
+}
+
+/*
+ * Arm the timer for the earliest of: a pending connection's HELLO deadline,
+ * the end of a window whose refusals were not all shown. It is watched from
+ * the first time it is armed.
+ */
+static void rearm(struct rendezvous *r)
+{
+	uint64_t next = UINT64_MAX;
+	struct itimerspec t = {0};
+
+	if (r->timer_fd < 0)
+		return;
+	for (size_t k = 0; k < r->npending; k++)
+		if (r->pending[k].accepted + r->hello_timeout_us < next)
+			next = r->pending[k].accepted + r->hello_timeout_us;
+	if (r->window_suppressed && r->window_start + r->refusal_window_us < next)
+		next = r->window_start + r->refusal_window_us;
+	if (next != UINT64_MAX) {
+		t.it_value.tv_sec = (time_t)(next / 1000000u);
+		t.it_value.tv_nsec = (long)(next % 1000000u) * 1000 + 1; /* never 0: disarms */
+		if (!r->timer_watched) {
+			r->watch(r->ctx, r->timer_fd);
+			r->timer_watched = 1;
+		}
+	}
+	if (timerfd_settime(r->timer_fd, TFD_TIMER_ABSTIME, &t, NULL) < 0)
+		report_errno("cannot arm the timer of the joining connections");
 }
 
 /* Close pending connection k (refusing it when why is set); keeps the array dense. */
 static void drop(struct rendezvous *r, size_t k, const char *why)
 {
 	if (why)
-		refuse(r->pending[k].peer, why);
+		refuse(r, r->pending[k].peer, why);
 	if (r->pending[k].fd >= 0) {
 		r->unwatch(r->ctx, r->pending[k].fd);
 		close(r->pending[k].fd);
@@ -63,6 +135,7 @@ void rendezvous_close(struct rendezvous *r)
 	r->closed = 1;
 	while (r->npending)
 		drop(r, r->npending - 1, "all nodes have joined");
+	rearm(r);
 }
 
 void rendezvous_free(struct rendezvous *r)
@@ -71,6 +144,29 @@ void rendezvous_free(struct rendezvous *r)
 		drop(r, r->npending - 1, NULL);
 	free(r->pending);
 	r->pending = NULL;
+	if (r->suppressed) {
+		say_suppressed(r);
+		report("%llu connections refused in all, %llu of them without a line of their own",
+		       (unsigned long long)r->refused, (unsigned long long)r->suppressed);
+		r->suppressed = 0;
+	}
+	if (r->timer_watched)
+		r->unwatch(r->ctx, r->timer_fd);
+	r->timer_watched = 0;
+	if (r->timer_fd >= 0)
+		close(r->timer_fd);
+	r->timer_fd = -1;
+}
+
+/* The pending connection accepted first. */
+static size_t oldest(const struct rendezvous *r)
+{
+	size_t o = 0;
+
+	for (size_t k = 1; k < r->npending; k++)
+		if (r->pending[k].accepted < r->pending[o].accepted)
+			o = k;
+	return o;
 }
 
 static void on_accept(struct rendezvous *r)
@@ -83,19 +179,23 @@ static void on_accept(struct rendezvous *r)
 	if (fd < 0)
 		return; /* EAGAIN, or the peer already gave up */
 	snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(addr.sin_addr), ntohs(addr.sin_port));
-	if (r->closed || r->npending == r->cap) {
-		refuse(peer, r->closed ? "all nodes have joined" : "too many half-open connections");
+	if (r->closed || r->cap == 0) {
+		refuse(r, peer, r->closed ? "all nodes have joined" : "too many half-open connections");
 		close(fd);
 		return;
 	}
 	if (net_nodelay(err, fd) < 0) {
-		refuse(peer, err);
+		refuse(r, peer, err);
 		close(fd);
 		return;
 	}
+	/* a full table makes room: a real node's HELLO follows its connect at once */
+	if (r->npending == r->cap)
+		drop(r, oldest(r), "evicted for a newer one: too many half-open connections");
 	struct pending_conn *c = &r->pending[r->npending++];
 
 	c->fd = fd;
+	c->accepted = mono_us();
 	c->len = 0;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	r->watch(r->ctx, fd);
@@ -193,15 +293,36 @@ static void on_hello_data(struct rendezvous *r, size_t k)
 		drop(r, k, NULL);
 }
 
+/* The timer fired: drop whoever missed the HELLO deadline, say what was not shown. */
+static void on_timer(struct rendezvous *r)
+{
+	uint64_t expirations, now;
+	char why[64];
+
+	if (read(r->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN &&
+	    errno != EINTR)
+		report_errno("cannot read the timer of the joining connections");
+	now = mono_us();
+	snprintf(why, sizeof(why), "no HELLO within %g s", (double)r->hello_timeout_us / 1e6);
+	for (size_t k = r->npending; k-- > 0;)
+		if (now - r->pending[k].accepted >= r->hello_timeout_us)
+			drop(r, k, why);
+	if (r->window_suppressed && now - r->window_start >= r->refusal_window_us)
+		say_suppressed(r);
+}
+
 void rendezvous_ready(struct rendezvous *r, int fd)
 {
 	if (fd == r->listen_fd) {
 		on_accept(r);
-		return;
+	} else if (fd == r->timer_fd) {
+		on_timer(r);
+	} else {
+		for (size_t k = 0; k < r->npending; k++)
+			if (r->pending[k].fd == fd) {
+				on_hello_data(r, k);
+				break;
+			}
 	}
-	for (size_t k = 0; k < r->npending; k++)
-		if (r->pending[k].fd == fd) {
-			on_hello_data(r, k);
-			return;
-		}
+	rearm(r);
 }

@@ -312,11 +312,23 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	return 0;
 }
 
+/* Were pages [first, first+count) handed out by sm_malloc? Else *why = what. */
+static int handed_out(struct pagetable *pt, uint32_t first, uint32_t count, const char **why,
+		      const char *what)
+{
+	if (first + count <= atomic_load_explicit(&pt->allocated, memory_order_acquire))
+		return 1;
+	*why = what;
+	return 0;
+}
+
 int coh_reply(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
 	      uint32_t count, const uint8_t *data, const char **why)
 {
 	int rc = 0;
 
+	if (!handed_out(pt, first, count, why, "reply about a page never handed out"))
+		return -1;
 	pt_lock_run(pt, first, count);
 	for (uint32_t i = 0; i < count && rc == 0; i++) {
 		struct page_entry *e = pt_entry(pt, first + i);
@@ -366,6 +378,8 @@ int coh_release(struct pagetable *pt, struct coherence_io *io, uint32_t node, ui
 {
 	int rc = 0;
 
+	if (!handed_out(pt, first, count, why, "write-back of a page never handed out"))
+		return -1;
 	pt_lock_run(pt, first, count);
 	for (uint32_t i = 0; i < count && rc == 0; i++)
 		if (pt_entry(pt, first + i)->writer != (int32_t)node) {
@@ -427,12 +441,13 @@ int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node
 	for (uint32_t s = 0; s < PT_STRIPES; s++)
 		if ((s + PT_STRIPES - first % PT_STRIPES) % PT_STRIPES < stripes)
 			pt_lock_stripe(pt, s);
+	/* the entries' first use: the table is mapped, not initialised */
+	pt_entries_init(pt, first, count);
 	for (uint32_t page = first; page < first + count; page++) {
 		struct page_entry *e = pt_entry(pt, page);
 
 		e->writer = fresh ? PT_NONE : (int32_t)node;
 		e->fresh = (uint8_t)fresh;
-		bits_zero(pt_readers(pt, e), pt->words);
 	}
 	atomic_store_explicit(&pt->allocated, first + count, memory_order_release);
 	rc = io->send(io, node, &m, NULL);

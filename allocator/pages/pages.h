@@ -24,7 +24,11 @@
 
 /* ---- the shared state (pagetable.c) ------------------------------------- */
 
-/* Create the shared state for nnodes nodes and npages pages. NULL + errno. */
+/*
+ * Create the shared state for nnodes nodes and npages pages. NULL + errno.
+ * Only mapped: page entries and the store cost memory once their pages are
+ * handed out, so a big region costs nothing up front and starts at once.
+ */
 struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base);
 void pt_destroy(struct pagetable *pt);
 

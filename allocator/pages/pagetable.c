@@ -66,12 +66,8 @@ struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base)
 		s->state = NODE_LIVE;
 		s->wait_next = PT_NONE;
 	}
-	for (uint32_t p = 0; p < npages; p++) {
-		struct page_entry *e = pt_entry(pt, p);
-
-		e->writer = e->requester = e->queue_head = e->queue_tail = PT_NONE;
-		e->lost_by = PT_NONE;
-	}
+	/* page entries are set up when sm_malloc hands their pages out
+	 * (coh_grant_chunk): the table costs memory only for pages in use */
 	return pt;
 fail:
 	munmap(pt, total);
@@ -144,6 +140,18 @@ void pt_unlock_run(struct pagetable *pt, uint32_t first, uint32_t count)
 		pt_unlock_stripe(pt, s);
 	for (uint32_t s = PT_STRIPES; s < end; s++)
 		pt_unlock_stripe(pt, s - PT_STRIPES);
+}
+
+void pt_entries_init(struct pagetable *pt, uint32_t first, uint32_t count)
+{
+	for (uint32_t page = first; page < first + count; page++) {
+		struct page_entry *e = pt_entry(pt, page);
+
+		e->writer = e->requester = e->queue_head = e->queue_tail = e->lost_by = PT_NONE;
+		e->fresh = 0;
+		bits_zero(pt_readers(pt, e), pt->words);
+		bits_zero(pt_pending(pt, e), pt->words);
+	}
 }
 
 void pt_lock_node(struct pagetable *pt, uint32_t node)

@@ -94,6 +94,11 @@ struct pagetable {
 	struct node_slot nodes[];
 };
 
+/* Set up the entries of pages [first, first+count): idle, nobody's. The
+ * table is mapped but never written before (pt_create), so it costs memory
+ * only for pages sm_malloc has handed out. */
+void pt_entries_init(struct pagetable *pt, uint32_t first, uint32_t count);
+
 static inline struct page_entry *pt_entry(const struct pagetable *pt, uint32_t page)
 {
 	return (struct page_entry *)((uint8_t *)pt->entries + (size_t)page * pt->entry_size);

@@ -30,27 +30,6 @@
 
 static uint8_t buf[2 * DSM_MAX_MESSAGE + 17];
 
-/*
- * Every type whose `page` field indexes the region, written out here rather
- * than read from message.c's table, so a new page-indexed type whose row
- * forgets the range check is caught (add it here when you add the type).
- */
-static int page_indexed(uint8_t type)
-{
-	switch (type) {
-	case MSG_FAULT:
-	case MSG_GRANT:
-	case MSG_REVOKE:
-	case MSG_INVALIDATE:
-	case MSG_PAGE_DATA:
-	case MSG_INVALIDATE_ACK:
-	case MSG_RELEASE:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* The run types: `node` is the number of pages from `page`. */
 static int run_type(uint8_t type)
 {
@@ -65,6 +44,16 @@ static int run_type(uint8_t type)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Every type whose `page` field indexes the region, written out here rather
+ * than read from message.c's table, so a new page-indexed type whose row
+ * forgets the range check is caught (add it here when you add the type).
+ */
+static int page_indexed(uint8_t type)
+{
+	return type == MSG_FAULT || run_type(type);
 }
 
 /* The payload a message of this type and count may carry. */

@@ -83,6 +83,7 @@ static void setup(void)
 {
 	pt = pt_create(NN, NP, BASE);
 	cr_assert_not_null(pt);
+	pt_entries_init(pt, 0, NP);
 	atomic_store(&pt->allocated, NP);
 	nrec = 0;
 	nlog = 0;

@@ -1,10 +1,10 @@
 /*
  * test_wire.c - the send and receive path (common/wire.c) over real
  * AF_UNIX stream socketpairs: wire_send/wire_send_simple to a wire_reader,
- * hundreds of messages back to back from a child process (exercising partial
- * writes on a full non-blocking socket and the reader's buffer compaction),
- * messages trickling in a byte at a time, end of file, malformed input and a
- * vanished peer. Runs of up to DSM_MAX_RUN pages (the longest messages) go
+ * hundreds of messages back to back from a child process (a full
+ * non-blocking socket, the reader's buffer compaction), a partial write
+ * forced and seen to happen, messages trickling in a byte at a time, end of
+ * file, malformed input and a vanished peer. Runs of up to DSM_MAX_RUN pages (the longest messages) go
  * through whole, in pieces, and back to back through the smallest reader.
  * wire_batch: nothing sent before the flush, a full batch sent before the
  * next message, 32 longest runs in one sendmsg through a tiny socket buffer,
@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,9 +260,114 @@ Test(wire, hundred_page_messages_in_order)
 	receive_stream(sizeof(rbuf), 100, 1, 0);
 }
 
-Test(wire, partial_writes_are_completed)
+/*
+ * A partial write, made certain. An AF_UNIX stream socket takes a sendmsg()
+ * in pieces of at most half its send buffer, and takes another piece only
+ * while what it holds for the sender (counted with overhead) is below
+ * SO_SNDBUF. With the smallest buffer (4608 bytes, pieces of 2240) and a few
+ * small messages already queued unread, the first piece of a page message
+ * (4120 bytes) uses up the budget: sendmsg() returns having written part of
+ * it, and wire_send must send the rest.
+ *
+ * The reader is a SIGIO handler, as in libsm, aimed at this thread: the
+ * signal raised while one sendmsg() queues data runs the handler as that
+ * call returns, before wire_send goes on. So each run of the handler sees
+ * exactly what one sendmsg() wrote; it empties the socket, and the rest of
+ * the message can follow.
+ */
+#define PREFILL 3 /* header-only messages queued before the page message */
+#define ONE_PAGE_MESSAGE (DSM_HEADER_SIZE + DSM_PAGE_SIZE)
+
+static int io_fd = -1;
+static uint8_t io_got[PREFILL * DSM_HEADER_SIZE + ONE_PAGE_MESSAGE + 64];
+static size_t io_len;
+static size_t io_runs[64]; /* bytes read by each run of the handler */
+static unsigned io_nruns;
+
+static void on_sigio(int sig)
 {
-	receive_stream(sizeof(rbuf), 100, 1, 1);
+	int saved = errno;
+	size_t before = io_len;
+	ssize_t n;
+
+	(void)sig;
+	while (io_len < sizeof(io_got) &&
+	       (n = read(io_fd, io_got + io_len, sizeof(io_got) - io_len)) > 0)
+		io_len += (size_t)n;
+	if (io_len > before && io_nruns < sizeof(io_runs) / sizeof(io_runs[0]))
+		io_runs[io_nruns++] = io_len - before;
+	errno = saved;
+}
+
+Test(wire, partial_write_is_forced_and_completed)
+{
+	static uint8_t page[DSM_PAGE_SIZE];
+	struct msg pm = {.type = MSG_PAGE_DATA, .page = 5, .node = 1, .length = DSM_PAGE_SIZE,
+			 .arg = 0xabcdef};
+	struct sigaction sa = {.sa_handler = on_sigio}, old;
+	struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = gettid()};
+	sigset_t io;
+	int one = 1, queued = -1;
+	size_t at = 0;
+
+	cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
+	set_nonblock(sv[0]);
+	set_nonblock(sv[1]);
+	for (unsigned i = 0; i < PREFILL; i++)
+		cr_assert_eq(wire_send_simple(sv[0], MSG_BARRIER, 0, 0, 0, i), 0);
+	cr_assert_eq(ioctl(sv[0], TIOCOUTQ, &queued), 0);
+	cr_assert_gt(queued, 0, "the small messages are not queued");
+
+	io_fd = sv[1];
+	io_len = 0;
+	io_nruns = 0;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGIO, &sa, &old), 0);
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	cr_assert_eq(sigprocmask(SIG_UNBLOCK, &io, NULL), 0);
+	cr_assert_eq(fcntl(sv[1], F_SETOWN_EX, &owner), 0);
+	cr_assert_eq(fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_ASYNC), 0);
+
+	fill_pattern(page, sizeof(page), 11);
+	cr_assert_eq(wire_send(sv[0], &pm, page), 0);
+
+	cr_assert_eq(fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) & ~O_ASYNC), 0);
+	cr_assert_eq(sigaction(SIGIO, &old, NULL), 0);
+	on_sigio(SIGIO); /* anything not yet read */
+
+	/* the first sendmsg() wrote only part of the page message */
+	cr_assert_geq(io_nruns, 2u, "the page message went out in one sendmsg(): nothing forced");
+	cr_assert_gt(io_runs[0], PREFILL * DSM_HEADER_SIZE, "first sendmsg() wrote nothing");
+	cr_assert_lt(io_runs[0], PREFILL * DSM_HEADER_SIZE + ONE_PAGE_MESSAGE,
+		     "first sendmsg() wrote the whole message");
+
+	/* and everything arrived, in order and intact */
+	cr_assert_eq(io_len, PREFILL * DSM_HEADER_SIZE + ONE_PAGE_MESSAGE, "%zu bytes arrived",
+		     io_len);
+	for (unsigned i = 0; i <= PREFILL; i++) {
+		struct msg_limits lim = {0};
+		struct msg m;
+		size_t total = 0;
+		const char *why = NULL;
+
+		cr_assert_eq(msg_decode(io_got + at, io_len - at, FROM_NODE, &lim, &m, &total, &why),
+			     DECODE_OK, "message %u: %s", i, why ? why : "incomplete");
+		if (i < PREFILL) {
+			cr_assert_eq(m.type, MSG_BARRIER);
+			cr_assert_eq(m.arg, i);
+		} else {
+			cr_assert_eq(m.type, MSG_PAGE_DATA);
+			cr_assert_eq(m.page, 5u);
+			cr_assert_eq(m.node, 1u);
+			cr_assert_eq(m.arg, 0xabcdefu);
+			cr_assert_eq(m.length, DSM_PAGE_SIZE);
+			cr_assert(check_pattern(io_got + at + DSM_HEADER_SIZE, DSM_PAGE_SIZE, 11),
+				  "payload differs");
+		}
+		at += total;
+	}
+	cr_assert_eq(at, io_len);
 }
 
 Test(wire, mixed_sizes_with_smallest_buffer)

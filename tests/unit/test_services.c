@@ -1,0 +1,477 @@
+/*
+ * test_services.c - what the allocator serves itself (allocator/services.c),
+ * driven through a fake coherence_io that records every message sent:
+ * barriers (complete only when every live node arrived, a node leaving lets
+ * the others go), broadcasts (the root's value to every node), the errors
+ * every waiting node gets for a root mismatch, a missing root and a barrier
+ * mixed with a bcast, and sm_malloc's chunks down to exhaustion, large
+ * ones placed on first touch (MSGF_FRESH) when the job has several nodes.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "../../allocator/services.h"
+#include "../../common/message.h"
+
+#define NN 4u   /* nodes */
+#define NP 64u  /* pages */
+#define BASE 0x600000000000ull
+#define MAXREC 64
+
+struct rec {
+	uint32_t to;
+	uint8_t type, flags;
+	uint32_t page, node, length;
+	uint64_t arg;
+};
+
+static struct rec recs[MAXREC];
+static int nrec;
+static struct pagetable *pt;
+static struct services svc;
+
+static int fake_send(struct coherence_io *io, uint32_t node, const struct msg *m,
+		     const void *payload)
+{
+	(void)io;
+	(void)payload;
+	cr_assert_lt(nrec, MAXREC, "too many messages sent (a loop?)");
+	cr_assert_lt(node, NN, "send to node %u out of range", node);
+	recs[nrec++] = (struct rec){.to = node, .type = m->type, .flags = m->flags,
+				    .page = m->page,
+				    .node = m->node, .length = m->length, .arg = m->arg};
+	return 0;
+}
+
+static struct coherence_io io;
+
+static void setup(void)
+{
+	io = (struct coherence_io){.send = fake_send};
+	pt = pt_create(NN, NP, BASE);
+	cr_assert_not_null(pt);
+	cr_assert_eq(services_init(&svc, pt, &io), 0);
+	nrec = 0;
+}
+
+static void teardown(void)
+{
+	services_free(&svc);
+	pt_destroy(pt);
+}
+
+TestSuite(services, .init = setup, .fini = teardown, .timeout = 10);
+
+/*
+ * The one place a request reaches the services: node sends a message of
+ * `type` with the given node field and arg, handed on as control.c's
+ * dispatch table does. Adapt only this if the entry point changes.
+ */
+static void deliver(uint32_t node, uint8_t type, uint32_t node_field, uint64_t arg)
+{
+	struct msg m = {.type = type, .node = node_field, .arg = arg};
+
+	switch (type) {
+	case MSG_MALLOC:
+		services_malloc(&svc, node, m.arg);
+		break;
+	case MSG_BARRIER:
+		services_arrive(&svc, node, COLL_BARRIER, &m);
+		break;
+	case MSG_BCAST:
+		services_arrive(&svc, node, COLL_BCAST, &m);
+		break;
+	case MSG_EXIT:
+		services_leave(&svc, node);
+		break;
+	default:
+		cr_assert_fail("%s is not a request the services serve", msg_type_name(type));
+	}
+}
+
+static void barrier(uint32_t node)
+{
+	deliver(node, MSG_BARRIER, 0, 0);
+}
+
+static void bcast(uint32_t node, uint32_t root, uint64_t value)
+{
+	deliver(node, MSG_BCAST, root, value);
+}
+
+static void node_exit(uint32_t node)
+{
+	deliver(node, MSG_EXIT, 0, 0);
+}
+
+static void expect_count(int n)
+{
+	cr_assert_eq(nrec, n, "%d messages sent, want %d", nrec, n);
+}
+
+/* Messages [from, nrec) went one to each node in `nodes` (a bitmask), in any
+ * order, each of the given type, arg and node field. */
+static void expect_each(int from, unsigned nodes, uint8_t type, uint64_t arg, uint32_t node_field)
+{
+	unsigned seen = 0;
+
+	cr_assert_eq(nrec - from, __builtin_popcount(nodes), "%d messages, want one to each of 0x%x",
+		     nrec - from, nodes);
+	for (int i = from; i < nrec; i++) {
+		struct rec *r = &recs[i];
+
+		cr_assert(nodes & (1u << r->to), "message %d to node %u, not waiting", i, r->to);
+		cr_assert_not(seen & (1u << r->to), "node %u answered twice", r->to);
+		seen |= 1u << r->to;
+		cr_assert_eq(r->type, type, "message %d to node %u: %s, want %s", i, r->to,
+			     msg_type_name(r->type), msg_type_name(type));
+		cr_assert_eq(r->arg, arg, "message %d to node %u: arg %llu, want %llu", i, r->to,
+			     (unsigned long long)r->arg, (unsigned long long)arg);
+		cr_assert_eq(r->node, node_field, "message %d to node %u: node %u, want %u", i,
+			     r->to, r->node, node_field);
+		cr_assert_eq(r->flags, 0u, "message %d to node %u: flags 0x%x", i, r->to, r->flags);
+		cr_assert_eq(r->length, 0u);
+	}
+}
+
+#define ALL ((1u << NN) - 1)
+
+/* ---- barrier ------------------------------------------------------------ */
+
+Test(services, barrier_waits_for_every_node)
+{
+	barrier(2);
+	barrier(0);
+	barrier(3);
+	expect_count(0);
+	barrier(1);
+	expect_each(0, ALL, MSG_BARRIER_DONE, 0, 0);
+}
+
+Test(services, barriers_repeat_without_leftovers)
+{
+	for (int round = 0; round < 3; round++) {
+		int before = nrec;
+
+		for (uint32_t n = NN; n-- > 1;)
+			barrier(n);
+		cr_assert_eq(nrec, before, "round %d completed early", round);
+		barrier(0);
+		expect_each(before, ALL, MSG_BARRIER_DONE, 0, 0);
+	}
+}
+
+Test(services, exit_while_others_wait_completes_the_barrier)
+{
+	barrier(0);
+	barrier(1);
+	barrier(3);
+	expect_count(0);
+	node_exit(2);
+	expect_each(0, 0xbu, MSG_BARRIER_DONE, 0, 0);
+
+	/* the next barrier needs only the three left */
+	barrier(1);
+	barrier(0);
+	cr_assert_eq(nrec, 3);
+	barrier(3);
+	expect_each(3, 0xbu, MSG_BARRIER_DONE, 0, 0);
+}
+
+Test(services, exit_counts_once)
+{
+	node_exit(3);
+	node_exit(3);
+	barrier(0);
+	barrier(1);
+	expect_count(0); /* a second EXIT must not lower the count again */
+	barrier(2);
+	expect_each(0, 0x7u, MSG_BARRIER_DONE, 0, 0);
+}
+
+Test(services, exit_without_collective_sends_nothing)
+{
+	node_exit(1);
+	node_exit(0);
+	expect_count(0);
+	barrier(3);
+	expect_count(0);
+	barrier(2);
+	expect_each(0, 0xcu, MSG_BARRIER_DONE, 0, 0);
+}
+
+Test(services, last_node_alone_passes_its_barrier)
+{
+	node_exit(0);
+	node_exit(1);
+	node_exit(3);
+	barrier(2);
+	expect_each(0, 0x4u, MSG_BARRIER_DONE, 0, 0);
+}
+
+/* ---- bcast -------------------------------------------------------------- */
+
+Test(services, bcast_root_last_delivers_its_value)
+{
+	/* non-roots' args are not the value: only the root's counts */
+	bcast(1, 2, 111);
+	bcast(3, 2, 333);
+	bcast(0, 2, 0);
+	expect_count(0);
+	bcast(2, 2, 0xfeedface12345678ull);
+	expect_each(0, ALL, MSG_BCAST_DONE, 0xfeedface12345678ull, 0);
+}
+
+Test(services, bcast_root_first_delivers_its_value)
+{
+	bcast(0, 0, 42);
+	bcast(1, 0, 7);
+	bcast(2, 0, 7);
+	expect_count(0);
+	bcast(3, 0, 7);
+	expect_each(0, ALL, MSG_BCAST_DONE, 42, 0);
+}
+
+Test(services, bcasts_in_a_row_carry_their_own_values)
+{
+	bcast(0, 0, 10);
+	bcast(1, 0, 0);
+	bcast(2, 0, 0);
+	bcast(3, 0, 0);
+	expect_each(0, ALL, MSG_BCAST_DONE, 10, 0);
+	/* a new root and value: nothing of the first one is left over */
+	bcast(0, 3, 0);
+	bcast(1, 3, 0);
+	bcast(2, 3, 0);
+	cr_assert_eq(nrec, 4);
+	bcast(3, 3, 20);
+	expect_each(4, ALL, MSG_BCAST_DONE, 20, 0);
+}
+
+Test(services, bcast_completes_when_a_non_root_leaves)
+{
+	bcast(0, 1, 0);
+	bcast(1, 1, 99);
+	bcast(3, 1, 0);
+	expect_count(0);
+	node_exit(2);
+	expect_each(0, 0xbu, MSG_BCAST_DONE, 99, 0);
+}
+
+Test(services, bcast_root_mismatch_fails_everyone)
+{
+	bcast(0, 0, 5);
+	bcast(1, 0, 0);
+	bcast(2, 1, 0); /* disagrees */
+	expect_count(0); /* judged when everyone is there */
+	bcast(3, 0, 0);
+	expect_each(0, ALL, MSG_ERROR, DSM_ERR_BCAST_MISMATCH, 0);
+
+	/* the next collective starts clean */
+	for (uint32_t n = 0; n < NN; n++)
+		barrier(n);
+	expect_each(4, ALL, MSG_BARRIER_DONE, 0, 0);
+}
+
+Test(services, bcast_root_that_left_fails_everyone)
+{
+	node_exit(3);
+	bcast(0, 3, 0);
+	bcast(1, 3, 0);
+	expect_count(0);
+	bcast(2, 3, 0);
+	expect_each(0, 0x7u, MSG_ERROR, DSM_ERR_BCAST_ROOT, 3);
+}
+
+Test(services, bcast_root_leaving_while_others_wait_fails_them)
+{
+	bcast(0, 1, 0);
+	bcast(2, 1, 0);
+	bcast(3, 1, 0);
+	expect_count(0);
+	node_exit(1);
+	expect_each(0, 0xdu, MSG_ERROR, DSM_ERR_BCAST_ROOT, 1);
+}
+
+Test(services, bcast_root_out_of_range_fails_everyone)
+{
+	for (uint32_t n = 0; n < NN - 1; n++)
+		bcast(n, 77, 0);
+	expect_count(0);
+	bcast(NN - 1, 77, 0);
+	expect_each(0, ALL, MSG_ERROR, DSM_ERR_BCAST_ROOT, 77);
+}
+
+/* ---- barrier mixed with bcast ------------------------------------------ */
+
+Test(services, bcast_into_a_barrier_fails_at_once)
+{
+	barrier(0);
+	barrier(3);
+	expect_count(0);
+	bcast(1, 0, 0);
+	/* those waiting and the newcomer, without waiting for node 2 */
+	expect_each(0, 0xbu, MSG_ERROR, DSM_ERR_COLLECTIVE_MISMATCH, 1);
+
+	/* node 2 then starts a fresh collective with everyone */
+	barrier(2);
+	barrier(0);
+	barrier(1);
+	cr_assert_eq(nrec, 3);
+	barrier(3);
+	expect_each(3, ALL, MSG_BARRIER_DONE, 0, 0);
+}
+
+Test(services, barrier_into_a_bcast_fails_at_once)
+{
+	bcast(2, 2, 5);
+	bcast(1, 2, 0);
+	barrier(0);
+	expect_each(0, 0x7u, MSG_ERROR, DSM_ERR_COLLECTIVE_MISMATCH, 0);
+}
+
+/* ---- sm_malloc ---------------------------------------------------------- */
+
+/*
+ * Message i is node `to`'s CHUNK of pages [first, first+count): held
+ * writable by `to`, or, when fresh (MSGF_FRESH), by nobody until first
+ * touched; no readers either way.
+ */
+static void expect_chunk(int i, uint32_t to, uint32_t first, uint32_t count, int fresh)
+{
+	cr_assert_lt(i, nrec, "message %d was not sent", i);
+	cr_assert_eq(recs[i].to, to, "chunk to node %u, want %u", recs[i].to, to);
+	cr_assert_eq(recs[i].type, MSG_CHUNK, "%s, want CHUNK", msg_type_name(recs[i].type));
+	cr_assert_eq(recs[i].flags, fresh ? MSGF_FRESH : 0u, "chunk flags 0x%x, want %s",
+		     recs[i].flags, fresh ? "FRESH" : "none");
+	cr_assert_eq(recs[i].page, count, "chunk of %u pages, want %u", recs[i].page, count);
+	cr_assert_eq(recs[i].arg, BASE + (uint64_t)first * DSM_PAGE_SIZE,
+		     "chunk at 0x%llx, want page %u", (unsigned long long)recs[i].arg, first);
+	cr_assert_eq(recs[i].node, 0u);
+	cr_assert_eq(recs[i].length, 0u);
+	for (uint32_t p = first; p < first + count; p++) {
+		struct page_entry *e = pt_entry(pt, p);
+		int32_t want = fresh ? PT_NONE : (int32_t)to;
+
+		cr_assert_eq(e->writer, want, "page %u writer %d, want %d", p, e->writer, want);
+		cr_assert_eq(e->fresh, (uint8_t)fresh, "page %u fresh %u, want %d", p, e->fresh,
+			     fresh);
+		cr_assert(bits_empty(pt_readers(pt, e), pt->words), "page %u has readers", p);
+	}
+}
+
+/* Message i refuses node `to`'s request: CHUNK 0. */
+static void expect_no_chunk(int i, uint32_t to)
+{
+	cr_assert_lt(i, nrec, "message %d was not sent", i);
+	cr_assert_eq(recs[i].to, to);
+	cr_assert_eq(recs[i].type, MSG_CHUNK);
+	cr_assert_eq(recs[i].flags, 0u);
+	cr_assert_eq(recs[i].arg, 0u);
+	cr_assert_eq(recs[i].page, 0u);
+}
+
+Test(services, malloc_hands_out_consecutive_chunks)
+{
+	deliver(2, MSG_MALLOC, 0, 100);
+	expect_count(1);
+	expect_chunk(0, 2, 0, CHUNK_PAGES, 0);
+	deliver(1, MSG_MALLOC, 0, 5ull * DSM_PAGE_SIZE + 1);
+	expect_count(2);
+	expect_chunk(1, 1, CHUNK_PAGES, CHUNK_PAGES, 0);
+	/* bigger than a chunk: exactly its pages (and large: placed on first touch) */
+	deliver(2, MSG_MALLOC, 0, (CHUNK_PAGES + 3ull) * DSM_PAGE_SIZE);
+	expect_count(3);
+	expect_chunk(2, 2, 2 * CHUNK_PAGES, CHUNK_PAGES + 3, 1);
+	cr_assert_eq(atomic_load(&pt->allocated), 3 * CHUNK_PAGES + 3);
+	/* beyond the chunk the table was never written (it costs no memory) */
+	{
+		const uint8_t *raw = (const uint8_t *)pt_entry(pt, 3 * CHUNK_PAGES + 3);
+
+		for (uint32_t k = 0; k < pt->entry_size; k++)
+			cr_assert_eq(raw[k], 0, "entry beyond the chunk written (byte %u)", k);
+	}
+}
+
+Test(services, malloc_when_exhausted_gets_chunk_zero)
+{
+	/* too big for the whole region: refused, nothing handed out */
+	deliver(0, MSG_MALLOC, 0, (uint64_t)NP * DSM_PAGE_SIZE + 1);
+	expect_count(1);
+	expect_no_chunk(0, 0);
+	cr_assert_eq(atomic_load(&pt->allocated), 0u);
+
+	/* all but one page (large: fresh), then the last page (less than a
+	 * chunk is left) */
+	deliver(3, MSG_MALLOC, 0, (NP - 1ull) * DSM_PAGE_SIZE);
+	expect_chunk(1, 3, 0, NP - 1, 1);
+	deliver(1, MSG_MALLOC, 0, 1);
+	expect_chunk(2, 1, NP - 1, 1, 0);
+	cr_assert_eq(atomic_load(&pt->allocated), NP);
+
+	/* now even one byte is refused */
+	deliver(2, MSG_MALLOC, 0, 1);
+	expect_count(4);
+	expect_no_chunk(3, 2);
+}
+
+Test(services, malloc_does_not_disturb_a_waiting_barrier)
+{
+	barrier(0);
+	barrier(1);
+	deliver(2, MSG_MALLOC, 0, 1);
+	expect_count(1);
+	expect_chunk(0, 2, 0, CHUNK_PAGES, 0);
+	barrier(2);
+	cr_assert_eq(nrec, 1);
+	barrier(3);
+	expect_each(1, ALL, MSG_BARRIER_DONE, 0, 0);
+}
+
+/* ---- first touch --------------------------------------------------------- */
+
+#define FT_BYTES ((uint64_t)DSM_FIRST_TOUCH_PAGES * DSM_PAGE_SIZE)
+
+Test(services, malloc_larger_than_the_first_touch_limit_is_fresh)
+{
+	/* up to DSM_FIRST_TOUCH_PAGES pages: the caller's at once */
+	deliver(0, MSG_MALLOC, 0, FT_BYTES);
+	expect_chunk(0, 0, 0, CHUNK_PAGES, 0);
+	/* one byte more: nobody's until first touched */
+	deliver(3, MSG_MALLOC, 0, FT_BYTES + 1);
+	expect_chunk(1, 3, CHUNK_PAGES, CHUNK_PAGES, 1);
+	/* the rule is the size asked for, not the size handed out */
+	deliver(1, MSG_MALLOC, 0, 1);
+	expect_chunk(2, 1, 2 * CHUNK_PAGES, CHUNK_PAGES, 0);
+	expect_count(3);
+	cr_assert_eq(atomic_load(&pt->allocated), 3 * CHUNK_PAGES);
+}
+
+Test(services, malloc_in_a_job_of_one_node_is_never_fresh)
+{
+	struct pagetable *pt1 = pt_create(1, NP, BASE);
+	struct services s1;
+
+	cr_assert_not_null(pt1);
+	cr_assert_eq(services_init(&s1, pt1, &io), 0);
+	services_malloc(&s1, 0, FT_BYTES + 1);
+	services_malloc(&s1, 0, (uint64_t)(NP - CHUNK_PAGES) * DSM_PAGE_SIZE);
+	expect_count(2);
+	for (int i = 0; i < 2; i++) {
+		uint32_t first = i ? CHUNK_PAGES : 0, count = i ? NP - CHUNK_PAGES : CHUNK_PAGES;
+
+		cr_assert_eq(recs[i].to, 0u);
+		cr_assert_eq(recs[i].type, MSG_CHUNK);
+		cr_assert_eq(recs[i].flags, 0u, "chunk %d is fresh in a job of one node", i);
+		cr_assert_eq(recs[i].page, count);
+		cr_assert_eq(recs[i].arg, BASE + (uint64_t)first * DSM_PAGE_SIZE);
+		for (uint32_t p = first; p < first + count; p++) {
+			cr_assert_eq(pt_entry(pt1, p)->writer, 0, "page %u not node 0's", p);
+			cr_assert_eq(pt_entry(pt1, p)->fresh, 0u, "page %u fresh", p);
+		}
+	}
+	cr_assert_eq(atomic_load(&pt1->allocated), NP);
+	services_free(&s1);
+	pt_destroy(pt1);
+}
