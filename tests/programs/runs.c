@@ -28,10 +28,11 @@
  *  exit       (last) every node writes its own 100-page slice; node 0 reads
  *             every third page of the others' slices (revoking single
  *             pages). Then the odd nodes leave at once (sm_node_exit) while
- *             node 0 and the even nodes read every slice; the even nodes
- *             then return from main (the exit hook leaves) while node 0 may
- *             still be reading; node 0 reads everything again once all have
- *             left. The pages come back as runs, some crossing revokes.
+ *             node 0 rewrites the odd words of their slices and the even
+ *             nodes read the even slices; the even nodes then return from
+ *             main (the exit hook leaves) while node 0 reads the even slices
+ *             too; node 0 checks everything once all have left. The pages
+ *             come back as runs, some crossing invalidations and revokes.
  *
  * `runs end` (run with dsm -s 1M) does the same at the end of the region:
  * node 0 allocates what is left of it in one piece, so the runs end at the
@@ -368,6 +369,22 @@ static void leave_then_check(uint64_t *a, unsigned tag, size_t first, size_t n,
 	sm_node_exit();
 }
 
+/* node 0 rewrites the odd words of the odd nodes' slices as they leave */
+#define NODE0_VER 0x80
+
+static unsigned slice_final(size_t page, size_t word)
+{
+	size_t k = page / SLICE;
+
+	return k % 2 && word % 2 ? NODE0_VER : 1 + (unsigned)k;
+}
+
+static void check_even_slices(uint64_t *a, const char *what)
+{
+	for (size_t k = 0; k < (size_t)nodes; k += 2)
+		check_pages(what, a, 7, k * SLICE, SLICE, slice_ver);
+}
+
 static void exit_writeback(void)
 {
 	uint64_t *a = alloc_pages((size_t)nodes * SLICE);
@@ -380,20 +397,23 @@ static void exit_writeback(void)
 		for (size_t p = SLICE; p < all; p += 3)
 			check_pages("exit, before leaving", a, 7, p, 1, slice_ver);
 	sm_barrier();
-	/* odd nodes leave at once; node 0 and the even nodes read everything
-	 * meanwhile (revokes crossing write-backs), then the even nodes leave
-	 * through the exit hook while node 0 still reads */
+	/* the odd nodes leave at once while node 0 rewrites the odd words of
+	 * their slices (invalidations crossing write-backs) and everyone else
+	 * reads the even nodes' slices; then the even nodes leave through the
+	 * exit hook while node 0 may still be reading */
 	if (nid != 0) {
 		if (nid % 2) {
 			sm_node_exit();
 			return;
 		}
-		check_pages("exit, while odd nodes leave", a, 7, 0, all, slice_ver);
+		check_even_slices(a, "exit, while odd nodes leave");
 		return;
 	}
-	check_pages("exit, while the others leave", a, 7, 0, all, slice_ver);
+	for (size_t k = 1; k < (size_t)nodes; k += 2)
+		write_pages(a, 7, NODE0_VER, k * SLICE, SLICE, 2, 1);
+	check_even_slices(a, "exit, while the others leave");
 	sm_barrier(); /* completes once every other node has left */
-	check_pages("exit, after leaving", a, 7, 0, all, slice_ver);
+	check_pages("exit, after leaving", a, 7, 0, all, slice_final);
 	sm_node_exit();
 }
 
