@@ -117,6 +117,7 @@ void sm__region_grant(uint32_t first, uint32_t count, int write, const uint8_t *
 void sm__region_revoke(uint32_t first, uint32_t count);   /* keep read copies, send */
 void sm__region_invalidate(uint32_t first, uint32_t count, int want_data); /* drop */
 void sm__region_chunk(uint32_t first, uint32_t count, int fresh);
+void sm__region_late_grant(uint32_t first, uint32_t count, int write, const uint8_t *data);
 void sm__region_release_all(void);
 
 /*

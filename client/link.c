@@ -120,6 +120,12 @@ static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, cons
 	int write = (m->flags & MSGF_WRITE) != 0;
 
 	(void)ctx, (void)why;
+	if (sm__st.leaving) {
+		/* the rest of a window, arriving after this node wrote its pages
+		 * back: hand what is writable straight back too */
+		sm__region_late_grant(m->page, m->node, write, m->length ? payload : NULL);
+		return 0;
+	}
 	sm__region_grant(m->page, m->node, write, m->length ? payload : NULL);
 	if ((int32_t)m->page == sm__st.fault_page && m->arg == sm__st.fault_seq) {
 		/* hold the page until the faulting instruction has run */

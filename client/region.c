@@ -147,6 +147,26 @@ void sm__region_invalidate(uint32_t first, uint32_t count, int want_data)
 		sm__region_reply(MSG_INVALIDATE_ACK, first, count, NULL);
 }
 
+/*
+ * A grant that reaches a node which has already written its pages back and
+ * sent EXIT (the later messages of a window): the node takes nothing; pages
+ * granted writable go straight back in a RELEASE (their contents: the
+ * grant's data, or this node's copy, which was valid), read copies are
+ * forgotten (the proxy drops the node's reader bits when its link closes).
+ */
+void sm__region_late_grant(uint32_t first, uint32_t count, int write, const uint8_t *data)
+{
+	struct msg m = {.type = MSG_RELEASE, .page = first, .node = count,
+			.length = count * DSM_PAGE_SIZE};
+
+	if (!write)
+		return;
+	if (data)
+		memcpy(sm__st.alias + (size_t)first * DSM_PAGE_SIZE, data,
+		       (size_t)count * DSM_PAGE_SIZE);
+	sm__send(&m, alias_of(first));
+}
+
 /* A chunk from sm_malloc: writable here, unless placed on first touch. */
 void sm__region_chunk(uint32_t first, uint32_t count, int fresh)
 {

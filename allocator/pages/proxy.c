@@ -50,8 +50,12 @@ static noreturn void finish(struct proxy *p, int status)
 		 * send can make other nodes die, and the allocator must already
 		 * know whose death came first (see node_ended in job.c) */
 		to_allocator(p, &gone);
-		coh_node_died(p->pt, &p->io, p->node);
 	}
+	/* after EXIT too: a revoke or invalidation queued for the node while it
+	 * left was dropped (it was no longer live when it went out), and its
+	 * pending bit would hold the page for ever; nothing is lost then, the
+	 * node wrote back every page it held writable */
+	coh_node_died(p->pt, &p->io, p->node);
 	_exit(status);
 }
 
@@ -138,7 +142,8 @@ static const struct dispatch_row proxy_rows[] = {
 	{MSG_FAULT, LIVE, on_fault},
 	{MSG_PAGE_DATA, LIVE | LEFT, on_page_reply},
 	{MSG_INVALIDATE_ACK, LIVE | LEFT, on_page_reply},
-	{MSG_RELEASE, LIVE, on_release},
+	/* after EXIT: pages of a window still arriving when the node left */
+	{MSG_RELEASE, LIVE | LEFT, on_release},
 	{MSG_MALLOC, LIVE, on_service},
 	{MSG_BARRIER, LIVE, on_service},
 	{MSG_BCAST, LIVE, on_service},
@@ -214,9 +219,12 @@ noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid
 			handle(&p, &m, payload);
 		if (d == DECODE_BAD)
 			bad_message(&p, "a malformed message", why);
-		/* drained (a short read) or empty: what comes next raises SIGIO,
-		 * which stays pending while it is blocked, so nothing is missed */
-		if (f == FILL_AGAIN || reader.drained)
+		/* empty (EAGAIN): what comes next raises SIGIO, which stays
+		 * pending while it is blocked, so nothing is missed. A short read
+		 * is not enough: the FIN that came with the last data raised its
+		 * SIGIO together with the data's (signals merge), so after a short
+		 * read only one more read() can tell "no more yet" from "closed" */
+		if (f == FILL_AGAIN)
 			while (sigwaitinfo(&sigio, NULL) < 0)
 				if (errno != EINTR)
 					die_errno("proxy for node %u: sigwaitinfo", node);
