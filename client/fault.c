@@ -106,7 +106,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	sm__st.fault_error.type = MSG_NONE;
 	{
 		struct msg m = {.type = MSG_FAULT, .flags = write ? MSGF_WRITE : 0, .page = page,
-				.arg = ++sm__st.fault_seq};
+				.node = 1, .arg = ++sm__st.fault_seq};
 
 		sm__send(&m, NULL);
 	}
