@@ -20,6 +20,11 @@
  * as the fallback. The window is HOLD_NS of this thread's own CPU time, so it
  * cannot run out while the node is descheduled before its instruction ran;
  * every blocking libsm call serves a deferred revoke before it waits.
+ *
+ * An instruction whose access spans two pages faults on the second while it
+ * holds the first. Then the node lets the first go and asks for both in one
+ * FAULT (a pair), and holds each from its grant on until the instruction has
+ * run; see docs/design.md, "Instructions that need two pages".
  */
 #include <errno.h>
 #include <signal.h>
@@ -49,18 +54,33 @@ static volatile sig_atomic_t selftest_phase;
 
 void sm__serve_deferred(void)
 {
-	sm__st.held_page = -1;
-	if (sm__st.have_deferred) {
-		sm__st.have_deferred = 0;
-		sm__dispatch(&sm__st.deferred);
+	int served = 0;
+
+	sm__st.held[0] = sm__st.held[1] = -1;
+	for (int i = 0; i < 2; i++)
+		if (sm__st.have_deferred[i]) {
+			sm__st.have_deferred[i] = 0;
+			sm__dispatch(&sm__st.deferred[i]);
+			served = 1;
+		}
+	if (served)
 		sm__flush();
-	}
+}
+
+/* The address to name in a fault error: where the access faulted, or the
+ * start of the pair's other page when the error is about that one. */
+static uint8_t *error_addr(const struct msg *e, uint8_t *addr)
+{
+	if ((size_t)(addr - sm__st.base) / DSM_PAGE_SIZE != e->page)
+		return sm__st.base + (size_t)e->page * DSM_PAGE_SIZE;
+	return addr;
 }
 
 static void report_fault_error(const struct msg *e, uint8_t *addr)
 {
 	char a[24], b[24], c[24];
 
+	addr = error_addr(e, addr);
 	if (e->arg == DSM_ERR_PAGE_LOST)
 		sm__say("shared page ", sm__fmt_u64(a, e->page), " (", sm__fmt_hex(b, (uintptr_t)addr),
 			") was lost: node ", sm__fmt_u64(c, e->node),
@@ -70,12 +90,38 @@ static void report_fault_error(const struct msg *e, uint8_t *addr)
 			", which is in the shared region but was never returned by sm_malloc", NULL);
 }
 
+/*
+ * The faulting instruction (still at held_ip) holds the page next to this
+ * one: its access spans both, and asking for them one at a time could let
+ * two nodes take them from each other forever. Or it holds such a pair
+ * and faults on one of its pages again (a locked add reads both pages
+ * before it writes them): ask for the pair again, for writing. Sets *first
+ * to the pair's lower page.
+ */
+static int wants_pair(uint32_t page, uint64_t ip, uint32_t *first)
+{
+	int64_t h = sm__st.held[0], h1 = sm__st.held[1], p = page;
+
+	if (ip != sm__st.held_ip)
+		return 0;
+	if (h >= 0 && h1 < 0 && (p == h + 1 || p + 1 == h)) {
+		*first = (uint32_t)(p < h ? p : h);
+		return 1;
+	}
+	if (h >= 0 && h1 == h + 1 && (p == h || p == h1)) {
+		*first = (uint32_t)h;
+		return 1;
+	}
+	return 0;
+}
+
 static void on_segv(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
 	uint8_t *addr = si->si_addr;
 	int saved = errno;
-	uint32_t page;
+	uint64_t ip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	uint32_t page, first, count = 1;
 	int write;
 
 	/* not ours (sent by kill(), or outside the region): the program's */
@@ -91,22 +137,32 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
-	/* a nested fault of one instruction spanning two pages: let the first go */
-	sm__serve_deferred();
 	page = (uint32_t)((size_t)(addr - sm__st.base) / DSM_PAGE_SIZE);
 	write = (uc->uc_mcontext.gregs[REG_ERR] & PF_WRITE) != 0;
+	first = page;
+	if (wants_pair(page, ip, &first)) {
+		count = 2;
+		write |= sm__st.held_write;
+	}
+	/* the hold ends (a nested fault of one instruction: a pair asks for
+	 * both pages again below, holding nothing while it waits) */
+	sm__serve_deferred();
 	if (sm__st.access[page] == PA_WRITE || (sm__st.access[page] == PA_READ && !write)) {
 		errno = saved; /* already granted meanwhile */
 		return;
 	}
-	if (sm__st.access[page] == PA_READ)
-		write = 1;
-	sm__st.fault_page = (int32_t)page;
+	/* a pair never asks to read a page this node holds writable */
+	for (uint32_t p = first; p < first + count; p++)
+		if (sm__st.access[p] == PA_WRITE)
+			write = 1;
+	sm__st.fault_page = (int32_t)first;
+	sm__st.fault_count = count;
+	sm__st.fault_granted = 0;
 	sm__st.fault_done = 0;
 	sm__st.fault_error.type = MSG_NONE;
 	{
-		struct msg m = {.type = MSG_FAULT, .flags = write ? MSGF_WRITE : 0, .page = page,
-				.arg = ++sm__st.fault_seq};
+		struct msg m = {.type = MSG_FAULT, .flags = write ? MSGF_WRITE : 0, .page = first,
+				.node = count, .arg = ++sm__st.fault_seq};
 
 		sm__send(&m, NULL);
 	}
@@ -115,13 +171,16 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	if (sm__st.fault_error.type == MSG_ERROR) {
 		report_fault_error(&sm__st.fault_error, addr);
 		sm__segv_default();
-	} else if (sm__st.held_page >= 0 && have_hold_timer) {
-		struct itimerspec once = {.it_value = {.tv_nsec = HOLD_NS}};
+	} else if (sm__holding()) {
+		sm__st.held_ip = ip;
+		sm__st.held_write = write;
+		if (have_hold_timer) {
+			struct itimerspec once = {.it_value = {.tv_nsec = HOLD_NS}};
 
-		timer_settime(hold_timer, 0, &once, NULL);
-	} else if (sm__st.held_page >= 0) {
-		sm__st.held_ip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-		sm__hold_arm(uc); /* a revoke may have come right behind the grant */
+			timer_settime(hold_timer, 0, &once, NULL);
+		} else {
+			sm__hold_arm(uc); /* a revoke may have come right behind the grant */
+		}
 	}
 	errno = saved;
 }
@@ -130,27 +189,38 @@ void sm__hold_check(void *ctx)
 {
 	ucontext_t *uc = ctx;
 
-	if (sm__st.held_page >= 0 && sm__st.trap_works && !trap_armed &&
+	if (sm__holding() && sm__st.trap_works && !trap_armed &&
 	    (uint64_t)uc->uc_mcontext.gregs[REG_RIP] != sm__st.held_ip)
-		sm__st.held_page = -1; /* the faulting instruction has run */
+		sm__st.held[0] = sm__st.held[1] = -1; /* the faulting instruction has run */
 }
 
 void sm__hold_arm(void *ctx)
 {
 	ucontext_t *uc = ctx;
 
-	if (sm__st.held_page >= 0 && sm__st.have_deferred && sm__st.trap_works && !trap_armed) {
+	if (sm__holding() && (sm__st.have_deferred[0] || sm__st.have_deferred[1]) &&
+	    sm__st.trap_works && !trap_armed) {
 		trap_armed = 1;
 		uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
 	}
 }
 
-/* The fallback hold window is over: serve what was deferred. */
+/*
+ * The fallback hold window is over: serve what was deferred. An expiry of
+ * an earlier window that was pending while a fault armed the timer again is
+ * stale: the window it would end is still running.
+ */
 static void on_hold_timer(int sig)
 {
 	int saved = errno;
+	struct itimerspec left;
 
 	(void)sig;
+	if (timer_gettime(hold_timer, &left) == 0 &&
+	    (left.it_value.tv_sec != 0 || left.it_value.tv_nsec != 0)) {
+		errno = saved;
+		return;
+	}
 	sm__serve_deferred();
 	errno = saved;
 }

@@ -53,24 +53,30 @@ struct sm_state {
 	volatile sig_atomic_t reply_ready;
 	struct msg reply;
 
-	/* the fault in progress */
+	/* the fault in progress: fault_count pages from fault_page (2: a pair,
+	 * one instruction whose access spans two pages) */
 	int32_t fault_page;     /* -1 when no fault is waiting */
+	uint32_t fault_count;
+	uint32_t fault_granted; /* bit i: page fault_page + i is granted */
 	uint64_t fault_seq;     /* its number: only a GRANT echoing it answers it */
-	volatile sig_atomic_t fault_done;
+	volatile sig_atomic_t fault_done; /* every page granted, or an error */
 	struct msg fault_error; /* MSG_ERROR answering the fault, if any */
 
 	/*
-	 * Forward progress: the page just granted stays here until the faulting
+	 * Forward progress: the pages just granted stay held until the faulting
 	 * instruction has run (SIGTRAP after one instruction); a revoke or
-	 * invalidation of it that arrives meanwhile waits in `deferred`.
+	 * invalidation of one that arrives meanwhile waits in its deferred slot.
+	 * A pair fault holds both pages, each from its own grant on: the node
+	 * waits for the second while holding the first.
 	 */
 	pid_t owner_tid;        /* the thread SIGIO goes to */
 	int trap_works;         /* single-stepping (EFLAGS.TF) ends the hold */
-	uint64_t held_ip;       /* the instruction that faulted on held_page */
+	uint64_t held_ip;       /* the instruction that faulted on the held pages */
 	int holds_pages;        /* ... or else the fallback timer does */
-	int32_t held_page;
-	int have_deferred;
-	struct msg deferred;
+	int held_write;         /* they were faulted in for writing */
+	int32_t held[2];        /* the held pages (-1: none): fault_page + i in [i] */
+	int have_deferred[2];   /* a revoke/invalidation of held[i] waits ... */
+	struct msg deferred[2]; /* ... here, narrowed to that one page */
 
 	struct wire_batch out;  /* answers queued until the end of a read */
 	struct wire_reader reader;
@@ -134,11 +140,18 @@ void sm__segv_default(void);
 
 /* fault.c */
 int sm__fault_install(void);
+/* end the hold: the faulting instruction has run; serve what was deferred */
 void sm__serve_deferred(void);
 /* around the SIGIO handler's pump: end the hold if the faulting instruction
  * has run; set the trap flag if a revoke of the held page was deferred */
 void sm__hold_check(void *ucontext);
 void sm__hold_arm(void *ucontext);
+
+/* Is a page held for the faulting instruction? */
+static inline int sm__holding(void)
+{
+	return sm__st.held[0] >= 0 || sm__st.held[1] >= 0;
+}
 
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */

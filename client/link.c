@@ -18,7 +18,7 @@
 #include "../common/net.h"
 #include "libsm.h"
 
-struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held_page = -1};
+struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held = {-1, -1}};
 
 void sm__link_signals(sigset_t *set)
 {
@@ -111,13 +111,16 @@ static int on_welcome(void *ctx, const struct msg *m, const uint8_t *payload, co
 }
 
 /*
- * A run of pages granted. When it starts at the faulting page and echoes the
- * fault's number it answers the fault; otherwise (prefetched, seq 0) it is
- * taken as it is. A read grant never downgrades a page held writable.
+ * A run of pages granted. When it starts at a page of the fault (the
+ * faulting page, or either page of a pair) and echoes the fault's number it
+ * answers the fault for that page; otherwise (prefetched, seq 0) it is taken
+ * as it is. The fault is done when each of its pages is granted. A read
+ * grant never downgrades a page held writable.
  */
 static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	int write = (m->flags & MSGF_WRITE) != 0;
+	uint32_t i = m->page - (uint32_t)sm__st.fault_page;
 
 	(void)ctx, (void)why;
 	if (sm__st.leaving) {
@@ -127,31 +130,54 @@ static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, cons
 		return 0;
 	}
 	sm__region_grant(m->page, m->node, write, m->length ? payload : NULL);
-	if ((int32_t)m->page == sm__st.fault_page && m->arg == sm__st.fault_seq) {
-		/* hold the page until the faulting instruction has run */
+	if (sm__st.fault_page >= 0 && m->arg == sm__st.fault_seq && i < sm__st.fault_count) {
+		/* hold the page until the faulting instruction has run: from
+		 * now on, while the fault waits for its other page too */
 		if (sm__st.holds_pages)
-			sm__st.held_page = (int32_t)m->page;
-		sm__st.fault_done = 1;
+			sm__st.held[i] = (int32_t)m->page;
+		sm__st.fault_granted |= 1u << i;
+		if (sm__st.fault_granted == (1u << sm__st.fault_count) - 1)
+			sm__st.fault_done = 1;
 	}
 	return 0;
 }
 
+/* Answer a revoke or invalidation for pages [first, first+count). */
+static void take(const struct msg *m, uint32_t first, uint32_t count)
+{
+	if (count == 0)
+		return;
+	if (m->type == MSG_REVOKE)
+		sm__region_revoke(first, count);
+	else
+		sm__region_invalidate(first, count, m->flags & MSGF_WANT_DATA);
+}
+
 /*
- * REVOKE or INVALIDATE. Of the page just granted, it waits until the
- * faulting instruction has run: sm__serve_deferred() dispatches it again.
+ * REVOKE or INVALIDATE. A held page's part waits until the faulting
+ * instruction has run (sm__serve_deferred() dispatches it again); the rest
+ * of the run is answered now, so a transaction that is older than the
+ * hold, on a page this node does not hold, never waits for the hold
+ * (docs/design.md, "Instructions that need two pages").
  */
 static int on_take(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
+	uint32_t from = m->page, end = m->page + m->node;
+
 	(void)ctx, (void)payload, (void)why;
-	if (sm__st.held_page >= 0 && (uint32_t)sm__st.held_page >= m->page &&
-	    (uint32_t)sm__st.held_page - m->page < m->node && !sm__st.have_deferred) {
-		sm__st.deferred = *m;
-		sm__st.have_deferred = 1;
-	} else if (m->type == MSG_REVOKE) {
-		sm__region_revoke(m->page, m->node);
-	} else {
-		sm__region_invalidate(m->page, m->node, m->flags & MSGF_WANT_DATA);
+	for (uint32_t p = m->page; p < end && sm__holding(); p++) {
+		int i = sm__st.held[0] == (int32_t)p ? 0 : sm__st.held[1] == (int32_t)p ? 1 : -1;
+
+		if (i < 0 || sm__st.have_deferred[i])
+			continue;
+		take(m, from, p - from);
+		sm__st.deferred[i] = *m;
+		sm__st.deferred[i].page = p;
+		sm__st.deferred[i].node = 1;
+		sm__st.have_deferred[i] = 1;
+		from = p + 1;
 	}
+	take(m, from, end - from);
 	return 0;
 }
 

@@ -18,6 +18,7 @@ enum page_rule {
 	PAGE_ANY = 0, /* not a page index */
 	PAGE_INDEX,   /* page < npages */
 	PAGE_RUN,     /* node = count in 1..DSM_MAX_RUN, page + count <= npages */
+	PAGE_FAULT,   /* node = count in 1..DSM_MAX_FAULT_PAGES, page + count <= npages */
 };
 
 struct type_rule {
@@ -32,7 +33,7 @@ struct type_rule {
 static const struct type_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_HELLO] = {"HELLO", FROM_NODE, 0, PAYLOAD_SECRET, 0, 1},
 	[MSG_WELCOME] = {"WELCOME", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
-	[MSG_FAULT] = {"FAULT", FROM_NODE, MSGF_WRITE, PAYLOAD_NONE, PAGE_INDEX, 0},
+	[MSG_FAULT] = {"FAULT", FROM_NODE, MSGF_WRITE, PAYLOAD_NONE, PAGE_FAULT, 0},
 	[MSG_GRANT] = {"GRANT", FROM_ALLOCATOR, MSGF_WRITE, PAYLOAD_RUN_OPTIONAL, PAGE_RUN, 0},
 	[MSG_REVOKE] = {"REVOKE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, PAGE_RUN, 0},
 	[MSG_INVALIDATE] = {"INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, PAYLOAD_NONE, PAGE_RUN, 0},
@@ -138,13 +139,18 @@ enum decode_result msg_decode(const uint8_t *buf, size_t len, enum msg_origin fr
 		*why = "page run of no pages or longer than DSM_MAX_RUN";
 		return DECODE_BAD;
 	}
+	if (r->page_rule == PAGE_FAULT && (m->node == 0 || m->node > DSM_MAX_FAULT_PAGES)) {
+		*why = "fault on no pages or on more than DSM_MAX_FAULT_PAGES";
+		return DECODE_BAD;
+	}
 	if (!payload_ok(r->payload, m->length, m->node)) {
 		*why = "wrong payload length for message type";
 		return DECODE_BAD;
 	}
 	if (r->page_rule != PAGE_ANY && lim->npages &&
 	    (m->page >= lim->npages ||
-	     (r->page_rule == PAGE_RUN && m->node > lim->npages - m->page))) {
+	     ((r->page_rule == PAGE_RUN || r->page_rule == PAGE_FAULT) &&
+	      m->node > lim->npages - m->page))) {
 		*why = "page index outside the shared region";
 		return DECODE_BAD;
 	}

@@ -28,8 +28,10 @@
  * GRANT.arg echoes it (0 for prefetched pages); PING/PONG. 3: page runs
  * (GRANT, REVOKE, INVALIDATE, PAGE_DATA, INVALIDATE_ACK and RELEASE carry a
  * count of consecutive pages in `node`), CHUNK's FRESH flag (first touch).
+ * 4: FAULT carries a count in `node`, 1 or 2 (a pair: one instruction whose
+ * access spans two pages).
  */
-#define DSM_PROTOCOL_VERSION 3u
+#define DSM_PROTOCOL_VERSION 4u
 
 #define DSM_PAGE_SIZE 4096u
 #define DSM_HEADER_SIZE 24u
@@ -48,6 +50,8 @@
 /* The longest run of consecutive pages one message may carry. */
 #define DSM_MAX_RUN 64u
 #define DSM_MAX_MESSAGE (DSM_HEADER_SIZE + DSM_MAX_RUN * DSM_PAGE_SIZE)
+/* The most pages one FAULT asks for: an instruction whose access spans two. */
+#define DSM_MAX_FAULT_PAGES 2u
 /* sm_malloc requests of more pages than this are placed on first touch */
 #define DSM_FIRST_TOUCH_PAGES 8u
 
@@ -66,7 +70,9 @@ enum msg_type {
 	/* allocator -> node: job starts. node = node count, page = region pages,
 	 * arg = region base address */
 	MSG_WELCOME,
-	/* node -> proxy: fault on page. MSGF_WRITE for a write fault */
+	/* node -> proxy: fault on page (node = 1), or on the pair page, page+1
+	 * (node = 2: one instruction needs both at once; each is granted
+	 * with its own GRANT). MSGF_WRITE for a write fault; arg numbers it */
 	MSG_FAULT,
 	/* proxy -> node: access to a run granted (run message: node = count).
 	 * MSGF_WRITE for write access; payload is the pages' contents, or

@@ -210,6 +210,16 @@ for n in $nodes_list; do
 	expect_segv "segv_handler ign N=$n" "segv_handler-ign-$n" -n "$n" ./segv_handler ign
 	expect_ok "args N=$n" "args-$n" -n "$n" ./args "" "a b" -n 5 -- -H x --dsm-fake
 	expect_ok "stdin N=$n" "stdin-$n" -n "$n" ./stdin
+	# one instruction that needs two pages: forward progress for the pair
+	# (without it two nodes take the pages from each other forever)
+	for mode in lock plain cross; do
+		expect_ok "straddle $mode N=$n" "straddle-$mode-$n" -n "$n" ./straddle "$mode"
+	done
+	# the same with the CPU-time hold window instead of the trap flag (as
+	# under valgrind); through the wrapper, so remote nodes get it too
+	DSM_WRAPPER="env DSM_TRAP=0${DSM_WRAPPER:+ $DSM_WRAPPER}" \
+		expect_ok "straddle plain DSM_TRAP=0 N=$n" "straddle-notrap-$n" -n "$n" \
+		./straddle plain
 done
 
 # exit_race looks for a race that a run does not always hit: four more

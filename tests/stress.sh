@@ -91,6 +91,24 @@ fi
 repeat "unit rendezvous" "$unit" --jobs 2 --filter 'rendezvous/*'
 # ---- end of joining ------------------------------------------------------
 
+# ---- two-page faults: one instruction that needs two pages ----------------
+# (forward progress for the pair, no deadlock between pairs; with the trap
+# flag and with the CPU-time hold window)
+# dsm_ok ARG...: `dsm ARG...` in PROGDIR must exit 0 within STRESS_TIMEOUT
+dsm_ok() {
+	(cd "$progdir" && exec timeout -k 5 "${STRESS_TIMEOUT:-120}" "$dsm" "$@") </dev/null
+}
+for n in 8 16; do
+	for mode in plain cross lock; do
+		repeat "straddle $mode N=$n" dsm_ok -n "$n" ./straddle "$mode"
+	done
+	repeat "straddle plain DSM_TRAP=0 N=$n" \
+		env DSM_WRAPPER="env DSM_TRAP=0${DSM_WRAPPER:+ $DSM_WRAPPER}" \
+		bash -c 'cd "$1" && exec timeout -k 5 "${STRESS_TIMEOUT:-120}" "$2" -n "$3" ./straddle plain' \
+		_ "$progdir" "$dsm" "$n"
+done
+# ---- end of two-page faults ------------------------------------------------
+
 # ---- launching: the nodes' standard input, closed descriptors, usage
 # errors of hosts files and DSM_WRAPPER/DSM_SSH (tests/launch.sh) ----------
 repeat "launch (local nodes)" "$here/launch.sh" "$dsm" "$progdir"

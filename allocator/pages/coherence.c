@@ -22,28 +22,33 @@ static int node_live(const struct pagetable *pt, uint32_t node)
 	return __atomic_load_n(&pt->nodes[node].state, __ATOMIC_ACQUIRE) == NODE_LIVE;
 }
 
+/*
+ * A page's FIFO of waiting nodes is linked through the node slots. A pair
+ * fault waits in two pages' queues at once, page and page+1, so each slot
+ * has two links: a page's queue uses link page % 2.
+ */
 static void enqueue(struct pagetable *pt, struct page_entry *e, uint32_t page, uint32_t node,
 		    int write)
 {
 	struct node_slot *s = &pt->nodes[node];
 
-	s->wait_page = page;
 	s->wait_write = (uint8_t)write;
-	s->wait_next = PT_NONE;
+	s->wait_next[page % 2] = PT_NONE;
 	if (e->queue_tail == PT_NONE)
 		e->queue_head = (int32_t)node;
 	else
-		pt->nodes[e->queue_tail].wait_next = (int32_t)node;
+		pt->nodes[e->queue_tail].wait_next[page % 2] = (int32_t)node;
 	e->queue_tail = (int32_t)node;
 }
 
-static int dequeue(struct pagetable *pt, struct page_entry *e, uint32_t *node, int *write)
+static int dequeue(struct pagetable *pt, struct page_entry *e, uint32_t page, uint32_t *node,
+		   int *write)
 {
 	int32_t n = e->queue_head;
 
 	if (n == PT_NONE)
 		return 0;
-	e->queue_head = pt->nodes[n].wait_next;
+	e->queue_head = pt->nodes[n].wait_next[page % 2];
 	if (e->queue_head == PT_NONE)
 		e->queue_tail = PT_NONE;
 	*node = (uint32_t)n;
@@ -136,9 +141,10 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 
 	e->requester = PT_NONE;
 	e->txn_prefetch = 0;
-	/* before the answer goes out: the node's next FAULT may follow at once */
+	/* before the answer goes out: the node's next FAULT may follow at once
+	 * (after a pair's second answer: it counts the pages still to answer) */
 	if (!prefetch)
-		atomic_store(&slot->faulting, 0);
+		atomic_fetch_sub(&slot->faulting, 1);
 	if (e->lost_by != PT_NONE) {
 		if (prefetch)
 			return; /* nobody asked: nothing to report */
@@ -181,7 +187,7 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 		int write;
 
 		finish_txn(pt, io, page, e);
-		while (dequeue(pt, e, &next, &write)) {
+		while (dequeue(pt, e, page, &next, &write)) {
 			if (pt->nodes[next].state != NODE_LIVE)
 				continue; /* left while waiting: nobody to grant to */
 			begin_txn(pt, io, page, e, next, write, 0);
@@ -254,28 +260,66 @@ static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t 
 	return memcmp(others, c->others, pt->words * sizeof(uint64_t)) == 0;
 }
 
+/*
+ * A pair: one instruction of node needs page and page+1 at once. Each page
+ * gets a transaction the node waits for (both grants echo the fault's
+ * number), begun or queued while both pages' stripes are held, so any two
+ * pair faults stand in the same order in both pages' queues: the node that
+ * holds one page of its pair and waits for the other only ever waits for
+ * older requests (docs/design.md, "Instructions that need two pages"). The
+ * pages need not be alike as a run's must, and a pair is not a run: nothing
+ * is prefetched and the run window stays as it is.
+ */
+static void fault_pair(struct pagetable *pt, struct coherence_io *io, uint32_t node,
+		       uint32_t page, int write)
+{
+	pt_lock_run(pt, page, 2);
+	for (uint32_t p = page; p < page + 2; p++) {
+		struct page_entry *e = pt_entry(pt, p);
+
+		if (e->requester != PT_NONE) {
+			enqueue(pt, e, p, node, write);
+		} else {
+			begin_txn(pt, io, p, e, node, write, 0);
+			advance(pt, io, p, e);
+		}
+	}
+	run_flush(io);
+	pt_unlock_run(pt, page, 2);
+}
+
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	      int write, uint64_t seq, const char **why)
+	      uint32_t count, int write, uint64_t seq, const char **why)
 {
 	struct node_slot *slot = &pt->nodes[node];
 	struct page_entry *e = pt_entry(pt, page);
 	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
-	uint32_t window, count = 1;
+	uint32_t window, run = 1;
 	struct ra_stream *stream;
+	uint8_t idle = 0;
 
-	/* one fault at a time per node: a second would corrupt the wait queues */
-	if (atomic_exchange(&slot->faulting, 1)) {
+	if (count < 1 || count > DSM_MAX_FAULT_PAGES) {
+		*why = "a fault on no pages or on more than two";
+		return -1;
+	}
+	/* one fault at a time per node: a second would corrupt the wait queues;
+	 * the flag counts the fault's pages not yet answered */
+	if (!atomic_compare_exchange_strong(&slot->faulting, &idle, (uint8_t)count)) {
 		*why = "a second fault while the first is not answered";
 		return -1;
 	}
 	slot->fault_t0 = mono_us();
 	slot->fault_seq = seq;
-	if (page >= allocated) {
-		struct msg m = {.type = MSG_ERROR, .page = page, .node = node,
-				.arg = DSM_ERR_UNALLOCATED};
+	if (page >= allocated || count > allocated - page) {
+		struct msg m = {.type = MSG_ERROR, .page = page >= allocated ? page : allocated,
+				.node = node, .arg = DSM_ERR_UNALLOCATED};
 
 		atomic_store(&slot->faulting, 0);
 		io->send(io, node, &m, NULL);
+		return 0;
+	}
+	if (count == 2) {
+		fault_pair(pt, io, node, page, write);
 		return 0;
 	}
 	stream = find_stream(pt, slot, page, &window);
@@ -295,20 +339,20 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 
 		begin_txn(pt, io, page, e, node, write, 0);
 		advance(pt, io, page, e);
-		while (!alone && count < window) {
-			struct page_entry *q = pt_entry(pt, page + count);
+		while (!alone && run < window) {
+			struct page_entry *q = pt_entry(pt, page + run);
 
 			if (!joins_run(pt, q, node, &c))
 				break;
-			begin_txn(pt, io, page + count, q, node, write, 1);
-			advance(pt, io, page + count, q);
-			count++;
+			begin_txn(pt, io, page + run, q, node, write, 1);
+			advance(pt, io, page + run, q);
+			run++;
 		}
 	}
 	run_flush(io);
 	pt_unlock_run(pt, page, window);
-	stream->window = count;
-	stream->next = page + count;
+	stream->window = run;
+	stream->next = page + run;
 	return 0;
 }
 

@@ -21,8 +21,11 @@
 
 /*
  * node faults on page (write or read); seq is the node's number for this
- * fault, echoed in the GRANT that answers it. -1 with *why when the node
- * already has a fault in progress (libsm never does that).
+ * fault, echoed in the GRANT that answers it. count is 1, or 2 for a pair:
+ * pages page and page+1 that one instruction needs at once, each granted
+ * with a GRANT of its own that echoes seq (or answered with an error); the
+ * fault is answered when both are. -1 with *why when the node already has
+ * a fault in progress (libsm never does that).
  *
  * Runs: when the page is idle, the fault may take the pages after it along
  * (up to the node's run window, which grows on sequential faults up to
@@ -33,7 +36,7 @@
  * fault number: nobody waits for them), but the messages go out as runs.
  */
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
-	      int write, uint64_t seq, const char **why);
+	      uint32_t count, int write, uint64_t seq, const char **why);
 
 /*
  * node answers a revoke/invalidation of the run [first, first+count): data is

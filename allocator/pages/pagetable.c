@@ -64,7 +64,7 @@ struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base)
 			goto fail;
 		s->fd = -1;
 		s->state = NODE_LIVE;
-		s->wait_next = PT_NONE;
+		s->wait_next[0] = s->wait_next[1] = PT_NONE;
 	}
 	/* page entries are set up when sm_malloc hands their pages out
 	 * (coh_grant_chunk): the table costs memory only for pages in use */

@@ -47,10 +47,12 @@ struct node_slot {
 	pthread_mutex_t send_lock;
 	int fd;              /* the node's link; the same number in every process */
 	int state;           /* enum node_state, changed under send_lock */
-	int32_t wait_next;   /* next node in the same page's wait queue */
-	uint32_t wait_page;  /* the page this node waits for */
-	uint8_t wait_write;  /* ... and whether for writing */
-	_Atomic uint8_t faulting; /* a FAULT of this node is queued or in progress */
+	/* next node in a page's wait queue: a page's queue uses link page % 2,
+	 * so a pair fault can wait in the queues of page and page+1 at once */
+	int32_t wait_next[2];
+	uint8_t wait_write;  /* whether the node waits for writing */
+	/* pages of this node's FAULT not yet answered (1 or 2; 0: none) */
+	_Atomic uint8_t faulting;
 	uint64_t fault_t0;   /* when its fault reached the proxy (mono_us) */
 	uint64_t fault_seq;  /* the node's number for that fault, echoed in the GRANT */
 	/* the node's sequential streams (only its own proxy touches them), as

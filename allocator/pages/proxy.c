@@ -84,7 +84,8 @@ static int on_fault(void *ctx, const struct msg *m, const uint8_t *payload, cons
 	struct proxy *p = ctx;
 
 	(void)payload;
-	return coh_fault(p->pt, &p->io, p->node, m->page, m->flags & MSGF_WRITE, m->arg, why);
+	return coh_fault(p->pt, &p->io, p->node, m->page, m->node, m->flags & MSGF_WRITE, m->arg,
+			 why);
 }
 
 /* PAGE_DATA or INVALIDATE_ACK: the node's answer to a revoke/invalidation */

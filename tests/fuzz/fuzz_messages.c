@@ -17,7 +17,7 @@
  * INVALIDATE_ACK, RELEASE) count 1..DSM_MAX_RUN pages in `node`, end inside
  * the region (page + count <= npages), and carry exactly count pages
  * (PAGE_DATA, RELEASE), none (REVOKE, INVALIDATE, INVALIDATE_ACK), or either
- * (GRANT).
+ * (GRANT). FAULT counts 1 or 2 pages (a pair) in `node`, inside the region.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -127,8 +127,8 @@ static void check(const struct wire_reader *r, const struct msg *m, const uint8_
 		abort();
 	if (m->length > 64u * 4096u)
 		abort();
-	if (run_type(m->type)) {
-		if (m->node < 1 || m->node > 64)
+	if (run_type(m->type) || m->type == MSG_FAULT) {
+		if (m->node < 1 || m->node > (m->type == MSG_FAULT ? 2u : 64u))
 			abort();
 		if (r->limits.npages && (uint64_t)m->page + m->node > r->limits.npages)
 			abort();

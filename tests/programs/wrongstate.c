@@ -39,15 +39,15 @@ static int link_fd(void)
 }
 
 /* A 24-byte header as protocol.h lays it out: type, flags, 0, page, node, length, arg. */
-static void put(uint8_t *out, uint8_t type, uint32_t page, uint64_t arg)
+static void put(uint8_t *out, uint8_t type, uint32_t page, uint32_t node, uint64_t arg)
 {
-	uint32_t p = htole32(page), zero = 0;
+	uint32_t p = htole32(page), n = htole32(node), zero = 0;
 	uint64_t a = htole64(arg);
 
 	memset(out, 0, 24);
 	out[0] = type;
 	memcpy(out + 4, &p, 4);
-	memcpy(out + 8, &zero, 4);
+	memcpy(out + 8, &n, 4);
 	memcpy(out + 12, &zero, 4);
 	memcpy(out + 16, &a, 8);
 }
@@ -75,13 +75,13 @@ int main(int argc, char *argv[])
 		if (sigprocmask(SIG_BLOCK, &io, NULL) < 0)
 			fail("sigprocmask");
 	}
-	put(msgs, 16 /* EXIT */, 0, 0);
+	put(msgs, 16 /* EXIT */, 0, 0, 0);
 	if (strcmp(what, "fault") == 0)
-		put(msgs + 24, 3 /* FAULT */, 0, 1);
+		put(msgs + 24, 3 /* FAULT */, 0, 1 /* one page */, 1);
 	else if (strcmp(what, "malloc") == 0)
-		put(msgs + 24, 10 /* MALLOC */, 0, 64);
+		put(msgs + 24, 10 /* MALLOC */, 0, 0, 64);
 	else
-		put(msgs + 24, 12 /* BARRIER */, 0, 0);
+		put(msgs + 24, 12 /* BARRIER */, 0, 0, 0);
 	if (write(fd, msgs, sizeof(msgs)) != (ssize_t)sizeof(msgs))
 		fail("write to the link");
 	for (;;)

@@ -105,7 +105,7 @@ static void fault_ok(struct pagetable *t, struct coherence_io *o, uint32_t node,
 {
 	const char *why = NULL;
 
-	cr_assert_eq(coh_fault(t, o, node, page, write, 7, &why), 0, "fault rejected: %s",
+	cr_assert_eq(coh_fault(t, o, node, page, 1, write, 7, &why), 0, "fault rejected: %s",
 		     why ? why : "?");
 }
 
@@ -838,10 +838,10 @@ Test(coherence, second_fault_while_queued_is_rejected)
 	fault_ok(pt, &io, 1, 0, 1);     /* node 1 writes page 0: granted at once */
 	fault_ok(pt, &io, 2, 0, 0);     /* node 2 reads: REVOKE to 1, in progress */
 	fault_ok(pt, &io, 3, 0, 0);     /* node 3 queued behind it */
-	cr_assert_eq(coh_fault(pt, &io, 3, 0, 0, 7, &why), -1);
+	cr_assert_eq(coh_fault(pt, &io, 3, 0, 1, 0, 7, &why), -1);
 	cr_assert_not_null(why);
-	cr_assert_eq(coh_fault(pt, &io, 3, 1, 0, 7, &why), -1, "not on another page either");
-	cr_assert_eq(coh_fault(pt, &io, 2, 1, 1, 7, &why), -1, "nor from the requester");
+	cr_assert_eq(coh_fault(pt, &io, 3, 1, 1, 0, 7, &why), -1, "not on another page either");
+	cr_assert_eq(coh_fault(pt, &io, 2, 1, 1, 1, 7, &why), -1, "nor from the requester");
 }
 
 Test(coherence, next_fault_accepted_after_grant)
@@ -891,7 +891,7 @@ Test(coherence, grant_echoes_the_fault_number)
 {
 	const char *why;
 
-	cr_assert_eq(coh_fault(pt, &io, 1, 0, 0, 41, &why), 0);
+	cr_assert_eq(coh_fault(pt, &io, 1, 0, 1, 0, 41, &why), 0);
 	expect_count(1);
 	expect_msg(0, 1, MSG_GRANT, 0, 0, DSM_PAGE_SIZE);
 	cr_assert_eq(recs[0].arg, 41u);
@@ -1105,4 +1105,152 @@ Test(coherence, release_of_a_run_writes_every_page_back)
 	cr_assert_eq(coh_release(pt, &io, 1, 8, 2, run_bytes(2, 0x50), &why), -1,
 		     "page 9 is not node 1's");
 	cr_assert_eq(E(8)->writer, 1, "nothing changed");
+}
+
+/* ---- pair faults: one instruction that needs two pages ----------------- */
+
+/* node faults on pages page and page+1 at once (a pair), which the engine
+ * must accept. */
+static void pair_ok(uint32_t node, uint32_t page, int write)
+{
+	const char *why = NULL;
+
+	cr_assert_eq(coh_fault(pt, &io, node, page, 2, write, 7, &why), 0, "pair rejected: %s",
+		     why ? why : "?");
+}
+
+static int faulting(uint32_t node)
+{
+	return atomic_load(&pt->nodes[node].faulting);
+}
+
+Test(coherence, pair_fault_grants_both_pages_each_with_the_fault_number)
+{
+	const char *why = NULL;
+
+	make_writer(2, 4);
+	make_writer(3, 5);
+	pair_ok(1, 4, 1);
+	/* both pages' transactions start at once, whatever their states */
+	expect_count(2);
+	expect_msg(0, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 4, 0);
+	expect_msg(1, 3, MSG_INVALIDATE, MSGF_WANT_DATA, 5, 0);
+	cr_assert_eq(faulting(1), 2);
+	reply_ok(3, 5, run_bytes(1, 0x55));
+	expect_count(3);
+	expect_granted(2, 1, 5, 1, 0x55);
+	cr_assert_eq(recs[2].arg, 7u, "the pair's second page answers the fault too");
+	/* half answered: the node may not fault again yet */
+	cr_assert_eq(faulting(1), 1);
+	cr_assert_eq(coh_fault(pt, &io, 1, 9, 1, 0, 8, &why), -1, "a fault while half answered");
+	reply_ok(2, 4, run_bytes(1, 0x44));
+	expect_count(4);
+	expect_granted(3, 1, 4, 1, 0x44);
+	cr_assert_eq(recs[3].arg, 7u);
+	cr_assert_eq(faulting(1), 0);
+	fault_ok(pt, &io, 1, 9, 0); /* answered: the next fault is fine */
+}
+
+Test(coherence, pair_fault_on_idle_pages_is_two_grants_not_a_run)
+{
+	pt->prefetch = 8;
+	set_window(1, 3, 4); /* a pair never prefetches, even continuing a scan */
+	set_store(3, 0x33);
+	set_store(4, 0x34);
+	pair_ok(1, 3, 0);
+	expect_count(2);
+	expect_granted(0, 1, 3, 0, 0x33);
+	expect_granted(1, 1, 4, 0, 0x34);
+	cr_assert_eq(recs[0].node, 1u);
+	cr_assert_eq(recs[1].node, 1u);
+	cr_assert_eq(recs[0].arg, 7u);
+	cr_assert_eq(recs[1].arg, 7u);
+	cr_assert_not(is_reader(5, 1), "nothing prefetched");
+	cr_assert_eq(pt->nodes[1].ra[0].next, 3u, "the run window is left as it was");
+	cr_assert_eq(faulting(1), 0);
+}
+
+/*
+ * Two pair faults on the same pages wait in both pages' queues, in the same
+ * order, while single faults wait in one of them: every slot's two queue
+ * links (page % 2) keep the queues apart.
+ */
+Test(coherence, pair_faults_queue_in_both_pages_in_one_order)
+{
+	const char *why = NULL;
+
+	make_writer(2, 6);
+	make_writer(2, 7);
+	pair_ok(3, 6, 1); /* invalidates node 2's pages 6 and 7: one run */
+	expect_count(1);
+	expect_msg(0, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 6, 0);
+	expect_run(0, 2, -1);
+	pair_ok(4, 6, 1);     /* queued behind 3 on both pages */
+	fault_ok(pt, &io, 5, 7, 1); /* behind 4 on page 7 */
+	fault_ok(pt, &io, 6, 6, 1); /* behind 4 on page 6 */
+	expect_count(1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 6, 2, run_bytes(2, 0x60), &why), 0, "%s", why);
+	/* 3 gets both; 4's transactions start on both and take them from 3,
+	 * each page's invalidation right behind its grant */
+	expect_count(5);
+	expect_msg(1, 3, MSG_GRANT, MSGF_WRITE, 6, DSM_PAGE_SIZE);
+	expect_msg(2, 3, MSG_INVALIDATE, MSGF_WANT_DATA, 6, 0);
+	expect_msg(3, 3, MSG_GRANT, MSGF_WRITE, 7, DSM_PAGE_SIZE);
+	expect_msg(4, 3, MSG_INVALIDATE, MSGF_WANT_DATA, 7, 0);
+	cr_assert_eq(recs[1].arg, 7u);
+	cr_assert_eq(recs[3].arg, 7u);
+	cr_assert_eq(E(6)->requester, 4);
+	cr_assert_eq(E(7)->requester, 4);
+	cr_assert_eq(E(6)->queue_head, 6);
+	cr_assert_eq(E(7)->queue_head, 5);
+	/* node 3 answers page 7 first (it held page 6 until its instruction
+	 * ran, say): node 4 gets 7, and node 5's transaction on it starts */
+	reply_ok(3, 7, run_bytes(1, 0x71));
+	expect_count(7);
+	expect_msg(5, 4, MSG_GRANT, MSGF_WRITE, 7, DSM_PAGE_SIZE);
+	expect_payload(5, 0x71);
+	cr_assert_eq(recs[5].arg, 7u);
+	expect_msg(6, 4, MSG_INVALIDATE, MSGF_WANT_DATA, 7, 0);
+	cr_assert_eq(faulting(4), 1, "node 4 still waits for page 6");
+	cr_assert_eq(E(7)->requester, 5);
+	cr_assert_eq(E(6)->requester, 4, "page 6 is still node 4's to get");
+	reply_ok(3, 6, run_bytes(1, 0x61));
+	expect_count(9);
+	expect_msg(7, 4, MSG_GRANT, MSGF_WRITE, 6, DSM_PAGE_SIZE);
+	expect_payload(7, 0x61);
+	cr_assert_eq(recs[7].arg, 7u);
+	expect_msg(8, 4, MSG_INVALIDATE, MSGF_WANT_DATA, 6, 0);
+	cr_assert_eq(faulting(4), 0);
+	cr_assert_eq(E(6)->requester, 6, "then node 6, queued on page 6 alone");
+	cr_assert_eq(E(6)->queue_head, PT_NONE);
+	cr_assert_eq(E(7)->queue_head, PT_NONE);
+}
+
+Test(coherence, pair_fault_reaching_past_the_allocated_pages_is_an_error)
+{
+	const char *why = NULL;
+
+	atomic_store(&pt->allocated, 4);
+	pair_ok(1, 3, 1); /* page 3 exists, page 4 was never handed out */
+	expect_count(1);
+	expect_msg(0, 1, MSG_ERROR, 0, 4, 0);
+	cr_assert_eq(recs[0].arg, DSM_ERR_UNALLOCATED);
+	cr_assert_eq(faulting(1), 0);
+	cr_assert_eq(E(3)->requester, PT_NONE, "no transaction was started");
+	cr_assert_eq(coh_fault(pt, &io, 1, 0, 3, 0, 7, &why), -1, "three pages is no pair");
+	cr_assert_eq(coh_fault(pt, &io, 1, 0, 0, 0, 7, &why), -1, "nor is none");
+}
+
+Test(coherence, pair_with_a_lost_page_gets_the_error_and_the_other_page)
+{
+	make_writer(2, 9);
+	coh_node_died(pt, &io, 2);
+	expect_count(0);
+	pair_ok(1, 8, 0);
+	expect_count(2);
+	expect_granted(0, 1, 8, 0, 0);
+	expect_msg(1, 1, MSG_ERROR, 0, 9, 0);
+	cr_assert_eq(recs[1].arg, DSM_ERR_PAGE_LOST);
+	cr_assert_eq(recs[1].node, 2u, "the error names the dead node");
+	cr_assert_eq(faulting(1), 0);
 }

@@ -6,7 +6,7 @@
  * Run messages (GRANT, REVOKE, INVALIDATE, PAGE_DATA, INVALIDATE_ACK,
  * RELEASE: `node` = count of pages from `page`): the count's limits
  * (1..DSM_MAX_RUN, page + count <= npages) and the payload rule (count pages,
- * or for GRANT none); CHUNK's FRESH flag.
+ * or for GRANT none); FAULT's count (1 or 2: a pair); CHUNK's FRESH flag.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -29,7 +29,7 @@ struct spec {
 static const struct spec specs[] = {
 	{MSG_HELLO, "HELLO", FROM_NODE, 0, 0, DSM_SECRET_LEN},
 	{MSG_WELCOME, "WELCOME", FROM_ALLOCATOR, 0, 0, 0},
-	{MSG_FAULT, "FAULT", FROM_NODE, MSGF_WRITE, 0, 0},
+	{MSG_FAULT, "FAULT", FROM_NODE, MSGF_WRITE, 2, 0},
 	{MSG_GRANT, "GRANT", FROM_ALLOCATOR, MSGF_WRITE, 3, RUN_PAGES(3)},
 	{MSG_REVOKE, "REVOKE", FROM_ALLOCATOR, 0, 5, 0},
 	{MSG_INVALIDATE, "INVALIDATE", FROM_ALLOCATOR, MSGF_WANT_DATA, 2, 0},
@@ -174,7 +174,7 @@ Test(message, round_trip_extreme_values)
 
 Test(message, flags_zero_also_legal_where_flags_exist)
 {
-	struct msg m = {.type = MSG_FAULT, .flags = 0, .page = 1};
+	struct msg m = {.type = MSG_FAULT, .flags = 0, .page = 1, .node = 1};
 
 	expect_ok(&m, FROM_NODE, &limits, "FAULT read");
 	m.type = MSG_INVALIDATE;
@@ -199,6 +199,7 @@ Test(message, proxy_only_messages_are_refused_from_nodes)
 	expect_ok(&forwarded, FROM_PROXY, &limits, "BARRIER forwarded by a proxy");
 	forwarded.type = MSG_FAULT;
 	forwarded.page = 1;
+	forwarded.node = 1;
 	expect_bad(&forwarded, FROM_PROXY, &limits, "FAULT on the control channel");
 }
 
@@ -229,9 +230,9 @@ Test(message, encode_layout_is_little_endian)
 
 Test(message, decode_known_bytes)
 {
-	/* FAULT write, page 0x0102, node 0x03, arg 0x0405060708090a0b */
+	/* FAULT write, page 0x0102, node 0x02 (a pair), arg 0x0405060708090a0b */
 	static const uint8_t in[DSM_HEADER_SIZE] = {
-		0x03, 0x01, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+		0x03, 0x01, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00, 0x0b, 0x0a, 0x09, 0x08, 0x07, 0x06, 0x05, 0x04,
 	};
 	struct msg m;
@@ -243,7 +244,7 @@ Test(message, decode_known_bytes)
 	cr_assert_eq(m.type, MSG_FAULT);
 	cr_assert_eq(m.flags, MSGF_WRITE);
 	cr_assert_eq(m.page, 0x0102u);
-	cr_assert_eq(m.node, 3u);
+	cr_assert_eq(m.node, 2u);
 	cr_assert_eq(m.length, 0u);
 	cr_assert_eq(m.arg, 0x0405060708090a0bull);
 	cr_assert_eq(total, 24u);
@@ -295,7 +296,7 @@ Test(message, reject_grant_from_node_and_fault_from_allocator)
 {
 	/* legal in every other respect: only the sender is wrong */
 	struct msg grant = {.type = MSG_GRANT, .page = 1, .node = 1};
-	struct msg fault = {.type = MSG_FAULT, .page = 1};
+	struct msg fault = {.type = MSG_FAULT, .page = 1, .node = 1};
 
 	expect_ok(&grant, FROM_ALLOCATOR, &no_limits, "GRANT from the allocator");
 	expect_ok(&fault, FROM_NODE, &no_limits, "FAULT from a node");
@@ -513,7 +514,7 @@ Test(message, page_index_checked_against_npages)
 	};
 
 	for (size_t i = 0; i < sizeof(indexed) / sizeof(indexed[0]); i++) {
-		/* node 1: a run of one page (FAULT's node field is not checked) */
+		/* node 1: a run of one page (for FAULT: one page) */
 		struct msg m = {.type = indexed[i].type, .node = 1, .length = indexed[i].length};
 		const char *name = msg_type_name(m.type);
 
@@ -638,14 +639,29 @@ Test(message, run_in_a_region_smaller_than_a_run)
 	}
 }
 
-Test(message, node_field_of_fault_is_not_a_count)
+Test(message, fault_counts_one_page_or_a_pair)
 {
-	/* libsm sends FAULT with node 0; FAULT is about one page, not a run */
-	struct msg m = {.type = MSG_FAULT, .flags = MSGF_WRITE, .page = limits.npages - 1};
+	/* node = 1, or 2: one instruction needs page and page+1 at once */
+	struct msg m = {.type = MSG_FAULT, .flags = MSGF_WRITE, .page = limits.npages - 1,
+			.node = 1};
 
-	expect_ok(&m, FROM_NODE, &limits, "FAULT node 0");
-	m.node = DSM_MAX_RUN + 1;
-	expect_ok(&m, FROM_NODE, &limits, "FAULT node 65");
+	expect_ok(&m, FROM_NODE, &limits, "FAULT on the last page");
+	m.node = 2;
+	expect_bad(&m, FROM_NODE, &limits, "FAULT pair past the last page");
+	expect_ok(&m, FROM_NODE, &no_limits, "FAULT pair, npages unknown");
+	m.page = limits.npages - 2;
+	expect_ok(&m, FROM_NODE, &limits, "FAULT pair ending at the last page");
+	m.node = 0;
+	expect_bad(&m, FROM_NODE, &limits, "FAULT on no pages");
+	expect_bad(&m, FROM_NODE, &no_limits, "FAULT on no pages, npages unknown");
+	m.node = DSM_MAX_FAULT_PAGES + 1;
+	expect_bad(&m, FROM_NODE, &limits, "FAULT on three pages");
+	m.node = DSM_MAX_RUN;
+	expect_bad(&m, FROM_NODE, &no_limits, "FAULT is no run");
+	m.node = 0xffffffffu;
+	m.page = 0;
+	expect_bad(&m, FROM_NODE, &no_limits, "FAULT count that would wrap");
+	cr_assert_eq(DSM_MAX_FAULT_PAGES, 2u);
 }
 
 Test(message, page_not_an_index_is_not_checked)

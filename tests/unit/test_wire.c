@@ -740,8 +740,8 @@ Test(wire, reader_limits_apply)
 	const uint8_t *payload;
 	const char *why = NULL;
 
-	cr_assert_eq(wire_send_simple(sv[0], MSG_FAULT, 0, 3, 0, 0), 0);
-	cr_assert_eq(wire_send_simple(sv[0], MSG_FAULT, MSGF_WRITE, 4, 0, 0), 0);
+	cr_assert_eq(wire_send_simple(sv[0], MSG_FAULT, 0, 3, 1, 0), 0);
+	cr_assert_eq(wire_send_simple(sv[0], MSG_FAULT, MSGF_WRITE, 4, 1, 0), 0);
 	wire_reader_init(&r, sv[1], FROM_NODE, rbuf, sizeof(rbuf));
 	r.limits.npages = 4;
 	cr_assert_eq(wire_fill(&r), FILL_DATA);
