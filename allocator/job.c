@@ -84,6 +84,7 @@ static void create_state(struct job *j, uint32_t npages)
 	j->outs = xcalloc(2 * (size_t)j->n, sizeof(*j->outs));
 	j->proxies = xcalloc(j->n, sizeof(*j->proxies));
 	j->proxy_reaped = xcalloc(j->n, sizeof(*j->proxy_reaped));
+	j->reap_batch = xcalloc(j->n, sizeof(*j->reap_batch));
 	j->control = control_new(j->n, j, &j->svc, j->loop);
 	if (!j->control)
 		die(1, "out of memory");
@@ -206,6 +207,7 @@ static void teardown(struct job *j)
 	free(j->outs);
 	free(j->proxies);
 	free(j->proxy_reaped);
+	free(j->reap_batch);
 	services_free(&j->svc);
 	pt_destroy(j->pt);
 }

@@ -45,6 +45,7 @@ struct job {
 	uint32_t reaped;
 	int32_t first_lost;  /* the node whose link closed first without leaving */
 	int blame_deferred;  /* status is provisional until first_lost is reaped */
+	uint32_t *reap_batch; /* nodes reaped in one go, judged in order (jobstatus.c) */
 	uint8_t secret[DSM_SECRET_LEN];
 };
 

@@ -80,6 +80,24 @@ void job_link_lost(struct job *j, uint32_t node, uint64_t at)
 	joblog_write(node, LOG_LINK_LOST, -1, -1, -1);
 }
 
+/*
+ * Whether a joined node left the job with sm_node_exit: its proxy marks its
+ * slot NODE_EXITED before sending EXIT_ACK, which sm_node_exit waits for. So
+ * this holds once the node is reaped, whether or not its EXIT (forwarded by
+ * the proxy) or, for one that did not leave, its proxy's LINK_LOST has been
+ * read yet: the judgement does not depend on the order these arrive in.
+ */
+static int left_the_job(const struct job *j, uint32_t i)
+{
+	return __atomic_load_n(&j->pt->nodes[i].state, __ATOMIC_ACQUIRE) == NODE_EXITED;
+}
+
+/* A node that exited 0 without leaving (see left_the_job). */
+static int exited_without_leaving(const struct job *j, uint32_t i, int st)
+{
+	return j->procs[i].joined && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !left_the_job(j, i);
+}
+
 static void describe_status(const struct node_proc *p, int st, char *out, size_t len)
 {
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -124,13 +142,14 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	struct node_proc *p = &j->procs[i];
 	char how[128];
 
-	p->reaped = 1;
-	p->status = st;
-	j->reaped++;
 	close_stdin(p);
 	drain_output(j, &j->outs[2 * i]);
 	drain_output(j, &j->outs[2 * i + 1]);
-	describe_status(p, st, how, sizeof(how));
+	if (exited_without_leaving(j, i, st))
+		snprintf(how, sizeof(how), "exited without leaving the job (sm_node_exit was never "
+			 "reached, e.g. _exit)");
+	else
+		describe_status(p, st, how, sizeof(how));
 	if (j->ending) {
 		/* a node failed after another's link closed (e.g. it lost a page
 		 * the other held): the job failed because of the other one */
@@ -148,21 +167,27 @@ static void node_ended(struct job *j, uint32_t i, int st)
 		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
 		       "it call sm_node_init?", i, p->host, how);
 		job_end(j, status_code(st) ? status_code(st) : 1);
-	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		report("node %u (%s) %s", i, p->host, how);
-		job_end(j, status_code(st));
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && left_the_job(j, i)) {
+		if (j->opt->verbose)
+			report("node %u (%s) exited with status 0", i, p->host);
+	} else {
+		/* failed, or (like mpirun's "exited without calling finalize")
+		 * exited 0 without leaving: pages may be lost and the others
+		 * would wait for it in a barrier forever */
+		report("node %u (%s) %s%s", i, p->host, how,
+		       exited_without_leaving(j, i, st) ? "; ending the job" : "");
+		job_end(j, status_code(st) ? status_code(st) : 1);
 		if (j->first_lost >= 0 && j->first_lost != (int32_t)i &&
 		    !j->procs[j->first_lost].reaped)
 			j->blame_deferred = 1;
-	} else if (p->link_lost) {
-		/* like mpirun's "exited without calling finalize": pages may be lost
-		 * and the others may wait for it in a barrier forever */
-		report("node %u (%s) exited without leaving the job (sm_node_exit was never "
-		       "reached, e.g. _exit); ending the job", i, p->host);
-		job_end(j, 1);
-	} else if (j->opt->verbose) {
-		report("node %u (%s) exited with status 0", i, p->host);
 	}
+}
+
+/* A joined node is gone: one that did not leave stops counting in collectives. */
+static void node_gone(struct job *j, uint32_t i)
+{
+	if (j->procs[i].joined && !left_the_job(j, i))
+		services_gone(&j->svc, i);
 }
 
 static void proxy_ended(struct job *j, uint32_t i, int st)
@@ -177,15 +202,24 @@ static void proxy_ended(struct job *j, uint32_t i, int st)
 	job_end(j, 1);
 }
 
+/*
+ * Every child that has ended. Nodes are judged after the waiting, the one
+ * whose link closed first (if it is among them) before the others, so that
+ * the node that failed first is named first, not one that died because of it.
+ */
 static void reap(struct job *j)
 {
 	int st;
 	pid_t pid;
+	uint32_t nbatch = 0;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (uint32_t i = 0; i < j->n; i++) {
 			if (j->procs[i].pid == pid) {
-				node_ended(j, i, st);
+				j->procs[i].reaped = 1;
+				j->procs[i].status = st;
+				j->reaped++;
+				j->reap_batch[nbatch++] = i;
 				break;
 			}
 			if (j->proxies[i] == pid) {
@@ -196,6 +230,14 @@ static void reap(struct job *j)
 	}
 	if (pid < 0 && errno != ECHILD)
 		die_errno("waitpid");
+	for (uint32_t k = 0; k < nbatch; k++)
+		if ((int32_t)j->reap_batch[k] == j->first_lost)
+			node_ended(j, j->reap_batch[k], j->procs[j->reap_batch[k]].status);
+	for (uint32_t k = 0; k < nbatch; k++)
+		if ((int32_t)j->reap_batch[k] != j->first_lost)
+			node_ended(j, j->reap_batch[k], j->procs[j->reap_batch[k]].status);
+	for (uint32_t k = 0; k < nbatch; k++)
+		node_gone(j, j->reap_batch[k]);
 }
 
 void job_on_signal(struct ev_loop *loop, int fd, void *ctx)

@@ -9,8 +9,9 @@
 #             the environment says how to reach them); without it, locally
 #
 # The scenarios are in tests/failures.d, one file per set (basic.sh: nodes
-# and dsm killed, bad hosts and programs, strangers); DSM_FAILURE_SETS="SET..."
-# runs only those. They use the helpers below.
+# and dsm killed, bad hosts and programs, strangers; ending.sh: how a job
+# ends, its status and its output); DSM_FAILURE_SETS="SET..." runs only
+# those. They use the helpers below.
 #
 # Each scenario runs `timeout -k 5 60 dsm ... -n 4 ./linger DIR` (or ./segv)
 # from a private copy of the programs in a fresh temporary directory, so
@@ -326,6 +327,31 @@ expect_all_done() {
 		grep -qx "linger: node $k done" "$out" ||
 			fail_because "node $k did not print 'linger: node $k done'"
 	done
+}
+
+# job_child REGEX: the pid of dsm's first child (proxy, local node, ssh
+# client) whose command line matches REGEX, or nothing
+job_child() {
+	local kids=() pid
+	[ -n "$dsmpid" ] || return 1
+	read -r -a kids 2>/dev/null <"/proc/$dsmpid/task/$dsmpid/children"
+	for pid in "${kids[@]}"; do
+		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq -- "$1"; then
+			echo "$pid"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# gone_within SECONDS PID: PID ended (and, for dsm's child, was reaped)
+gone_within() {
+	local k
+	for ((k = 0; k < $1 * 10; k++)); do
+		[ -d "/proc/$2" ] || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # ---- the scenarios: every file in tests/failures.d, or the sets named in
