@@ -24,6 +24,9 @@
 #include "util.h"
 
 #define KILL_GRACE_S 1
+/* After the grace period: how much longer the ssh client of the node that
+ * failed first may take to bring back its program's status */
+#define BLAME_WAIT_S 5
 
 void job_arm_timer(struct job *j, int seconds)
 {
@@ -33,10 +36,25 @@ void job_arm_timer(struct job *j, int seconds)
 		die_errno("timerfd_settime");
 }
 
-static void signal_nodes(struct job *j, int sig)
+/* The remote node whose status decides the job's and is still on its way. */
+static int32_t awaited(const struct job *j)
+{
+	int32_t f = j->first_lost;
+
+	return j->blame_deferred && f >= 0 && j->procs[f].remote && !j->procs[f].reaped ? f : -1;
+}
+
+/*
+ * A remote node's process here is its ssh client: a signal to it would make
+ * ssh exit 255 and hide the program's status, so remote nodes are ended
+ * through their standard input (close_stdin) and get only SIGKILL, and the
+ * one whose status the job waits for gets it last (job_on_timer).
+ */
+static void signal_nodes(struct job *j, int sig, int32_t spare)
 {
 	for (uint32_t i = 0; i < j->n; i++)
-		if (j->procs[i].pid > 0 && !j->procs[i].reaped)
+		if (j->procs[i].pid > 0 && !j->procs[i].reaped && (int32_t)i != spare &&
+		    (sig == SIGKILL || !j->procs[i].remote))
 			kill(-j->procs[i].pid, sig);
 }
 
@@ -59,7 +77,8 @@ void job_end(struct job *j, int status)
 		return;
 	j->ending = 1;
 	j->status = status;
-	signal_nodes(j, SIGTERM);
+	signal_nodes(j, SIGTERM, -1);
+	signal_nodes(j, SIGCONT, -1); /* a stopped node must see it too */
 	for (uint32_t i = 0; i < j->n; i++) {
 		close_stdin(&j->procs[i]); /* a remote node not yet joined learns it here */
 		if (j->proxies[i] > 0 && !j->proxy_reaped[i])
@@ -252,8 +271,8 @@ void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
 		} else if (!j->ending) {
 			report("%s: ending the job", strsignal((int)si.ssi_signo));
 			job_end(j, 128 + (int)si.ssi_signo);
-		} else if (!j->killed) {
-			signal_nodes(j, SIGKILL); /* asked twice: do not wait */
+		} else {
+			signal_nodes(j, SIGKILL, -1); /* asked twice: do not wait */
 			j->killed = 1;
 		}
 	}
@@ -278,6 +297,13 @@ void job_on_timer(struct ev_loop *loop, int fd, void *ctx)
 		job_end(j, 1);
 		return;
 	}
-	signal_nodes(j, SIGKILL);
+	/* the grace period is over; the node awaited for the job's status
+	 * gets a while longer, once */
+	if (!j->killed && awaited(j) >= 0) {
+		signal_nodes(j, SIGKILL, awaited(j));
+		job_arm_timer(j, BLAME_WAIT_S);
+	} else {
+		signal_nodes(j, SIGKILL, -1);
+	}
 	j->killed = 1;
 }

@@ -1,10 +1,12 @@
 # shellcheck shell=bash disable=SC2154 # its variables are failures.sh's
 # ending.sh - how a job ends (sourced by tests/failures.sh, which defines the
 # helpers): a node that ends with _exit(0), however late its proxy reports
-# the closed link.
+# the closed link; a stopped node, which is waited for; the status of a
+# remote node that failed first, whatever its ssh client does meanwhile.
 #
-# Every scenario here failed before the fix it tests: the one with a
-# stopped proxy deterministically, the plain _exit(0) only sometimes.
+# Every scenario here failed before the fix it tests (the stopped nodes and
+# the slow ssh client remote only): the ones with a stopped proxy or a
+# stopped ssh client deterministically, the plain _exit(0) only sometimes.
 
 # wait_file FILE: wait up to 10 s for FILE to exist
 wait_file() {
@@ -43,3 +45,61 @@ else
 	stop_job
 fi
 conclude "_exit(0) of a node" 1 'node 1 \(.*\) exited without leaving the job'
+
+# ---- kill -STOP of node 2: dsm waits for it (remote nodes used to come back
+# as "killed by signal 19"), and the job ends normally once it goes on
+launch stop-node -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/stop-node"
+if wait_pidfiles 4; then
+	node=$(cat "$dir/node.2")
+	kill -STOP "$node"
+	sleep 3
+	running || fail_because "dsm ended while node 2 was stopped"
+	kill -CONT "$node" 2>/dev/null
+fi
+stop_job
+finish
+expect_status 0
+if grep -q 'signal 19' "$err"; then
+	fail_because "a stopped node was taken for a dead one"
+fi
+expect_all_done 4
+expect_gone
+report "kill -STOP of a node, then -CONT"
+
+# ---- SIGINT to dsm while node 2 is stopped: the job still ends, and the
+# stopped node with it (a remote one used to be left behind, stopped)
+launch stop-sigint -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/stop-sigint"
+if wait_pidfiles 4; then
+	kill -STOP "$(cat "$dir/node.2")"
+	sleep 1
+	if running; then
+		kill -INT "$dsmpid"
+	else
+		fail_because "dsm ended while node 2 was stopped"
+	fi
+else
+	stop_job
+fi
+conclude "SIGINT to dsm while a node is stopped" 130 'Interrupt: ending the job'
+
+# ---- remote only: node 2 holds the only copy of a page and is killed -9;
+# its ssh client is stopped, so the others (who then lose that page and
+# die) are reaped first and end the job. dsm used to signal every ssh
+# client then, and node 2's came back as "ssh connection failed" (255)
+# instead of the program's own status
+if [ -n "$hostfile" ]; then
+	launch kill-slow-ssh -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-slow-ssh" hold
+	if wait_pidfiles 4 && ssh2=$(job_child '--dsm-node=2,'); then
+		kill -STOP "$ssh2"
+		kill -KILL "$(cat "$dir/node.2")"
+		: >"$dir/touch"
+		wait_stderr 'killed by signal 11' ||
+			fail_because "no other node died of the lost page"
+		kill -CONT "$ssh2"
+	else
+		fail_because "cannot find node 2's ssh client"
+		stop_job
+	fi
+	conclude "kill -9 of a node whose ssh client is slow" 137 \
+		'node 2 \(.*\) killed by signal 9.*first to fail'
+fi
