@@ -147,23 +147,15 @@ static int status_code(int st)
 	return 1;
 }
 
-/* The node is gone: everything it wrote is in its pipes already. */
-static void drain_output(struct job *j, struct output_stream *s)
-{
-	if (s->in_fd < 0)
-		return;
-	ev_del(j->loop, s->in_fd);
-	output_drain(s);
-}
-
 static void node_ended(struct job *j, uint32_t i, int st)
 {
 	struct node_proc *p = &j->procs[i];
 	char how[128];
 
 	close_stdin(p);
-	drain_output(j, &j->outs[2 * i]);
-	drain_output(j, &j->outs[2 * i + 1]);
+	/* the node is gone: everything it wrote is in its pipes already */
+	output_writer_gone(&j->outs[2 * i]);
+	output_writer_gone(&j->outs[2 * i + 1]);
 	if (exited_without_leaving(j, i, st))
 		snprintf(how, sizeof(how), "exited without leaving the job (sm_node_exit was never "
 			 "reached, e.g. _exit)");
@@ -268,7 +260,13 @@ void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
 			reap(j);
-		} else if (!j->ending) {
+			continue;
+		}
+		/* told to end: output nobody reads no longer holds dsm up */
+		j->signalled = 1;
+		output_sink_abandon_if_stuck(&j->sinks[0]);
+		output_sink_abandon_if_stuck(&j->sinks[1]);
+		if (!j->ending) {
 			report("%s: ending the job", strsignal((int)si.ssi_signo));
 			job_end(j, 128 + (int)si.ssi_signo);
 		} else {

@@ -114,7 +114,8 @@ fail_because() {
 
 # launch NAME [VAR=VALUE]... -- DSM-ARG...: start `timeout -k 5 60 dsm ARG...`
 # inside the copied bin directory, in the background, with stdout and stderr
-# in files; DIR is an empty directory for the scenario (outside bin).
+# in files (stdout into $stdout_to instead when that is set); DIR is an
+# empty directory for the scenario (outside bin).
 launch() {
 	local name=$1 envs=()
 	shift
@@ -137,7 +138,7 @@ launch() {
 	# dies of a signal (which bash would otherwise report as "Killed")
 	(
 		cd "$bin" || exit 2
-		env "${envs[@]}" timeout -k 5 60 "$dsm" "$@" </dev/null >"$out" 2>"$err"
+		env "${envs[@]}" timeout -k 5 60 "$dsm" "$@" </dev/null >"${stdout_to:-$out}" 2>"$err"
 		exit $?
 	) 2>/dev/null &
 	tpid=$!

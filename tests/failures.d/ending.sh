@@ -2,11 +2,18 @@
 # ending.sh - how a job ends (sourced by tests/failures.sh, which defines the
 # helpers): a node that ends with _exit(0), however late its proxy reports
 # the closed link; a stopped node, which is waited for; the status of a
-# remote node that failed first, whatever its ssh client does meanwhile.
+# remote node that failed first, whatever its ssh client does meanwhile; and
+# dsm ending at once on SIGINT while its own stdout is not read.
 #
 # Every scenario here failed before the fix it tests (the stopped nodes and
-# the slow ssh client remote only): the ones with a stopped proxy or a
-# stopped ssh client deterministically, the plain _exit(0) only sometimes.
+# the slow ssh client remote only): the ones with a stopped proxy, a stopped
+# ssh client or a stuck FIFO deterministically, the plain _exit(0) only
+# sometimes (tests/stress.sh repeats them).
+
+# ms: milliseconds since the epoch
+ms() {
+	date +%s%3N
+}
 
 # wait_file FILE: wait up to 10 s for FILE to exist
 wait_file() {
@@ -103,3 +110,68 @@ if [ -n "$hostfile" ]; then
 	conclude "kill -9 of a node whose ssh client is slow" 137 \
 		'node 2 \(.*\) killed by signal 9.*first to fail'
 fi
+
+# ---- SIGINT while dsm's stdout is a FIFO that nobody reads, full of node
+# output: dsm used to block in write() and never see the signal. It must
+# end within 2 s with 130 and leave nothing behind.
+mkfifo "$tmp/run/stuck-fifo"
+exec 9<>"$tmp/run/stuck-fifo" # open, never read
+# shellcheck disable=SC2016 # $0 and $@ are for the wrapper's shell
+chatty='/bin/sh -c '\''yes dsm-test-output-that-nobody-reads | head -n 200000; exec "$0" "$@"'\'
+# shellcheck disable=SC2034 # launch's
+stdout_to=$tmp/run/stuck-fifo
+launch stdout-stuck DSM_WRAPPER="$chatty" -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/stdout-stuck"
+# shellcheck disable=SC2034 # launch's
+stdout_to=
+if find_dsm; then
+	sleep 3 # the FIFO, dsm's buffers and the nodes' pipes fill up
+	t0=$(ms)
+	kill -INT "$dsmpid"
+	finish
+	took=$(($(ms) - t0))
+	[ "$took" -le 2000 ] || fail_because "dsm took $took ms to end after SIGINT"
+	expect_status 130
+	expect_stderr 'Interrupt: ending the job'
+	expect_gone
+else
+	fail_because "cannot find dsm's pid"
+	stop_job
+	finish
+fi
+exec 9<&-
+report "SIGINT while dsm's stdout is not read"
+
+# ---- the other side of backpressure: a reader that starts reading only 3 s
+# late gets every line, whole and in order per node, while the nodes wait
+mkfifo "$tmp/run/late-fifo"
+got=$tmp/run/late.got
+# (opening the FIFO waits for dsm to open it; cat then reads to the end)
+(sleep 3 && exec cat) <"$tmp/run/late-fifo" >"$got" &
+reader=$!
+started+=("$reader")
+# shellcheck disable=SC2034 # launch's
+stdout_to=$tmp/run/late-fifo
+launch stdout-late DSM_WRAPPER="$chatty" -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/stdout-late"
+# shellcheck disable=SC2034 # launch's
+stdout_to=
+if wait_pidfiles 4; then
+	stop_job
+fi
+finish
+# cat ends when dsm's output does; if dsm never opened the FIFO, it waits
+if ! gone_within 10 "$reader"; then
+	fail_because "the reader did not see the end of dsm's output"
+	kill "$reader" 2>/dev/null
+fi
+wait "$reader"
+forget "$reader"
+# shellcheck disable=SC2034 # what expect_all_done reads
+out=$got
+expect_status 0
+expect_all_done 4
+lines=$(grep -cx 'dsm-test-output-that-nobody-reads' "$got")
+others=$(grep -cvx -e 'dsm-test-output-that-nobody-reads' -e 'linger: node [0-3] done' "$got")
+[ "${lines:-0}" -eq 800000 ] || fail_because "$lines of the 800000 lines came out whole"
+[ "${others:-0}" -eq 0 ] || fail_because "$others lines are mixed or broken"
+expect_gone
+report "dsm's stdout read late: every line comes out"
