@@ -45,17 +45,25 @@ static int32_t awaited(const struct job *j)
 }
 
 /*
- * A remote node's process here is its ssh client: a signal to it would make
- * ssh exit 255 and hide the program's status, so remote nodes are ended
- * through their standard input (close_stdin) and get only SIGKILL, and the
- * one whose status the job waits for gets it last (job_on_timer).
+ * A remote node's process here is its ssh client. One whose link closed
+ * already is ending by itself, and its ssh is about to bring back how: a
+ * signal would make ssh exit 255 and hide that status, which may be the
+ * job's. So it gets only SIGKILL, at the end of the grace period, and the
+ * one whose status the job waits for even later (job_on_timer). Other
+ * remote nodes get SIGTERM (ssh ends at once; the remote shell then ends
+ * the program, see launch.c), but no SIGCONT, which only a program needs.
  */
 static void signal_nodes(struct job *j, int sig, int32_t spare)
 {
-	for (uint32_t i = 0; i < j->n; i++)
-		if (j->procs[i].pid > 0 && !j->procs[i].reaped && (int32_t)i != spare &&
-		    (sig == SIGKILL || !j->procs[i].remote))
-			kill(-j->procs[i].pid, sig);
+	for (uint32_t i = 0; i < j->n; i++) {
+		const struct node_proc *p = &j->procs[i];
+
+		if (p->pid <= 0 || p->reaped || (int32_t)i == spare)
+			continue;
+		if (p->remote && sig != SIGKILL && (p->link_lost || sig == SIGCONT))
+			continue;
+		kill(-p->pid, sig);
+	}
 }
 
 static void close_stdin(struct node_proc *p)

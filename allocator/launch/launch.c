@@ -136,10 +136,10 @@ static char **program_argv(const struct launch_spec *spec, const char *token)
  * or dies, the pipe closes, ssh passes the end of input on, and the watcher
  * ends the program, even one that has not joined yet (nothing else reaches
  * a remote process: ssh -T gives it no terminal to hang up): SIGTERM and
- * SIGCONT (a stopped program must see it), SIGKILL 2 s later. dsm never
- * signals the ssh client before its grace period is over, so that ssh's
- * status is always the program's: the shell waits for the program, and a
- * node killed by signal N comes back as ssh's status 128+N.
+ * SIGCONT (a stopped program must see it), SIGKILL 2 s later. The shell
+ * waits for the program, so a node killed by signal N comes back as ssh's
+ * status 128+N (dsm does not signal the ssh client of a node whose link
+ * closed, which would make it 255 instead).
  */
 static const char remote_prologue[] =
 	" && IFS= read -r DSM_SECRET && export DSM_SECRET && exec 3<&0 && set -m && {";
