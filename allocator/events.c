@@ -16,6 +16,7 @@
 struct ev_reg {
 	int fd; /* -1: deleted */
 	int late;
+	short events; /* POLLIN, or POLLOUT */
 	ev_handler fn;
 	void *ctx;
 };
@@ -65,7 +66,7 @@ static int grow(struct ev_loop *loop)
 	return 0;
 }
 
-static int add(struct ev_loop *loop, int fd, int late, ev_handler fn, void *ctx)
+static int add(struct ev_loop *loop, int fd, int late, short events, ev_handler fn, void *ctx)
 {
 	if (fd < 0) {
 		errno = EBADF;
@@ -79,18 +80,24 @@ static int add(struct ev_loop *loop, int fd, int late, ev_handler fn, void *ctx)
 		errno = ENOMEM;
 		return -1;
 	}
-	loop->regs[loop->nregs++] = (struct ev_reg){.fd = fd, .late = late, .fn = fn, .ctx = ctx};
+	loop->regs[loop->nregs++] =
+		(struct ev_reg){.fd = fd, .late = late, .events = events, .fn = fn, .ctx = ctx};
 	return 0;
 }
 
 int ev_add(struct ev_loop *loop, int fd, ev_handler fn, void *ctx)
 {
-	return add(loop, fd, 0, fn, ctx);
+	return add(loop, fd, 0, POLLIN, fn, ctx);
 }
 
 int ev_add_late(struct ev_loop *loop, int fd, ev_handler fn, void *ctx)
 {
-	return add(loop, fd, 1, fn, ctx);
+	return add(loop, fd, 1, POLLIN, fn, ctx);
+}
+
+int ev_add_writable(struct ev_loop *loop, int fd, ev_handler fn, void *ctx)
+{
+	return add(loop, fd, 0, POLLOUT, fn, ctx);
 }
 
 void ev_del(struct ev_loop *loop, int fd)
@@ -110,7 +117,7 @@ static size_t build(struct ev_loop *loop)
 		if (loop->regs[k].fd < 0)
 			continue;
 		loop->regs[n] = loop->regs[k];
-		loop->pfd[n] = (struct pollfd){.fd = loop->regs[n].fd, .events = POLLIN};
+		loop->pfd[n] = (struct pollfd){.fd = loop->regs[n].fd, .events = loop->regs[n].events};
 		n++;
 	}
 	loop->nregs = n;

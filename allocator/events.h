@@ -1,10 +1,11 @@
 /*
  * events.h - the allocator's event loop, in the manner of Redis' ae.c: a file
  * descriptor is registered together with the function that handles it
- * becoming readable (or hung up), and ev_run() waits for all of them in one
- * poll(). Registrations come and go while the loop runs (a joining
- * connection, a node's output pipe at its end, a proxy's control socket);
- * nothing has a fixed position.
+ * becoming readable (or hung up), or writable (dsm's own stdout and stderr,
+ * while node output waits for room), and ev_run() waits for all of them in
+ * one poll(). Registrations come and go while the loop runs (a joining
+ * connection, a node's output pipe while it has room, a proxy's control
+ * socket); nothing has a fixed position.
  *
  * One turn is one poll(). Its handlers run in two rounds: first every ready
  * registration made with ev_add(), then every ready one made with
@@ -29,6 +30,9 @@ void ev_destroy(struct ev_loop *loop);
 int ev_add(struct ev_loop *loop, int fd, ev_handler fn, void *ctx);
 /* The same, in the second round of every turn. */
 int ev_add_late(struct ev_loop *loop, int fd, ev_handler fn, void *ctx);
+/* Call fn(loop, fd, ctx) whenever fd has room to write (or an error), in
+ * the first round. A descriptor is watched for reading or for writing. */
+int ev_add_writable(struct ev_loop *loop, int fd, ev_handler fn, void *ctx);
 /* Forget fd (before it is closed); nothing happens if it is not registered. */
 void ev_del(struct ev_loop *loop, int fd);
 

@@ -87,6 +87,7 @@ static void create_state(struct job *j, uint32_t npages)
 	j->outs = xcalloc(2 * (size_t)j->n, sizeof(*j->outs));
 	j->proxies = xcalloc(j->n, sizeof(*j->proxies));
 	j->proxy_reaped = xcalloc(j->n, sizeof(*j->proxy_reaped));
+	j->reap_batch = xcalloc(j->n, sizeof(*j->reap_batch));
 	j->control = control_new(j->n, j, &j->svc, j->loop);
 	if (!j->control)
 		die(1, "out of memory");
@@ -136,11 +137,68 @@ static void say_starting(const struct job *j, const char *executable, uint32_t n
 	       spec->port);
 }
 
+/* ---- node output (launch.h): the loop serves the streams and sinks ------ */
+
 /* A node's stdout or stderr is readable. */
 static void on_output(struct ev_loop *loop, int fd, void *ctx)
 {
-	if (output_pump(ctx) < 0)
-		ev_del(loop, fd); /* at its end: the stream closed fd */
+	(void)loop;
+	(void)fd;
+	output_pump(ctx);
+}
+
+/* dsm's stdout or stderr has room again. */
+static void on_sink(struct ev_loop *loop, int fd, void *ctx)
+{
+	(void)loop;
+	(void)fd;
+	output_sink_ready(ctx);
+}
+
+static void watch_output(void *ctx, struct output_stream *s, int on)
+{
+	struct job *j = ctx;
+
+	if (!on)
+		ev_del(j->loop, s->in_fd);
+	else if (ev_add(j->loop, s->in_fd, on_output, s) < 0)
+		die_errno("cannot watch a node's output");
+}
+
+static void watch_sink(void *ctx, struct output_sink *k, int on)
+{
+	struct job *j = ctx;
+
+	if (!on)
+		ev_del(j->loop, k->fd);
+	else if (ev_add_writable(j->loop, k->fd, on_sink, k) < 0)
+		die_errno("cannot watch dsm's own output");
+}
+
+/*
+ * dsm's stdout and stderr as sinks that never block, and its own messages
+ * into the stderr one, queued with the nodes' lines: before anything is
+ * forked, so the proxies inherit the non-blocking descriptions too.
+ */
+static void open_sinks(struct job *j)
+{
+	struct output_hooks hooks = {.reading = watch_output, .writing = watch_sink, .ctx = j};
+
+	if (output_sink_init(&j->sinks[0], STDOUT_FILENO, &hooks) < 0 ||
+	    output_sink_init(&j->sinks[1], STDERR_FILENO, &hooks) < 0 ||
+	    output_init(&j->reports, -1, &j->sinks[1], NULL) < 0)
+		die(1, "out of memory");
+	output_take_reports(&j->reports);
+}
+
+/* Everything read from the nodes, and every message, is written out. */
+static int output_flushed(const struct job *j)
+{
+	for (uint32_t k = 0; k < 2 * j->n; k++)
+		if (!output_done(&j->outs[k]))
+			return 0;
+	return output_done(&j->reports) && output_sink_idle(&j->sinks[0]) &&
+	       output_sink_idle(&j->sinks[1]);
 }
 
 /* Start every node and forward its output; a node that cannot be started ends the job. */
@@ -159,34 +217,66 @@ static void launch_nodes(struct job *j, const struct launch_spec *spec,
 			break;
 		}
 		snprintf(tag, sizeof(tag), "[node %u@%s] ", i, host);
-		if (output_init(&j->outs[2 * i], j->procs[i].out_fd, STDOUT_FILENO, t) < 0 ||
-		    output_init(&j->outs[2 * i + 1], j->procs[i].err_fd, STDERR_FILENO, t) < 0)
-			die(1, "out of memory");
-		if (ev_add(j->loop, j->outs[2 * i].in_fd, on_output, &j->outs[2 * i]) < 0 ||
-		    ev_add(j->loop, j->outs[2 * i + 1].in_fd, on_output, &j->outs[2 * i + 1]) < 0)
-			die_errno("cannot watch node %u's output", i);
+		if (output_init(&j->outs[2 * i], j->procs[i].out_fd, &j->sinks[0], t) < 0 ||
+		    output_init(&j->outs[2 * i + 1], j->procs[i].err_fd, &j->sinks[1], t) < 0)
+			die_errno("cannot forward node %u's output", i);
 	}
 }
 
 /* ---- teardown ----------------------------------------------------------- */
 
-static void print_stats(const struct job *j)
+static int reports_have_room(void *ctx)
+{
+	const struct job *j = ctx;
+
+	return j->signalled || j->reports.len < OUTPUT_LINE_MAX;
+}
+
+/* Queue text of any length with dsm's messages, waiting for room as needed. */
+static void put_reports(struct job *j, const char *p, size_t n)
+{
+	while (n > 0 && !j->signalled) {
+		size_t room = OUTPUT_LINE_MAX - j->reports.len;
+
+		if (room == 0) {
+			if (ev_run(j->loop, reports_have_room, j) < 0)
+				die_errno("poll");
+			continue;
+		}
+		if (room > n)
+			room = n;
+		output_put(&j->reports, p, room);
+		p += room;
+		n -= room;
+	}
+}
+
+static void print_stats(struct job *j)
 {
 	struct node_stats **st = xcalloc(j->n ? j->n : 1, sizeof(*st));
 	const char **names = xcalloc(j->n ? j->n : 1, sizeof(*names));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
+	if (!f)
+		die(1, "out of memory");
 	for (uint32_t i = 0; i < j->n; i++) {
 		st[i] = &j->pt->nodes[i].stats;
 		names[i] = j->procs[i].host;
 	}
-	fprintf(stderr, "dsm: statistics\n");
-	stats_print(stderr, st, names, j->n);
+	fprintf(f, "dsm: statistics\n");
+	stats_print(f, st, names, j->n);
+	if (fclose(f) != 0)
+		die(1, "out of memory");
+	put_reports(j, text, len);
+	free(text);
 	free(st);
 	free(names);
 }
 
 /* Every node is gone; proxies end when their links close. */
-static void teardown(struct job *j)
+static void stop_proxies(struct job *j)
 {
 	for (uint32_t i = 0; i < j->n; i++)
 		if (j->proxies[i] > 0 && !j->proxy_reaped[i]) {
@@ -196,8 +286,10 @@ static void teardown(struct job *j)
 			while (waitpid(j->proxies[i], &st, 0) < 0 && errno == EINTR)
 				;
 		}
-	if (j->opt->stats)
-		print_stats(j);
+}
+
+static void teardown(struct job *j)
+{
 	rendezvous_free(&j->rv);
 	control_free(j->control, j->n);
 	close(j->listen_fd);
@@ -205,20 +297,32 @@ static void teardown(struct job *j)
 		close(j->ping_fd);
 	for (uint32_t k = 0; k < 2 * j->n; k++)
 		output_free(&j->outs[k]);
+	output_free(&j->reports); /* report() writes to stderr itself again */
+	output_sink_free(&j->sinks[0]);
+	output_sink_free(&j->sinks[1]);
 	ev_destroy(j->loop);
 	free(j->procs);
 	free(j->outs);
 	free(j->proxies);
 	free(j->proxy_reaped);
+	free(j->reap_batch);
 	services_free(&j->svc);
 	pt_destroy(j->pt);
 }
 
+/* Every node reaped and its output written out, unless dsm was told to end. */
 static int job_finished(void *ctx)
 {
 	const struct job *j = ctx;
 
-	return j->reaped == j->n;
+	return j->reaped == j->n && (j->signalled || output_flushed(j));
+}
+
+static int all_written(void *ctx)
+{
+	const struct job *j = ctx;
+
+	return j->signalled || output_flushed(j);
 }
 
 int job_run(const struct options *opt, const char *executable)
@@ -238,6 +342,7 @@ int job_run(const struct options *opt, const char *executable)
 	for (unsigned i = 0; i < DSM_SECRET_LEN; i++)
 		snprintf(secret_hex + 2 * i, 3, "%02x", j->secret[i]);
 	watch_signals_and_timers(j);
+	open_sinks(j);
 	job_listen(j, &addr, &port, npages);
 
 	struct launch_spec spec = {
@@ -258,6 +363,11 @@ int job_run(const struct options *opt, const char *executable)
 	explicit_bzero(secret_hex, sizeof(secret_hex));
 
 	if (ev_run(j->loop, job_finished, j) < 0)
+		die_errno("poll");
+	stop_proxies(j);
+	if (j->opt->stats)
+		print_stats(j);
+	if (ev_run(j->loop, all_written, j) < 0)
 		die_errno("poll");
 	teardown(j);
 	hostlist_free(&hosts);

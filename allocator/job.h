@@ -31,6 +31,8 @@ struct job {
 	uint32_t n;
 	struct node_proc *procs;
 	struct output_stream *outs; /* 2 per node: stdout, stderr */
+	struct output_sink sinks[2];  /* dsm's stdout, stderr */
+	struct output_stream reports; /* dsm's own messages, into sinks[1] */
 	pid_t *proxies;
 	int *proxy_reaped;
 	struct control_link *control; /* one per node, open once its proxy runs */
@@ -41,10 +43,12 @@ struct job {
 	int started;      /* proxies forked, WELCOME sent */
 	int ending;       /* teardown begun */
 	int killed;       /* SIGKILL sent */
+	int signalled;    /* SIGINT, SIGTERM or SIGHUP: end without waiting for output */
 	int status;       /* dsm's exit status */
 	uint32_t reaped;
 	int32_t first_lost;  /* the node whose link closed first without leaving */
 	int blame_deferred;  /* status is provisional until first_lost is reaped */
+	uint32_t *reap_batch; /* nodes reaped in one go, judged in order (jobstatus.c) */
 	uint8_t secret[DSM_SECRET_LEN];
 };
 

@@ -24,6 +24,9 @@
 #include "util.h"
 
 #define KILL_GRACE_S 1
+/* After the grace period: how much longer the ssh client of the node that
+ * failed first may take to bring back its program's status */
+#define BLAME_WAIT_S 5
 
 void job_arm_timer(struct job *j, int seconds)
 {
@@ -33,11 +36,34 @@ void job_arm_timer(struct job *j, int seconds)
 		die_errno("timerfd_settime");
 }
 
-static void signal_nodes(struct job *j, int sig)
+/* The remote node whose status decides the job's and is still on its way. */
+static int32_t awaited(const struct job *j)
 {
-	for (uint32_t i = 0; i < j->n; i++)
-		if (j->procs[i].pid > 0 && !j->procs[i].reaped)
-			kill(-j->procs[i].pid, sig);
+	int32_t f = j->first_lost;
+
+	return j->blame_deferred && f >= 0 && j->procs[f].remote && !j->procs[f].reaped ? f : -1;
+}
+
+/*
+ * A remote node's process here is its ssh client. One whose link closed
+ * already is ending by itself, and its ssh is about to bring back how: a
+ * signal would make ssh exit 255 and hide that status, which may be the
+ * job's. So it gets only SIGKILL, at the end of the grace period, and the
+ * one whose status the job waits for even later (job_on_timer). Other
+ * remote nodes get SIGTERM (ssh ends at once; the remote shell then ends
+ * the program, see launch.c), but no SIGCONT, which only a program needs.
+ */
+static void signal_nodes(struct job *j, int sig, int32_t spare)
+{
+	for (uint32_t i = 0; i < j->n; i++) {
+		const struct node_proc *p = &j->procs[i];
+
+		if (p->pid <= 0 || p->reaped || (int32_t)i == spare)
+			continue;
+		if (p->remote && sig != SIGKILL && (p->link_lost || sig == SIGCONT))
+			continue;
+		kill(-p->pid, sig);
+	}
 }
 
 static void close_stdin(struct node_proc *p)
@@ -59,7 +85,8 @@ void job_end(struct job *j, int status)
 		return;
 	j->ending = 1;
 	j->status = status;
-	signal_nodes(j, SIGTERM);
+	signal_nodes(j, SIGTERM, -1);
+	signal_nodes(j, SIGCONT, -1); /* a stopped node must see it too */
 	for (uint32_t i = 0; i < j->n; i++) {
 		close_stdin(&j->procs[i]); /* a remote node not yet joined learns it here */
 		if (j->proxies[i] > 0 && !j->proxy_reaped[i])
@@ -78,6 +105,24 @@ void job_link_lost(struct job *j, uint32_t node, uint64_t at)
 	if (j->first_lost < 0 || at < j->procs[j->first_lost].lost_at)
 		j->first_lost = (int32_t)node;
 	joblog_write(node, LOG_LINK_LOST, -1, -1, -1);
+}
+
+/*
+ * Whether a joined node left the job with sm_node_exit: its proxy marks its
+ * slot NODE_EXITED before sending EXIT_ACK, which sm_node_exit waits for. So
+ * this holds once the node is reaped, whether or not its EXIT (forwarded by
+ * the proxy) or, for one that did not leave, its proxy's LINK_LOST has been
+ * read yet: the judgement does not depend on the order these arrive in.
+ */
+static int left_the_job(const struct job *j, uint32_t i)
+{
+	return __atomic_load_n(&j->pt->nodes[i].state, __ATOMIC_ACQUIRE) == NODE_EXITED;
+}
+
+/* A node that exited 0 without leaving (see left_the_job). */
+static int exited_without_leaving(const struct job *j, uint32_t i, int st)
+{
+	return j->procs[i].joined && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !left_the_job(j, i);
 }
 
 static void describe_status(const struct node_proc *p, int st, char *out, size_t len)
@@ -110,27 +155,20 @@ static int status_code(int st)
 	return 1;
 }
 
-/* The node is gone: everything it wrote is in its pipes already. */
-static void drain_output(struct job *j, struct output_stream *s)
-{
-	if (s->in_fd < 0)
-		return;
-	ev_del(j->loop, s->in_fd);
-	output_drain(s);
-}
-
 static void node_ended(struct job *j, uint32_t i, int st)
 {
 	struct node_proc *p = &j->procs[i];
 	char how[128];
 
-	p->reaped = 1;
-	p->status = st;
-	j->reaped++;
 	close_stdin(p);
-	drain_output(j, &j->outs[2 * i]);
-	drain_output(j, &j->outs[2 * i + 1]);
-	describe_status(p, st, how, sizeof(how));
+	/* the node is gone: everything it wrote is in its pipes already */
+	output_writer_gone(&j->outs[2 * i]);
+	output_writer_gone(&j->outs[2 * i + 1]);
+	if (exited_without_leaving(j, i, st))
+		snprintf(how, sizeof(how), "exited without leaving the job (sm_node_exit was never "
+			 "reached, e.g. _exit)");
+	else
+		describe_status(p, st, how, sizeof(how));
 	if (j->ending) {
 		/* a node failed after another's link closed (e.g. it lost a page
 		 * the other held): the job failed because of the other one */
@@ -148,21 +186,27 @@ static void node_ended(struct job *j, uint32_t i, int st)
 		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
 		       "it call sm_node_init?", i, p->host, how);
 		job_end(j, status_code(st) ? status_code(st) : 1);
-	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		report("node %u (%s) %s", i, p->host, how);
-		job_end(j, status_code(st));
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && left_the_job(j, i)) {
+		if (j->opt->verbose)
+			report("node %u (%s) exited with status 0", i, p->host);
+	} else {
+		/* failed, or (like mpirun's "exited without calling finalize")
+		 * exited 0 without leaving: pages may be lost and the others
+		 * would wait for it in a barrier forever */
+		report("node %u (%s) %s%s", i, p->host, how,
+		       exited_without_leaving(j, i, st) ? "; ending the job" : "");
+		job_end(j, status_code(st) ? status_code(st) : 1);
 		if (j->first_lost >= 0 && j->first_lost != (int32_t)i &&
 		    !j->procs[j->first_lost].reaped)
 			j->blame_deferred = 1;
-	} else if (p->link_lost) {
-		/* like mpirun's "exited without calling finalize": pages may be lost
-		 * and the others may wait for it in a barrier forever */
-		report("node %u (%s) exited without leaving the job (sm_node_exit was never "
-		       "reached, e.g. _exit); ending the job", i, p->host);
-		job_end(j, 1);
-	} else if (j->opt->verbose) {
-		report("node %u (%s) exited with status 0", i, p->host);
 	}
+}
+
+/* A joined node is gone: one that did not leave stops counting in collectives. */
+static void node_gone(struct job *j, uint32_t i)
+{
+	if (j->procs[i].joined && !left_the_job(j, i))
+		services_gone(&j->svc, i);
 }
 
 static void proxy_ended(struct job *j, uint32_t i, int st)
@@ -177,15 +221,24 @@ static void proxy_ended(struct job *j, uint32_t i, int st)
 	job_end(j, 1);
 }
 
+/*
+ * Every child that has ended. Nodes are judged after the waiting, the one
+ * whose link closed first (if it is among them) before the others, so that
+ * the node that failed first is named first, not one that died because of it.
+ */
 static void reap(struct job *j)
 {
 	int st;
 	pid_t pid;
+	uint32_t nbatch = 0;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (uint32_t i = 0; i < j->n; i++) {
 			if (j->procs[i].pid == pid) {
-				node_ended(j, i, st);
+				j->procs[i].reaped = 1;
+				j->procs[i].status = st;
+				j->reaped++;
+				j->reap_batch[nbatch++] = i;
 				break;
 			}
 			if (j->proxies[i] == pid) {
@@ -196,6 +249,14 @@ static void reap(struct job *j)
 	}
 	if (pid < 0 && errno != ECHILD)
 		die_errno("waitpid");
+	for (uint32_t k = 0; k < nbatch; k++)
+		if ((int32_t)j->reap_batch[k] == j->first_lost)
+			node_ended(j, j->reap_batch[k], j->procs[j->reap_batch[k]].status);
+	for (uint32_t k = 0; k < nbatch; k++)
+		if ((int32_t)j->reap_batch[k] != j->first_lost)
+			node_ended(j, j->reap_batch[k], j->procs[j->reap_batch[k]].status);
+	for (uint32_t k = 0; k < nbatch; k++)
+		node_gone(j, j->reap_batch[k]);
 }
 
 void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
@@ -207,11 +268,17 @@ void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
 			reap(j);
-		} else if (!j->ending) {
+			continue;
+		}
+		/* told to end: output nobody reads no longer holds dsm up */
+		j->signalled = 1;
+		output_sink_abandon_if_stuck(&j->sinks[0]);
+		output_sink_abandon_if_stuck(&j->sinks[1]);
+		if (!j->ending) {
 			report("%s: ending the job", strsignal((int)si.ssi_signo));
 			job_end(j, 128 + (int)si.ssi_signo);
-		} else if (!j->killed) {
-			signal_nodes(j, SIGKILL); /* asked twice: do not wait */
+		} else {
+			signal_nodes(j, SIGKILL, -1); /* asked twice: do not wait */
 			j->killed = 1;
 		}
 	}
@@ -236,6 +303,13 @@ void job_on_timer(struct ev_loop *loop, int fd, void *ctx)
 		job_end(j, 1);
 		return;
 	}
-	signal_nodes(j, SIGKILL);
+	/* the grace period is over; the node awaited for the job's status
+	 * gets a while longer, once */
+	if (!j->killed && awaited(j) >= 0) {
+		signal_nodes(j, SIGKILL, awaited(j));
+		job_arm_timer(j, BLAME_WAIT_S);
+	} else {
+		signal_nodes(j, SIGKILL, -1);
+	}
 	j->killed = 1;
 }

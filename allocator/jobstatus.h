@@ -13,8 +13,10 @@
 struct job;
 
 /*
- * End the job with this status (the first call decides): local nodes (and
- * the ssh clients of remote ones) get SIGTERM now and SIGKILL after a grace
+ * End the job with this status (the first call decides): local nodes get
+ * SIGTERM and SIGCONT now, remote ones the same from their remote shell
+ * (their ssh standard input is closed, and ssh gets SIGTERM unless the
+ * node's link closed already), and every node SIGKILL after a grace
  * period; the proxies are killed and every node's link is shut down.
  */
 void job_end(struct job *j, int status);

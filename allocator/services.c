@@ -159,11 +159,17 @@ void services_arrive(struct services *s, uint32_t node, enum collective_kind kin
 /* A node left with sm_node_exit: collectives stop waiting for it. */
 void services_leave(struct services *s, uint32_t node)
 {
+	if (s->in_job[node])
+		joblog_write(node, LOG_EXIT, -1, -1, -1);
+	services_gone(s, node);
+}
+
+void services_gone(struct services *s, uint32_t node)
+{
 	if (!s->in_job[node])
 		return;
 	s->in_job[node] = 0;
 	s->live--;
-	joblog_write(node, LOG_EXIT, -1, -1, -1);
 	if (s->arrived[node]) {
 		s->arrived[node] = 0;
 		s->arrivals--;

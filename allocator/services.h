@@ -46,6 +46,9 @@ void services_arrive(struct services *s, uint32_t node, enum collective_kind kin
 		     const struct msg *m);
 /* sm_node_exit: collectives stop waiting for node. */
 void services_leave(struct services *s, uint32_t node);
+/* node is gone without leaving (its process ended): collectives stop
+ * waiting for it too; no log line, since it never said goodbye. */
+void services_gone(struct services *s, uint32_t node);
 
 /*
  * Pages for a request of `bytes`: *first and *count, or 0 when the region is

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 char dsm_msg_prefix[48] = "dsm";
+void (*report_hook)(const char *line, size_t len);
 
 static void vreport(int code, const char *fmt, va_list ap)
 {
@@ -25,7 +26,9 @@ static void vreport(int code, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	if (report_hook)
+		report_hook(line, (size_t)n);
+	else if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return; /* nowhere left to report to */
 }
 

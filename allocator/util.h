@@ -8,11 +8,17 @@
 #define DSM_UTIL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 
 /* Printed before every message; "dsm" by default, "dsm: node 3" in libsm. */
 extern char dsm_msg_prefix[48];
+
+/* Where a formatted message line goes instead of write(STDERR_FILENO), when
+ * set: dsm queues its messages with node output that way (launch.h,
+ * output_take_reports), so it never blocks on a stderr nobody reads. */
+extern void (*report_hook)(const char *line, size_t len);
 
 /* "PREFIX: message" */
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,11 @@
 #   HOSTFILE  run every scenario with `-H HOSTFILE` (remote nodes; DSM_SSH in
 #             the environment says how to reach them); without it, locally
 #
+# The scenarios are in tests/failures.d, one file per set (basic.sh: nodes
+# and dsm killed, bad hosts and programs, strangers; ending.sh: how a job
+# ends, its status and its output); DSM_FAILURE_SETS="SET..." runs only
+# those. They use the helpers below.
+#
 # Each scenario runs `timeout -k 5 60 dsm ... -n 4 ./linger DIR` (or ./segv)
 # from a private copy of the programs in a fresh temporary directory, so
 # `pgrep -f "$tmp/bin/"` finds exactly this run's node processes. It breaks the
@@ -39,6 +44,7 @@ if [ -n "$hostfile" ]; then
 		exit 2
 	fi
 	hostfile=$(cd "$(dirname "$hostfile")" && pwd)/$(basename "$hostfile")
+	# shellcheck disable=SC2034 # the scenario sets use it
 	hostargs=(-H "$hostfile")
 	label=failures-remote
 fi
@@ -108,7 +114,8 @@ fail_because() {
 
 # launch NAME [VAR=VALUE]... -- DSM-ARG...: start `timeout -k 5 60 dsm ARG...`
 # inside the copied bin directory, in the background, with stdout and stderr
-# in files; DIR is an empty directory for the scenario (outside bin).
+# in files (stdout into $stdout_to instead when that is set); DIR is an
+# empty directory for the scenario (outside bin).
 launch() {
 	local name=$1 envs=()
 	shift
@@ -131,7 +138,7 @@ launch() {
 	# dies of a signal (which bash would otherwise report as "Killed")
 	(
 		cd "$bin" || exit 2
-		env "${envs[@]}" timeout -k 5 60 "$dsm" "$@" </dev/null >"$out" 2>"$err"
+		env "${envs[@]}" timeout -k 5 60 "$dsm" "$@" </dev/null >"${stdout_to:-$out}" 2>"$err"
 		exit $?
 	) 2>/dev/null &
 	tpid=$!
@@ -323,269 +330,47 @@ expect_all_done() {
 	done
 }
 
-# ---- a. kill -9 of a node mid-run -------------------------------------
-launch kill-node -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-node"
-if wait_pidfiles 4; then
-	kill -KILL "$(cat "$dir/node.2")"
-else
-	stop_job
-fi
-conclude "kill -9 node 2" 137 'node 2 \(.*\) killed by signal 9'
-
-# ---- a2. node 2 holds the only copy of a page and is killed while dsm is
-# stopped; the others then read that page, die of 'page lost' and become
-# zombies before node 2 is reaped. dsm must still blame node 2, whose link
-# closed first (a race CI once hit, made deterministic here)
-launch kill-node-late -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-node-late" hold
-if wait_pidfiles 4; then
-	kill -STOP "$dsmpid"
-	kill -KILL "$(cat "$dir/node.2")"
-	: >"$dir/touch"
-	sleep 1 # the proxies keep running: the others fault and die meanwhile
-	kill -CONT "$dsmpid"
-else
-	stop_job
-fi
-conclude "kill -9 node 2 while dsm is stopped" 137 'node 2 \(.*\) killed by signal 9'
-
-# ---- b. kill -9 of dsm ------------------------------------------------
-launch kill-dsm -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-dsm"
-if wait_pidfiles 4; then
-	kill -KILL "$dsmpid"
-else
-	stop_job
-fi
-conclude "kill -9 dsm" 137
-
-# ---- c, d. SIGINT and SIGTERM to dsm ------------------------------------
-for sig in INT:130:Interrupt TERM:143:Terminated; do
-	IFS=: read -r name code text <<<"$sig"
-	launch "sig$name" -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/sig$name"
-	if wait_pidfiles 4; then
-		kill "-$name" "$dsmpid"
-	else
-		stop_job
-	fi
-	conclude "SIG$name to dsm" "$code" "$text: ending the job"
-done
-
-# ---- e. a host that does not resolve -----------------------------------
-# (dsm starts it through ssh in both variants: DSM_SSH if set, else plain ssh)
-echo nonexistent-host.invalid >"$tmp/badhosts"
-launch bad-host -- -T 10 -H "$tmp/badhosts" -n 2 ./linger "$tmp/run/bad-host"
-t0=$SECONDS
-finish
-if [ "$status" -eq 0 ]; then
-	fail_because "expected a non-zero exit"
-elif [ "$status" -eq 124 ] || [ $((SECONDS - t0)) -ge 20 ]; then
-	fail_because "took $((SECONDS - t0)) s (expected well under 20 s)"
-fi
-expect_stderr 'nonexistent-host\.invalid'
-expect_gone
-report "host that does not resolve"
-
-# ---- f. a program that does not exist ----------------------------------
-launch no-program -- "${hostargs[@]}" -n 2 ./no-such-program
-conclude "program that does not exist" 2 'dsm: .*no-such-program'
-
-# ---- g. garbage sent to the allocator's port ----------------------------
-# once while the nodes are still joining (they start 3 s late, so the bytes
-# go through the HELLO decoder) and once after all have joined
-# shellcheck disable=SC2016 # $0 and $@ are for the wrapper's shell
-late='/bin/sh -c '\''sleep 3; exec "$0" "$@"'\'
-launch garbage DSM_WRAPPER="$late" -- "${hostargs[@]}" -v -n 4 ./linger "$tmp/run/garbage"
-if wait_stderr 'nodes connect to ' && read -r host port <<<"$(port_of)"; then
-	send_garbage "$host" "$port"
-	wait_stderr "refused a connection from $host:[0-9]+: " ||
-		fail_because "no 'refused a connection from $host:PORT: WHY' while joining"
-	if wait_pidfiles 4; then
-		send_garbage "$host" "$port"
-		wait_stderr "refused a connection from $host:[0-9]+: all nodes have joined" ||
-			fail_because "no 'refused a connection from $host:PORT: all nodes have joined'"
-	fi
-else
-	fail_because "no 'nodes connect to HOST:PORT' on dsm's stderr"
-fi
-stop_job
-finish
-expect_status 0
-expect_stderr 'refused a connection from 127\.0\.0\.1'
-expect_all_done 4
-expect_gone
-report "garbage to the allocator's port"
-
-# ---- h. a client with a wrong secret while the job is joining -----------
-launch secret DSM_WRAPPER="$late" -- "${hostargs[@]}" -v -n 4 ./linger "$tmp/run/secret"
-mkdir "$tmp/run/fake"
-if wait_stderr 'nodes connect to ' && read -r host port <<<"$(port_of)"; then
-	zeros=$(printf '0%.0s' {1..64})
-	(cd "$bin" && DSM_SECRET=$zeros exec timeout 10 ./linger \
-		"--dsm-node=1,4,$port,$host" "$tmp/run/fake") \
-		</dev/null >"$tmp/run/fake.out" 2>"$tmp/run/fake.err" &
-	fake=$!
-	started+=("$fake")
-	wait "$fake"
-	fake_status=$?
-	forget "$fake"
-	if [ "$fake_status" -eq 0 ]; then
-		fail_because "the node with a wrong secret exited 0"
-	elif ! grep -q 'refused' "$tmp/run/fake.err"; then
-		fail_because "the node with a wrong secret did not say dsm refused it"
-	fi
-	wait_stderr 'wrong job secret' || fail_because "no 'wrong job secret' on dsm's stderr"
-	if wait_pidfiles 4; then
-		# the job's secret, from a node's environment (never a command line)
-		secret=$(tr '\0' '\n' <"/proc/${job_pids[0]}/environ" 2>/dev/null |
-			sed -n 's/^DSM_SECRET=//p')
-		if ! [[ $secret =~ ^[0-9a-f]{64}$ ]]; then
-			fail_because "cannot read the job's secret from node 0's environment"
-		else
-			# every command line on this machine; the pattern goes through a
-			# file so that grep's own command line does not hold it
-			pids=("${job_pids[@]}" "$dsmpid")
-			for pid in $(pgrep -f "$pattern"); do
-				pids+=("$pid")
-			done
-			files=()
-			for pid in "${pids[@]}"; do
-				[ -r "/proc/$pid/cmdline" ] && files+=("/proc/$pid/cmdline")
-			done
-			# (grep's status is 2 when a process went away meanwhile)
-			leak=$(grep -laF -f <(printf '%s\n' "$secret") \
-				"${files[@]}" /proc/[0-9]*/cmdline 2>/dev/null)
-			if [ "${#files[@]}" -lt 5 ]; then
-				fail_because "cannot read the command lines of the job's processes"
-			elif [ -n "$leak" ]; then
-				fail_because "the job's secret is on a command line: $(echo "$leak" | tr '\n' ' ')"
-			fi
+# job_child REGEX: the pid of dsm's first child (proxy, local node, ssh
+# client) whose command line matches REGEX, or nothing
+job_child() {
+	local kids=() pid
+	[ -n "$dsmpid" ] || return 1
+	read -r -a kids 2>/dev/null <"/proc/$dsmpid/task/$dsmpid/children"
+	for pid in "${kids[@]}"; do
+		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq -- "$1"; then
+			echo "$pid"
+			return 0
 		fi
-		secret=
-	fi
-else
-	fail_because "no 'nodes connect to HOST:PORT' on dsm's stderr"
-fi
-stop_job
-finish
-expect_status 0
-expect_all_done 4
-expect_gone
-report "wrong secret while joining"
-
-# ---- i. a node that segfaults outside the region -------------------------
-launch segv -- "${hostargs[@]}" -n 4 ./segv
-conclude "segv outside the region" 139 'node 3 \(.*\) killed by signal 11'
-
-# ==== joining under a flood of strangers (j, k) ============================
-# Strangers who know nothing cannot keep the nodes out nor flood stderr: a
-# half-open connection must say HELLO within 2 s and the oldest is evicted
-# when the table (2N+16) is full; refusals print a few lines a second.
-
-# flood_idle HOST PORT COUNT STOP: COUNT connections to HOST:PORT that never
-# send a byte, a fresh COUNT every second (closing the previous ones), until
-# the file STOP exists
-flood_idle() {
-	local fds=() fd k
-	while [ ! -e "$4" ]; do
-		for fd in "${fds[@]}"; do
-			exec {fd}>&-
-		done
-		fds=()
-		for ((k = 0; k < $3; k++)); do
-			{ exec {fd}<>"/dev/tcp/$1/$2"; } 2>/dev/null && fds+=("$fd")
-		done
-		sleep 1
 	done
+	return 1
 }
 
-# trickle HOST PORT STOP: a connection sending one byte a second, a new one
-# whenever dsm closes it, until the file STOP exists
-trickle() {
-	local fd
-	trap '' PIPE
-	while [ ! -e "$3" ]; do
-		if ! { exec {fd}<>"/dev/tcp/$1/$2"; } 2>/dev/null; then
-			sleep 1
-			continue
-		fi
-		while [ ! -e "$3" ] && printf G >&"$fd"; do
-			sleep 1
-		done 2>/dev/null
-		exec {fd}>&-
-	done
-}
-
-# ---- j. the half-open table full of idle and trickling connections while
-# the nodes join (they start 3 s late): the oldest make room, the job runs
-launch join-flood DSM_WRAPPER="$late" -- "${hostargs[@]}" -v -n 4 ./linger "$tmp/run/join-flood"
-flooders=()
-if wait_stderr 'nodes connect to ' && read -r host port <<<"$(port_of)"; then
-	flood_idle "$host" "$port" $((2 * 4 + 16)) "$dir.stop-flood" &
-	flooders+=($!)
-	for _ in 1 2 3 4; do
-		trickle "$host" "$port" "$dir.stop-flood" &
-		flooders+=($!)
-	done
-	started+=("${flooders[@]}")
-	wait_pidfiles 4
-else
-	fail_because "no 'nodes connect to HOST:PORT' on dsm's stderr"
-fi
-touch "$dir.stop-flood"
-for pid in "${flooders[@]}"; do
-	wait "$pid"
-	forget "$pid"
-done
-stop_job
-finish
-expect_status 0
-expect_all_done 4
-# the first refusal is an eviction (before any deadline), so it has its line
-expect_stderr "refused a connection from 127\.0\.0\.1:[0-9]+: evicted for a newer one: too many half-open connections"
-expect_stderr '^dsm: [0-9]+ connections refused in all, [0-9]+ of them without a line of their own$'
-expect_gone
-report "idle and trickling connections fill the table while nodes join"
-
-# ---- k. 1000 connections after the join: each refused and logged (-l), but
-# stderr gets at most 5 lines a second, a count a second and the total
-many=1000
-launch join-many -- "${hostargs[@]}" -v -l "$tmp/run/join-many.log" -n 4 ./linger \
-	"$tmp/run/join-many"
-t0=$SECONDS
-if wait_stderr 'nodes connect to ' && read -r host port <<<"$(port_of)" && wait_pidfiles 4; then
-	t0=$SECONDS
-	for ((k = 0; k < many; k++)); do
-		if ! { exec {fd}<>"/dev/tcp/$host/$port"; } 2>/dev/null; then
-			fail_because "connection $k to $host:$port failed"
-			break
-		fi
-		exec {fd}>&-
-	done
-	# until dsm has logged every one (a fresh file: nothing else is refused)
-	for _ in $(seq 300); do
-		[ "$(grep -c ' refused ' "$tmp/run/join-many.log")" -ge "$many" ] && break
-		running || break
+# gone_within SECONDS PID: PID ended (and, for dsm's child, was reaped)
+gone_within() {
+	local k
+	for ((k = 0; k < $1 * 10; k++)); do
+		[ -d "/proc/$2" ] || return 0
 		sleep 0.1
 	done
+	return 1
+}
+
+# ---- the scenarios: every file in tests/failures.d, or the sets named in
+# DSM_FAILURE_SETS (e.g. "ending"), each sourced here in turn
+here=$(cd "$(dirname "$0")" && pwd)
+read -r -a sets <<<"${DSM_FAILURE_SETS:-}"
+if [ "${#sets[@]}" -eq 0 ]; then
+	for f in "$here"/failures.d/*.sh; do
+		sets+=("$(basename "$f" .sh)")
+	done
 fi
-stop_job
-finish
-secs=$((SECONDS - t0 + 1))
-expect_status 0
-expect_all_done 4
-logged=$(grep -c ' refused ' "$tmp/run/join-many.log" 2>/dev/null)
-[ "${logged:-0}" -eq "$many" ] || fail_because "$logged refusals in the -l log, not $many"
-lines=$(grep -c 'refused' "$err")
-# per second at most 5 lines and a count, then the total
-[ "$lines" -le $((6 * (secs + 1) + 1)) ] ||
-	fail_because "$lines lines about refusals in $secs s (at most $((6 * (secs + 1) + 1)))"
-shown=$(grep -c 'refused a connection from .*: all nodes have joined$' "$err")
-counted=$(sed -nE 's/^dsm: ([0-9]+) more connections? refused$/\1/p' "$err" |
-	awk '{ n += $1 } END { print n + 0 }')
-[ $((shown + counted)) -eq "$many" ] ||
-	fail_because "$shown refusals shown and $counted counted, not $many"
-expect_stderr "^dsm: $many connections refused in all, $counted of them without a line of their own\$"
-expect_gone
-report "$many refused connections after the join: bounded stderr"
-# ==== end of joining under a flood ===========================================
+for set in "${sets[@]}"; do
+	if [ ! -r "$here/failures.d/$set.sh" ]; then
+		result_fail "$label $set (no scenario set tests/failures.d/$set.sh)"
+		continue
+	fi
+	# shellcheck source=/dev/null
+	. "$here/failures.d/$set.sh"
+done
 
 results_line

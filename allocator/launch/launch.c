@@ -163,19 +163,26 @@ static char **program_argv(const struct launch_spec *spec, const char *token)
  * PROGRAM in the background, watch standard input, wait'. Standard input is
  * a pipe from dsm that stays open for the whole job: when dsm ends the job
  * or dies, the pipe closes, ssh passes the end of input on, and the watcher
- * kills the program, even one that has not joined yet (nothing else reaches
- * a remote process: ssh -T gives it no terminal to hang up). The shell
+ * ends the program, even one that has not joined yet (nothing else reaches
+ * a remote process: ssh -T gives it no terminal to hang up): SIGTERM and
+ * SIGCONT (a stopped program must see it), SIGKILL 2 s later. The shell
  * waits for the program, so a node killed by signal N comes back as ssh's
- * status 128+N.
+ * status 128+N (dsm does not signal the ssh client of a node whose link
+ * closed, which would make it 255 instead).
  */
 static const char remote_prologue[] =
 	" && IFS= read -r DSM_SECRET && export DSM_SECRET && exec 3<&0 && set -m && {";
-/* set -m: the program gets a process group of its own, which the watcher
- * kills whole (a wrapper's children too); the shell's own stderr then goes
- * to /dev/null, so its job reports do not mix with the program's output */
+/* set -m: the program, and then the watcher, get a process group of their
+ * own, which is killed whole (a wrapper's children too, the watcher's
+ * sleep); the shell's own stderr then goes to /dev/null, so its job reports
+ * do not mix with the program's output. set +m before `wait`: with job
+ * control on, `wait` would return when the program is stopped (kill -STOP)
+ * as if it had ended with status 128+SIGSTOP; a stopped node is waited for,
+ * as on this machine. */
 static const char remote_epilogue[] =
-	" </dev/null & p=$!; exec 2>/dev/null; { while IFS= read -r _ <&3; do :; done; kill -TERM -$p; }"
-	" >/dev/null 2>&1 & w=$!; exec 3<&-; wait $p; s=$?; kill $w 2>/dev/null; exit $s; }";
+	" </dev/null & p=$!; exec 2>/dev/null; { while IFS= read -r _ <&3; do :; done;"
+	" kill -TERM -$p; kill -CONT -$p; sleep 2; kill -KILL -$p; } >/dev/null 2>&1 & w=$!;"
+	" exec 3<&-; set +m; wait $p; s=$?; kill -TERM -$w 2>/dev/null; exit $s; }";
 static char **ssh_argv(const struct launch_spec *spec, const char *host, const char *token)
 {
 	const char *ssh = getenv("DSM_SSH");

@@ -157,36 +157,92 @@ char *resolve_executable(const char *name);
 
 /* ---- node output (output.c) --------------------------------------------- */
 /*
- * Forwarding of node stdout/stderr to dsm's own, in whole lines: bytes are
- * collected per stream and written out up to the last newline in one
- * write(), so lines of different nodes never interleave mid-line. A line
+ * Forwarding of node stdout/stderr to dsm's own, in whole lines, without
+ * ever blocking the event loop. Each node stream collects what its pipe
+ * gives; whatever is complete (up to the last newline) goes to its sink,
+ * dsm's stdout or stderr, as one chunk of whole lines (with -t, each line
+ * tagged like mpirun --tag-output) in one write(). A sink writes without
+ * blocking (see output_sink_init); a chunk it could only partly write is
+ * finished before any other, so lines of different nodes never interleave.
+ * While a sink cannot take more, streams with complete lines queue for it
+ * in turn, and a stream whose buffer is full stops reading its pipe, so the
+ * node blocks in write(): backpressure instead of a blocked dsm. A line
  * longer than the buffer goes out in pieces; the tail is flushed at EOF.
- * With a tag (dsm -t), every line starts with it, like mpirun --tag-output.
+ * dsm's own messages (report(), util.h) go through the stderr sink too.
  */
 
 #define OUTPUT_LINE_MAX 65536
 
-struct output_stream {
-	int in_fd;       /* read end of the node's pipe; -1 at EOF */
-	int out_fd;      /* STDOUT_FILENO or STDERR_FILENO */
-	size_t len;
-	char *buf;       /* OUTPUT_LINE_MAX bytes */
-	char *tag;       /* "[node K@host] " before every line, or NULL */
-	int at_line_start;
+struct output_sink;
+struct output_stream;
+
+/* What the sink asks of the event loop; ctx is the caller's. */
+struct output_hooks {
+	void (*reading)(void *ctx, struct output_stream *s, int on); /* watch s->in_fd, or not */
+	void (*writing)(void *ctx, struct output_sink *k, int on);   /* watch k->fd for room */
+	void *ctx;
 };
 
-/* tag may be NULL; it is copied. */
-int output_init(struct output_stream *s, int in_fd, int out_fd, const char *tag);
+struct output_sink {
+	int fd;          /* dsm's stdout or stderr, set up by output_sink_init */
+	int mode;        /* how a write avoids blocking (output.c) */
+	int dead;        /* broken or abandoned: output is dropped from now on */
+	int watching;    /* hooks.writing(on) in effect: waiting for room */
+	int running;
+	char *pend;      /* a chunk being written, pend_off of pend_len bytes done */
+	size_t pend_len, pend_off;
+	struct output_stream *head, *tail; /* streams with lines waiting, in turn */
+	struct output_hooks hooks;
+};
+
+struct output_stream {
+	int in_fd;       /* read end of the node's pipe; -1 once closed (or none) */
+	struct output_sink *sink;
+	size_t len;
+	char *buf;       /* OUTPUT_LINE_MAX bytes read and not yet handed to the sink */
+	char *tag;       /* "[node K@host] " before every line, or NULL */
+	size_t tag_len;
+	int at_line_start;
+	int reading;     /* in_fd is watched (not paused for a full buffer) */
+	int gone;        /* the writer is gone: read what is there, then close */
+	int queued;
+	struct output_stream *next;
+};
+
 /*
- * One read: 1 when bytes were read (complete lines written out), 0 when
- * nothing is available now (EAGAIN), -1 at EOF (stream flushed and closed).
+ * Make fd (STDOUT_FILENO or STDERR_FILENO) a sink. A pipe, FIFO or
+ * terminal is reopened through /proc/self/fd with O_NONBLOCK and the new
+ * description put in place of fd, so nothing in this process blocks on it
+ * while the caller's shell keeps its own description untouched; a socket is
+ * written with MSG_DONTWAIT; a regular file is written as it is (it does not
+ * block). Where reopening fails, each write is at most PIPE_BUF bytes and
+ * only after poll() said there is room. 0, or -1 when out of memory.
  */
-int output_pump(struct output_stream *s);
-/*
- * The writer is gone: read everything still in the pipe without blocking,
- * write it out (a last line without newline too) and close the stream.
- */
-void output_drain(struct output_stream *s);
+int output_sink_init(struct output_sink *k, int fd, const struct output_hooks *hooks);
+/* k->fd has room (the loop saw POLLOUT or an error). */
+void output_sink_ready(struct output_sink *k);
+/* Nothing waits to be written (or the sink is dead). */
+int output_sink_idle(const struct output_sink *k);
+/* The caller stops waiting for this sink: if it is waiting for room now,
+ * drop what it holds and everything later (dsm was told to end). */
+void output_sink_abandon_if_stuck(struct output_sink *k);
+void output_sink_free(struct output_sink *k);
+
+/* A stream from in_fd (made non-blocking; -1: a stream fed by output_put)
+ * into sink k; tag may be NULL, it is copied. 0, or -1 when out of memory. */
+int output_init(struct output_stream *s, int in_fd, struct output_sink *k, const char *tag);
+/* in_fd is readable (or at its end): read, and hand complete lines on. */
+void output_pump(struct output_stream *s);
+/* The writer is gone: read what is still in the pipe without waiting for a
+ * writer that may live on (a grandchild), hand it all on and close. */
+void output_writer_gone(struct output_stream *s);
+/* Everything read is handed on and the pipe closed. */
+int output_done(const struct output_stream *s);
+/* Append n bytes to a stream fed by hand (what does not fit is dropped). */
+void output_put(struct output_stream *s, const char *p, size_t n);
+/* report() in this process (not in its children) writes into s from now on;
+ * output_free(s) ends that. */
+void output_take_reports(struct output_stream *s);
 void output_free(struct output_stream *s);
 
 /* ---- joining (rendezvous.c) --------------------------------------------- */

@@ -45,11 +45,13 @@ static noreturn void finish(struct proxy *p, int status)
 		/* arg: when the link closed, so the allocator can tell who went first */
 		struct msg gone = {.type = MSG_LINK_LOST, .arg = mono_us()};
 
-		node_mark_died(p->pt, p->node);
-		/* tell the allocator first: the lost-page errors coh_node_died may
-		 * send can make other nodes die, and the allocator must already
-		 * know whose death came first (see node_ended in job.c) */
+		/* tell the allocator first, before even marking the node died:
+		 * from that mark on, other proxies answer faults on its pages
+		 * with "page lost", which can make other nodes die, and the
+		 * allocator must already know whose link closed first (see
+		 * node_ended in jobstatus.c) */
 		to_allocator(p, &gone);
+		node_mark_died(p->pt, p->node);
 	}
 	/* after EXIT too: a revoke or invalidation queued for the node while it
 	 * left was dropped (it was no longer live when it went out), and its

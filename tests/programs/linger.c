@@ -2,7 +2,7 @@
  * linger.c - a node that stays in the job until told to stop, for
  * tests/failures.sh.
  *
- * usage: dsm -n N ./linger DIR [hold]
+ * usage: dsm -n N ./linger DIR [hold|exit]
  *
  * Every node joins and writes its pid into DIR/node.K (through a temporary
  * name and rename(), so a reader never sees a partial file). Node 0 allocates
@@ -14,7 +14,14 @@
  * nobody else touches, so it holds the only copy; the loop has no barrier,
  * and once DIR/touch exists every other node reads that page. The test kills
  * node 2 first: the others then fault on a lost page and die too.
+ *
+ * With "exit" (at least 2 nodes), node 1 takes no part in the loop: after
+ * the broadcast it creates DIR/ready.1, waits (without calling libsm) for
+ * DIR/exit and ends with _exit(0), without sm_node_exit, while the others
+ * wait for it in the first barrier. dsm must end the job ("exited without
+ * leaving the job"), not let them wait forever.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,19 +53,23 @@ int main(int argc, char *argv[])
 {
 	int nodes, nid;
 	long *counter = NULL;
-	char stop[4096], touch[4096];
+	char stop[4096], touch[4096], quit[4096], ready[4096];
 	volatile long *hot = NULL;
-	int hold;
+	int hold, quit_early;
 
 	if (sm_node_init(&argc, &argv, &nodes, &nid) != 0)
 		return 1;
 	hold = argc == 3 && strcmp(argv[2], "hold") == 0;
-	if ((argc != 2 && !hold) || (hold && nodes < 3)) {
-		fprintf(stderr, "usage: dsm -n N linger DIR [hold] (hold: N >= 3)\n");
+	quit_early = argc == 3 && strcmp(argv[2], "exit") == 0;
+	if ((argc != 2 && !hold && !quit_early) || (hold && nodes < 3) ||
+	    (quit_early && nodes < 2)) {
+		fprintf(stderr, "usage: dsm -n N linger DIR [hold|exit] (hold: N >= 3; exit: N >= 2)\n");
 		return 2;
 	}
 	if (snprintf(stop, sizeof(stop), "%s/stop", argv[1]) >= (int)sizeof(stop) ||
-	    snprintf(touch, sizeof(touch), "%s/touch", argv[1]) >= (int)sizeof(touch)) {
+	    snprintf(touch, sizeof(touch), "%s/touch", argv[1]) >= (int)sizeof(touch) ||
+	    snprintf(quit, sizeof(quit), "%s/exit", argv[1]) >= (int)sizeof(quit) ||
+	    snprintf(ready, sizeof(ready), "%s/ready.1", argv[1]) >= (int)sizeof(ready)) {
 		fprintf(stderr, "linger: %s: name too long\n", argv[1]);
 		return 2;
 	}
@@ -74,6 +85,17 @@ int main(int argc, char *argv[])
 		}
 	}
 	sm_bcast((void **)&counter, 0);
+	if (quit_early && nid == 1) {
+		int fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || close(fd) < 0) {
+			perror("linger: creating ready.1");
+			return 1;
+		}
+		while (access(quit, F_OK) != 0)
+			usleep(20000);
+		_exit(0); /* leaves without sm_node_exit */
+	}
 	if (hold) {
 		if (nid == 2) {
 			hot = sm_malloc(4096); /* fresh pages start writable here */

@@ -1,8 +1,8 @@
 /*
  * test_services.c - what the allocator serves itself (allocator/services.c),
  * driven through a fake coherence_io that records every message sent:
- * barriers (complete only when every live node arrived, a node leaving lets
- * the others go), broadcasts (the root's value to every node), the errors
+ * barriers (complete only when every live node arrived, a node leaving or
+ * gone lets the others go), broadcasts (the root's value to every node), the errors
  * every waiting node gets for a root mismatch, a missing root and a barrier
  * mixed with a bcast, and sm_malloc's chunks down to exhaustion, large
  * ones placed on first touch (MSGF_FRESH) when the job has several nodes.
@@ -174,6 +174,24 @@ Test(services, exit_while_others_wait_completes_the_barrier)
 	/* the next barrier needs only the three left */
 	barrier(1);
 	barrier(0);
+	cr_assert_eq(nrec, 3);
+	barrier(3);
+	expect_each(3, 0xbu, MSG_BARRIER_DONE, 0, 0);
+}
+
+/* a node reaped without leaving (services_gone) no longer holds the others */
+Test(services, node_gone_while_others_wait_completes_the_barrier)
+{
+	barrier(0);
+	barrier(1);
+	barrier(3);
+	expect_count(0);
+	services_gone(&svc, 2);
+	expect_each(0, 0xbu, MSG_BARRIER_DONE, 0, 0);
+	services_gone(&svc, 2);
+	node_exit(2); /* a late EXIT after it is gone changes nothing */
+	barrier(0);
+	barrier(1);
 	cr_assert_eq(nrec, 3);
 	barrier(3);
 	expect_each(3, 0xbu, MSG_BARRIER_DONE, 0, 0);
