@@ -49,6 +49,7 @@ SM_API void *sm_malloc(size_t size)
 
 	if (!sm__st.joined || sm__st.exited)
 		return NULL;
+	sm__caller_check("sm_malloc");
 	if (size > sm__st.size)
 		return NULL;
 	bytes = ((uint64_t)(size ? size : 1) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;

@@ -11,8 +11,9 @@
  * write-invalidate with read-revoke).
  *
  * Limits worth knowing:
- *  - A node program is expected to be single-threaded as far as shared memory
- *    is concerned: touch shared memory from one thread only.
+ *  - Threads are not supported yet: only the thread that called sm_node_init
+ *    may touch shared memory or call the sm_ functions. Another thread that
+ *    does (a fault libsm sees, or a call) ends the node with a message.
  *  - A system call given a pointer into a shared page this node does not hold
  *    (e.g. read(fd, shared_buf, n)) fails with EFAULT instead of faulting the
  *    page in. Touch the buffer first (write one byte per page for a read(),

@@ -166,6 +166,25 @@ expect_refused() {
 	fi
 }
 
+# expect_exit TITLE FILE-NAME STATUS PATTERN COUNT ARG...: the run must exit
+# with STATUS, not by timing out, with exactly COUNT lines matching PATTERN
+# (an extended regex) on stderr (COUNT "+": at least one).
+expect_exit() {
+	local title=$1 name=$2 want=$3 pattern=$4 count=$5 got
+	shift 5
+	run_case "$title" "$name" "$@" || return 0
+	got=$(grep -Ec -- "$pattern" "$err")
+	if [ "$status" -ne "$want" ]; then
+		report FAIL "$title" "expected exit $want"
+	elif [ "$count" = + ] && [ "$got" -eq 0 ]; then
+		report FAIL "$title" "no '$pattern' on stderr"
+	elif [ "$count" != + ] && [ "$got" -ne "$count" ]; then
+		report FAIL "$title" "$got lines '$pattern' on stderr, expected $count"
+	else
+		report ok "$title"
+	fi
+}
+
 # expect_usage TITLE FILE-NAME NEED-DSM-PREFIX ARG...: dsm must exit 2 (and,
 # if NEED-DSM-PREFIX is yes, say "dsm:" on stderr).
 expect_usage() {
@@ -239,6 +258,23 @@ for what in barrier malloc fault; do
 	expect_refused "wrongstate $what" "wrongstate-$what" \
 		"dsm: node 0 sent $upper \\(after EXIT\\): a message not allowed in this state; closing its link" \
 		-n 2 ./wrongstate "$what"
+done
+
+# ---- libsm: threads (sm(3), NOTES) ------------------------------------------
+says='dsm: node [0-9]+: '
+# Threads are not supported yet: a fault taken by another thread kills the
+# node with SIGSEGV, an sm_ function called by one ends it with status 1,
+# each with a message that says so; threads that keep to private memory are
+# fine.
+others='by a thread other than the one that called sm_node_init \(threads are not supported yet\)'
+for n in 2 4; do
+	expect_exit "threads touch N=$n" "threads-touch-$n" 139 \
+		"^${says}shared memory touched $others, at 0x566[0-9a-f]+$" + -n "$n" ./threads touch
+	for call in barrier malloc bcast; do
+		expect_exit "threads $call N=$n" "threads-$call-$n" 1 \
+			"^${says}sm_$call called $others$" + -n "$n" ./threads "$call"
+	done
+	expect_ok "threads private N=$n" "threads-private-$n" -n "$n" ./threads private
 done
 
 if [ -z "$only" ]; then
