@@ -131,7 +131,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
-	/* another thread: say so and die of it (caller.c) */
+	/* a forked child or another thread: say so and die of it (caller.c) */
 	if (sm__caller_fault(addr)) {
 		sm__segv_default();
 		errno = saved;

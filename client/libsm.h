@@ -154,17 +154,19 @@ static inline int sm__holding(void)
 }
 
 /*
- * caller.c: only the thread that called sm_node_init uses libsm; another
- * thread gets a clear error.
+ * caller.c: only the thread that called sm_node_init, in its own process,
+ * uses libsm; a forked child or another thread gets a clear error.
  */
 enum sm_caller {
 	SM_CALLER_NODE,   /* the node's own thread (or not joined yet) */
+	SM_CALLER_CHILD,  /* a forked child: not a node */
 	SM_CALLER_THREAD, /* another thread: not supported yet */
 };
 int sm__caller_init(void); /* in sm_node_init, by the joining thread */
-enum sm_caller sm__caller(void);
+/* who calls; cheap: without a system call (a raw clone goes unseen) */
+enum sm_caller sm__caller(int cheap);
 /* an sm_ function `call` called by anyone but the node: say so and _exit(1) */
-void sm__caller_check(const char *call);
+void sm__caller_check(const char *call, int cheap);
 /* a fault in the region taken by anyone but the node: say so and return 1
  * (the SIGSEGV handler then lets the access kill the process) */
 int sm__caller_fault(const void *addr);

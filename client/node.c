@@ -1,6 +1,6 @@
 /*
  * node.c - joining and leaving the job: sm_node_init and sm_node_exit, also
- * run at exit().
+ * run at exit() (but not in a forked child, which is not a node: caller.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,14 +55,16 @@ static void leave(void)
 	sm__restore_sigmask(&old);
 }
 
-/* exit() or a return from main */
+/* exit() or a return from main: in a forked child this is not a node's exit */
 static void leave_at_exit(void)
 {
 	if (!sm__st.joined || sm__st.exited)
 		return;
-	switch (sm__caller()) {
+	switch (sm__caller(0)) {
 	case SM_CALLER_NODE:
 		leave();
+		break;
+	case SM_CALLER_CHILD:
 		break;
 	case SM_CALLER_THREAD:
 		sm__say("exit() called by a thread other than the one that called sm_node_init "
@@ -78,7 +80,11 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 	sigset_t old;
 
 	if (sm__st.joined || sm__st.exited) {
-		sm__say("sm_node_init called twice", NULL);
+		if (sm__caller(0) == SM_CALLER_CHILD)
+			sm__say("sm_node_init called in a forked child: a forked child is not a node "
+				"(see sm(3), Fork)", NULL);
+		else
+			sm__say("sm_node_init called twice", NULL);
 		return -1;
 	}
 	if (!nodes || !nid || sm__args_take(argc, argv, &a) < 0) {
@@ -109,10 +115,11 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 	return 0;
 }
 
+/* In a forked child it does nothing: the child never joined. */
 SM_API void sm_node_exit(void)
 {
-	if (!sm__st.joined || sm__st.exited)
+	if (!sm__st.joined || sm__st.exited || sm__caller(0) == SM_CALLER_CHILD)
 		return;
-	sm__caller_check("sm_node_exit");
+	sm__caller_check("sm_node_exit", 0);
 	leave();
 }

@@ -14,6 +14,10 @@
  *  - Threads are not supported yet: only the thread that called sm_node_init
  *    may touch shared memory or call the sm_ functions. Another thread that
  *    does (a fault libsm sees, or a call) ends the node with a message.
+ *  - A child made with fork() is not a node and has no shared memory: it
+ *    dies of SIGSEGV if it touches the region, sm_node_exit and the exit()
+ *    hook do nothing in it, and it is killed when the process that forked
+ *    it ends. Copy what it needs before forking (sm(3), Fork).
  *  - A system call given a pointer into a shared page this node does not hold
  *    (e.g. read(fd, shared_buf, n)) fails with EFAULT instead of faulting the
  *    page in. Touch the buffer first (write one byte per page for a read(),

@@ -260,8 +260,22 @@ for what in barrier malloc fault; do
 		-n 2 ./wrongstate "$what"
 done
 
-# ---- libsm: threads (sm(3), NOTES) ------------------------------------------
+# ---- libsm: fork and threads (sm(3), NOTES) ---------------------------------
+# A forked child is not a node: it leaves through exit() or sm_node_exit()
+# without a word on its parent's link; touching shared memory kills it with
+# SIGSEGV and a message, once per child (2 children at N=1, 3 otherwise); an
+# sm_ function ends it with status 1 and a message, once per call. The
+# parents go on and the job succeeds.
 says='dsm: node [0-9]+: '
+for n in 1 2 4; do
+	expect_ok "fork_child exit N=$n" "fork_child-exit-$n" -n "$n" ./fork_child exit
+	expect_exit "fork_child touch N=$n" "fork_child-touch-$n" 0 \
+		"^${says}shared memory touched in a forked child \(pid [0-9]+\) at 0x566[0-9a-f]+: a forked child is not a node and has no shared memory \(see sm\(3\), Fork\)$" \
+		$((n == 1 ? 2 : 3 * n)) -n "$n" ./fork_child touch
+	expect_exit "fork_child call N=$n" "fork_child-call-$n" 0 \
+		"^${says}sm_(barrier|malloc|bcast) called in a forked child \(pid [0-9]+\): a forked child is not a node \(see sm\(3\), Fork\)$" \
+		$((3 * n)) -n "$n" ./fork_child call
+done
 # Threads are not supported yet: a fault taken by another thread kills the
 # node with SIGSEGV, an sm_ function called by one ends it with status 1,
 # each with a message that says so; threads that keep to private memory are
