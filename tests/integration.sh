@@ -260,7 +260,7 @@ for what in barrier malloc fault; do
 		-n 2 ./wrongstate "$what"
 done
 
-# ---- libsm: fork and threads (sm(3), NOTES) ---------------------------------
+# ---- libsm: fork, threads, system calls (sm(3), NOTES) ----------------------
 # A forked child is not a node: it leaves through exit() or sm_node_exit()
 # without a word on its parent's link; touching shared memory kills it with
 # SIGSEGV and a message, once per child (2 children at N=1, 3 otherwise); an
@@ -290,6 +290,10 @@ for n in 2 4; do
 	done
 	expect_ok "threads private N=$n" "threads-private-$n" -n "$n" ./threads private
 done
+# what sm(3) says about system calls on unheld pages (EFAULT; touch first)
+# and about sleeping (interrupted by traffic; sleep until a deadline)
+expect_ok "syscalls efault N=2" syscalls-efault -n 2 ./syscalls efault
+expect_ok "syscalls sleep N=2" syscalls-sleep -S -n 2 ./syscalls sleep
 
 if [ -z "$only" ]; then
 	expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program
