@@ -25,6 +25,7 @@ static uint8_t *request_chunk(uint64_t bytes, uint8_t **end)
 	struct msg reply;
 	uint8_t *start = NULL;
 
+	sm__caller_check("sm_malloc", 0);
 	/* the chunk's pages are marked ours before any revoke of them is served */
 	sm__block_sigio(&old);
 	sm__request(&m, MSG_CHUNK, &reply);
@@ -49,6 +50,8 @@ SM_API void *sm_malloc(size_t size)
 
 	if (!sm__st.joined || sm__st.exited)
 		return NULL;
+	/* no system call here: most calls cost none (request_chunk checks fully) */
+	sm__caller_check("sm_malloc", 1);
 	if (size > sm__st.size)
 		return NULL;
 	bytes = ((uint64_t)(size ? size : 1) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;

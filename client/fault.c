@@ -131,6 +131,12 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
+	/* a forked child or another thread: say so and die of it (caller.c) */
+	if (sm__caller_fault(addr)) {
+		sm__segv_default();
+		errno = saved;
+		return;
+	}
 	if (sm__st.exited || sm__st.fd < 0) {
 		sm__say("shared memory used after sm_node_exit", NULL);
 		sm__segv_default();

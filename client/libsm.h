@@ -153,6 +153,24 @@ static inline int sm__holding(void)
 	return sm__st.held[0] >= 0 || sm__st.held[1] >= 0;
 }
 
+/*
+ * caller.c: only the thread that called sm_node_init, in its own process,
+ * uses libsm; a forked child or another thread gets a clear error.
+ */
+enum sm_caller {
+	SM_CALLER_NODE,   /* the node's own thread (or not joined yet) */
+	SM_CALLER_CHILD,  /* a forked child: not a node */
+	SM_CALLER_THREAD, /* another thread: not supported yet */
+};
+int sm__caller_init(void); /* in sm_node_init, by the joining thread */
+/* who calls; cheap: without a system call (a raw clone goes unseen) */
+enum sm_caller sm__caller(int cheap);
+/* an sm_ function `call` called by anyone but the node: say so and _exit(1) */
+void sm__caller_check(const char *call, int cheap);
+/* a fault in the region taken by anyone but the node: say so and return 1
+ * (the SIGSEGV handler then lets the access kill the process) */
+int sm__caller_fault(const void *addr);
+
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */
 void sm__say(const char *first, ...) __attribute__((sentinel));

@@ -1,5 +1,6 @@
 /*
- * node.c - joining and leaving the job: sm_node_init and sm_node_exit.
+ * node.c - joining and leaving the job: sm_node_init and sm_node_exit, also
+ * run at exit() (but not in a forked child, which is not a node: caller.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,9 +38,39 @@ static int take_secret(uint8_t secret[DSM_SECRET_LEN])
 	return 0;
 }
 
+static void leave(void)
+{
+	struct msg exit_msg = {.type = MSG_EXIT}, ack;
+	sigset_t old;
+
+	sm__block_sigio(&old);
+	sm__serve_deferred();
+	sm__region_release_all();
+	sm__st.leaving = 1; /* from here EXIT_ACK is what it waits for */
+	/* answer revokes until dsm confirms we are out */
+	sm__request(&exit_msg, MSG_EXIT_ACK, &ack);
+	sm__st.exited = 1;
+	close(sm__st.fd);
+	sm__st.fd = -1;
+	sm__restore_sigmask(&old);
+}
+
+/* exit() or a return from main: in a forked child this is not a node's exit */
 static void leave_at_exit(void)
 {
-	sm_node_exit();
+	if (!sm__st.joined || sm__st.exited)
+		return;
+	switch (sm__caller(0)) {
+	case SM_CALLER_NODE:
+		leave();
+		break;
+	case SM_CALLER_CHILD:
+		break;
+	case SM_CALLER_THREAD:
+		sm__say("exit() called by a thread other than the one that called sm_node_init "
+			"(threads are not supported yet): this node ends without leaving the job", NULL);
+		break;
+	}
 }
 
 SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
@@ -49,7 +80,11 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 	sigset_t old;
 
 	if (sm__st.joined || sm__st.exited) {
-		sm__say("sm_node_init called twice", NULL);
+		if (sm__caller(0) == SM_CALLER_CHILD)
+			sm__say("sm_node_init called in a forked child: a forked child is not a node "
+				"(see sm(3), Fork)", NULL);
+		else
+			sm__say("sm_node_init called twice", NULL);
 		return -1;
 	}
 	if (!nodes || !nid || sm__args_take(argc, argv, &a) < 0) {
@@ -62,7 +97,7 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 		sm__say("sm_node_init: DSM_SECRET is missing or malformed", NULL);
 		return -1;
 	}
-	if (sm__fault_install() < 0 || sm__link_connect(&a, secret) < 0)
+	if (sm__fault_install() < 0 || sm__link_connect(&a, secret) < 0 || sm__caller_init() < 0)
 		return -1;
 	explicit_bzero(secret, sizeof(secret));
 	sm__block_sigio(&old);
@@ -80,21 +115,11 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 	return 0;
 }
 
+/* In a forked child it does nothing: the child never joined. */
 SM_API void sm_node_exit(void)
 {
-	struct msg exit_msg = {.type = MSG_EXIT}, ack;
-	sigset_t old;
-
-	if (!sm__st.joined || sm__st.exited)
+	if (!sm__st.joined || sm__st.exited || sm__caller(0) == SM_CALLER_CHILD)
 		return;
-	sm__block_sigio(&old);
-	sm__serve_deferred();
-	sm__region_release_all();
-	sm__st.leaving = 1; /* from here EXIT_ACK is what it waits for */
-	/* answer revokes until dsm confirms we are out */
-	sm__request(&exit_msg, MSG_EXIT_ACK, &ack);
-	sm__st.exited = 1;
-	close(sm__st.fd);
-	sm__st.fd = -1;
-	sm__restore_sigmask(&old);
+	sm__caller_check("sm_node_exit", 0);
+	leave();
 }

@@ -6,7 +6,8 @@
  * the same pages is always writable: incoming pages are written through it
  * before the program's view is opened, so the program never sees a page
  * half-filled, and outgoing pages are read from it whatever the program's
- * protection is.
+ * protection is. Neither view is inherited by a forked child (MADV_DONTFORK;
+ * caller.c reserves the range there).
  */
 #include <errno.h>
 #include <string.h>
@@ -79,6 +80,14 @@ int sm__region_map(uint64_t base, uint32_t npages)
 			munmap(alias, size);
 		if (access != MAP_FAILED)
 			munmap(access, npages);
+		return -1;
+	}
+	/* a forked child gets neither view (caller.c): it is not a node */
+	if (madvise(view, size, MADV_DONTFORK) < 0 || madvise(alias, size, MADV_DONTFORK) < 0) {
+		sm__say("cannot map the shared region: madvise: ", strerror(errno), NULL);
+		munmap(view, size);
+		munmap(alias, size);
+		munmap(access, npages);
 		return -1;
 	}
 	SM_TELL_MEMCHECK(view, size);

@@ -11,12 +11,21 @@
  * write-invalidate with read-revoke).
  *
  * Limits worth knowing:
- *  - A node program is expected to be single-threaded as far as shared memory
- *    is concerned: touch shared memory from one thread only.
+ *  - Threads are not supported yet: only the thread that called sm_node_init
+ *    may touch shared memory or call the sm_ functions. Another thread that
+ *    does (a fault libsm sees, or a call) ends the node with a message.
+ *  - A child made with fork() is not a node and has no shared memory: it
+ *    dies of SIGSEGV if it touches the region, sm_node_exit and the exit()
+ *    hook do nothing in it, and it is killed when the process that forked
+ *    it ends. Copy what it needs before forking (sm(3), Fork).
  *  - A system call given a pointer into a shared page this node does not hold
  *    (e.g. read(fd, shared_buf, n)) fails with EFAULT instead of faulting the
- *    page in. Touch the buffer first (write one byte per page for a read(),
- *    read one byte per page for a write()).
+ *    page in, and libsm cannot notice. Touch the buffer first (write one byte
+ *    per page for a read(), read one byte per page for a write()) and retry
+ *    on EFAULT.
+ *  - sleep(), nanosleep(), poll(), select() and other waits return early when
+ *    a message for this node arrives (libsm's SIGIO handler): sleep until a
+ *    deadline, e.g. clock_nanosleep(TIMER_ABSTIME) in a loop (sm(3)).
  *  - A program may have its own SIGSEGV handler, installed before or after
  *    sm_node_init: libsm's handler serves the shared region and passes every
  *    other SIGSEGV on to the program's (SA_SIGINFO or not; SIG_DFL and

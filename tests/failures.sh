@@ -4,7 +4,8 @@
 # usage: tests/failures.sh DSM PROGDIR [HOSTFILE]
 #
 #   DSM       the dsm binary (a path, or a command name found in PATH)
-#   PROGDIR   directory holding the built test programs (linger and segv)
+#   PROGDIR   directory holding the built test programs (linger, segv and
+#             fork_child)
 #   HOSTFILE  run every scenario with `-H HOSTFILE` (remote nodes; DSM_SSH in
 #             the environment says how to reach them); without it, locally
 #
@@ -27,7 +28,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 runner_args 2 3 "DSM PROGDIR [HOSTFILE]" "$@"
 hostfile=${3:-}
-for prog in linger segv; do
+for prog in linger segv fork_child; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2
 		exit 2
@@ -82,7 +83,7 @@ cleanup() {
 runner_tmp failures
 bin=$tmp/bin
 mkdir "$bin" "$tmp/run" || exit 2
-cp "$progdir/linger" "$progdir/segv" "$bin/" || exit 2
+cp "$progdir/linger" "$progdir/segv" "$progdir/fork_child" "$bin/" || exit 2
 # what pgrep -f looks for: node programs, their wrappers, ssh clients and
 # remote shells all carry the executable's absolute path
 pattern=$bin/
@@ -372,5 +373,29 @@ for set in "${sets[@]}"; do
 	# shellcheck source=/dev/null
 	. "$here/failures.d/$set.sh"
 done
+
+# ==== libsm: forked children (l) ============================================
+# ---- l. every node leaves a daemon-style child behind ----------------------
+# Each node forks a child (pid in DIR/child.K) that calls setsid and sleeps
+# holding the node's output pipes (remotely, the ssh session), and returns
+# without waiting for it. dsm must end at once with status 0, leaving none:
+# a forked child dies with the process that forked it (sm(3), Fork).
+launch fork-daemon -- "${hostargs[@]}" -n 4 ./fork_child daemon "$tmp/run/fork-daemon"
+t0=$SECONDS
+finish
+expect_status 0
+if [ $((SECONDS - t0)) -ge 30 ]; then
+	fail_because "took $((SECONDS - t0)) s (expected well under 30 s)"
+fi
+for k in 0 1 2 3; do
+	if [ -s "$dir/child.$k" ]; then
+		job_pids+=("$(cat "$dir/child.$k")")
+	else
+		fail_because "node $k's child did not write $dir/child.$k"
+	fi
+done
+expect_gone
+report "daemon-style children of the nodes"
+# ==== end of libsm: forked children =========================================
 
 results_line

@@ -166,6 +166,25 @@ expect_refused() {
 	fi
 }
 
+# expect_exit TITLE FILE-NAME STATUS PATTERN COUNT ARG...: the run must exit
+# with STATUS, not by timing out, with exactly COUNT lines matching PATTERN
+# (an extended regex) on stderr (COUNT "+": at least one).
+expect_exit() {
+	local title=$1 name=$2 want=$3 pattern=$4 count=$5 got
+	shift 5
+	run_case "$title" "$name" "$@" || return 0
+	got=$(grep -Ec -- "$pattern" "$err")
+	if [ "$status" -ne "$want" ]; then
+		report FAIL "$title" "expected exit $want"
+	elif [ "$count" = + ] && [ "$got" -eq 0 ]; then
+		report FAIL "$title" "no '$pattern' on stderr"
+	elif [ "$count" != + ] && [ "$got" -ne "$count" ]; then
+		report FAIL "$title" "$got lines '$pattern' on stderr, expected $count"
+	else
+		report ok "$title"
+	fi
+}
+
 # expect_usage TITLE FILE-NAME NEED-DSM-PREFIX ARG...: dsm must exit 2 (and,
 # if NEED-DSM-PREFIX is yes, say "dsm:" on stderr).
 expect_usage() {
@@ -240,6 +259,41 @@ for what in barrier malloc fault; do
 		"dsm: node 0 sent $upper \\(after EXIT\\): a message not allowed in this state; closing its link" \
 		-n 2 ./wrongstate "$what"
 done
+
+# ---- libsm: fork, threads, system calls (sm(3), NOTES) ----------------------
+# A forked child is not a node: it leaves through exit() or sm_node_exit()
+# without a word on its parent's link; touching shared memory kills it with
+# SIGSEGV and a message, once per child (2 children at N=1, 3 otherwise); an
+# sm_ function ends it with status 1 and a message, once per call. The
+# parents go on and the job succeeds.
+says='dsm: node [0-9]+: '
+for n in 1 2 4; do
+	expect_ok "fork_child exit N=$n" "fork_child-exit-$n" -n "$n" ./fork_child exit
+	expect_exit "fork_child touch N=$n" "fork_child-touch-$n" 0 \
+		"^${says}shared memory touched in a forked child \(pid [0-9]+\) at 0x566[0-9a-f]+: a forked child is not a node and has no shared memory \(see sm\(3\), Fork\)$" \
+		$((n == 1 ? 2 : 3 * n)) -n "$n" ./fork_child touch
+	expect_exit "fork_child call N=$n" "fork_child-call-$n" 0 \
+		"^${says}sm_(barrier|malloc|bcast) called in a forked child \(pid [0-9]+\): a forked child is not a node \(see sm\(3\), Fork\)$" \
+		$((3 * n)) -n "$n" ./fork_child call
+done
+# Threads are not supported yet: a fault taken by another thread kills the
+# node with SIGSEGV, an sm_ function called by one ends it with status 1,
+# each with a message that says so; threads that keep to private memory are
+# fine.
+others='by a thread other than the one that called sm_node_init \(threads are not supported yet\)'
+for n in 2 4; do
+	expect_exit "threads touch N=$n" "threads-touch-$n" 139 \
+		"^${says}shared memory touched $others, at 0x566[0-9a-f]+$" + -n "$n" ./threads touch
+	for call in barrier malloc bcast; do
+		expect_exit "threads $call N=$n" "threads-$call-$n" 1 \
+			"^${says}sm_$call called $others$" + -n "$n" ./threads "$call"
+	done
+	expect_ok "threads private N=$n" "threads-private-$n" -n "$n" ./threads private
+done
+# what sm(3) says about system calls on unheld pages (EFAULT; touch first)
+# and about sleeping (interrupted by traffic; sleep until a deadline)
+expect_ok "syscalls efault N=2" syscalls-efault -n 2 ./syscalls efault
+expect_ok "syscalls sleep N=2" syscalls-sleep -S -n 2 ./syscalls sleep
 
 if [ -z "$only" ]; then
 	expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program

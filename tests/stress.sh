@@ -120,4 +120,22 @@ else
 fi
 # ---- end of launching ----------------------------------------------------
 
+# ---- libsm: forked children, threads, system calls and sleeps -------------
+# (the fork_child, threads and syscalls runs of tests/integration.sh, local
+# and through ssh; the daemon-style children are scenario l of failures.sh)
+for prog in fork_child threads syscalls; do
+	repeat "integration $prog" env DSM_TEST_ONLY="$prog" \
+		"$here/integration.sh" "$dsm" "$progdir" stress
+done
+if [ -n "$hosts" ]; then
+	for prog in fork_child threads; do
+		repeat "integration $prog (ssh)" env DSM_TEST_ARGS="-H $hosts" \
+			DSM_TEST_ONLY="$prog" "$here/integration.sh" "$dsm" "$progdir" ssh
+	done
+else
+	echo "skip stress libsm (ssh): needs root, openssh-server and the test sshd"
+	skipped=$((skipped + 1))
+fi
+# ---- end of libsm ---------------------------------------------------------
+
 results_line
