@@ -3,7 +3,10 @@
  * common/wire.c's wire_send_limited(): a peer that reads nothing ends the
  * wait with ETIMEDOUT after the stall time, a slow reader that keeps taking
  * bytes never does (each byte resets it), and a readable stop descriptor
- * ends only a wait (ECANCELED), not a send that has room.
+ * ends only a wait (ECANCELED), not a send that has room. And
+ * allocator/pages/nodelink.c on top: a node whose link stays full is cut off
+ * (NODE_STALLED, its link shut down, its proxy woken by SIGIO), is never
+ * written to again, and gets one unanswered PING at a time.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../allocator/pages/nodelink.h"
 #include "../../common/wire.h"
 
 static int sv[2] = {-1, -1};
@@ -151,4 +155,85 @@ Test(wire_limit, readable_stop_fd_ends_a_wait)
 	cr_assert_lt(now_ms() - t0, 1000, "waited %lld ms", (long long)(now_ms() - t0));
 	close(stop[0]);
 	close(stop[1]);
+}
+
+/* ---- nodelink.c: cutting off a node that does not read ----------------- */
+
+static struct pagetable *pt;
+
+static void open_table(void)
+{
+	open_pair();
+	pt = pt_create(2, 16, 0x566000000000ull);
+	cr_assert_not_null(pt);
+	pt->nodes[0].fd = sv[0];
+}
+
+static void close_table(void)
+{
+	pt_destroy(pt);
+	close_pair();
+}
+
+TestSuite(nodelink, .init = open_table, .fini = close_table, .timeout = 20);
+
+Test(nodelink, full_link_cuts_the_node_off)
+{
+	struct msg m = {.type = MSG_CHUNK, .arg = 0};
+	struct timespec none = {0};
+	uint8_t buf[4096];
+	sigset_t io;
+	ssize_t n;
+	int64_t t0 = now_ms();
+
+	/* this process stands for node 0's proxy, asleep with SIGIO blocked */
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	cr_assert_eq(sigprocmask(SIG_BLOCK, &io, NULL), 0);
+	pt->nodes[0].proxy = getpid();
+	fill(sv[0]);
+	cr_assert_eq(node_send(pt, 0, &m, NULL), -1);
+	cr_assert_geq(now_ms() - t0, NODE_STALL_SECONDS * 1000);
+	cr_assert(node_stopped_reading(pt, 0));
+	cr_assert_eq(sigtimedwait(&io, NULL, &none), SIGIO, "the proxy was not woken");
+	/* never written to again: at once, whatever the link */
+	t0 = now_ms();
+	cr_assert_eq(node_send(pt, 0, &m, NULL), -1);
+	cr_assert_lt(now_ms() - t0, 500);
+	/* and its link is shut down: the node reads what was queued, then EOF */
+	while ((n = read(sv[1], buf, sizeof(buf))) > 0)
+		;
+	cr_assert_eq(n, 0, "read: %s", strerror(errno));
+	cr_assert_eq(sigprocmask(SIG_UNBLOCK, &io, NULL), 0);
+}
+
+Test(nodelink, exit_ack_to_a_full_link_cuts_the_node_off)
+{
+	pt->nodes[0].proxy = 0; /* no proxy to wake */
+	fill(sv[0]);
+	cr_assert_eq(node_send_exit_ack(pt, 0), -1);
+	cr_assert(node_stopped_reading(pt, 0), "the node counts as having left");
+}
+
+Test(nodelink, one_ping_on_its_way_at_a_time)
+{
+	uint8_t buf[4 * DSM_HEADER_SIZE];
+
+	cr_assert_eq(node_send_ping(pt, 0, 1), 0);
+	cr_assert_eq(node_send_ping(pt, 0, 2), 0); /* skipped: the first is unanswered */
+	cr_assert_eq(read(sv[1], buf, sizeof(buf)), DSM_HEADER_SIZE, "not exactly one PING");
+	node_pong(pt, 0);
+	cr_assert_eq(node_send_ping(pt, 0, 3), 0);
+	cr_assert_eq(read(sv[1], buf, sizeof(buf)), DSM_HEADER_SIZE);
+	cr_assert_eq(buf[0], MSG_PING);
+	cr_assert_eq(buf[16], 3);
+}
+
+Test(nodelink, bound_covers_the_window_and_every_node)
+{
+	pt->prefetch = 256;
+	/* four runs of 64 pages, and a message per run for each other node */
+	cr_assert_eq(node_link_bound(pt), 256u * DSM_PAGE_SIZE + (2 + 3) * 4 * DSM_HEADER_SIZE);
+	pt->prefetch = 0;
+	cr_assert_eq(node_link_bound(pt), DSM_PAGE_SIZE + (2 + 3) * DSM_HEADER_SIZE);
 }
