@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # failures-links.sh - failure scenarios of tests/failures.sh (sourced by it,
 # after its own, with its helpers) in which an authenticated node misuses
-# its link: it floods requests and never reads the answers; and one that
-# is merely stopped. Kept apart so failures.sh stays short.
+# its link: it floods requests and never reads the answers, or it sends
+# what is not allowed after EXIT; and one that is merely stopped. Kept apart
+# so failures.sh stays short.
 # shellcheck disable=SC2154 # err, dir, dsmpid, hostargs, hostfile, tmp: failures.sh's
 
 # now_us: microseconds of wall-clock time, for measuring how long dsm takes
@@ -100,3 +101,22 @@ if [ -z "$hostfile" ]; then
 	expect_gone
 	report "node stopped for 4 s is not cut off"
 fi
+
+# ---- m. messages after EXIT do not release the others from a barrier -----
+# node 0 sends EXIT and then BARRIER (or MALLOC), or EXIT with the old DIED
+# flag; the others check what they wrote before the barrier (wrongstate.c)
+for what in barrier:BARRIER malloc:MALLOC exitdied:; do
+	IFS=: read -r name type <<<"$what"
+	if [ -n "$type" ]; then
+		msg="dsm: node 0 sent $type (after EXIT): a message not allowed in this state; closing its link"
+	else
+		msg='dsm: node 0 sent a malformed message: invalid flags; closing its link'
+	fi
+	launch "wrongstate-$name" -- "${hostargs[@]}" -n 4 ./wrongstate "$name"
+	finish
+	expect_status 1
+	grep -Fxq -- "$msg" "$err" || fail_because "no '$msg' on dsm's stderr"
+	expect_no_stderr 'released from the barrier early'
+	expect_gone
+	report "wrongstate $name: nobody leaves a barrier early"
+done
