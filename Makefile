@@ -40,7 +40,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
-        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke
+        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke stress
 all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc $(B)/dsm-plot \
      $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
 
@@ -55,6 +55,7 @@ help:
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
 	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}, speedup.svg"
 	@echo "make remote     integration and failure tests through a private sshd (root)"
+	@echo "make stress     the failure and fault scenarios STRESS_RUNS times (default 20)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
 $(B)/obj/%.o: %.c
@@ -182,6 +183,11 @@ integration: all
 
 remote: all
 	tests/remote.sh $(B)/dsm $(B)/tests
+
+# the failure and fault scenarios again and again: they must never be flaky
+STRESS_RUNS ?= 20
+stress: all
+	STRESS_RUNS=$(STRESS_RUNS) tests/stress.sh $(B)/dsm $(B)/tests
 
 # Its own build: -fno-builtin keeps gcc from inlining memcpy/memset as
 # rep movs/stos, which valgrind resumes wrongly after the SIGSEGV handler
