@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../common/dispatch.h"
+#include "job.h"
 #include "jobstatus.h"
 #include "util.h"
 
@@ -62,7 +63,8 @@ static int on_exit_msg(void *ctx, const struct msg *m, const uint8_t *payload, c
 	return 0;
 }
 
-/* Judged when the node's process is reaped (jobstatus.c); arg: when it closed. */
+/* Judged when the node's process is reaped (jobstatus.c), unless the node
+ * was cut off for not reading; arg: when it closed. */
 static int on_link_lost(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	struct control_link *c = ctx;
@@ -71,6 +73,12 @@ static int on_link_lost(void *ctx, const struct msg *m, const uint8_t *payload, 
 	(void)why;
 	job_link_lost(c->job, c->node, m->arg);
 	c->state = CONTROL_LINK_LOST;
+	/* a writer cut it off (pages.h): it will not end by itself */
+	if (node_stopped_reading(c->svc->pt, c->node) && !c->job->ending) {
+		report("node %u stopped reading its link (its socket buffer stayed full for %d s); "
+		       "ending the job", c->node, NODE_STALL_SECONDS);
+		job_end(c->job, 1);
+	}
 	return 0;
 }
 

@@ -54,6 +54,10 @@ static void start_proxies(struct job *j)
 			die_errno("cannot watch proxy %u's control socket", i);
 	free(close_fds);
 	free(control);
+	/* from now on this process writes into links: a signal that ends the
+	 * job must not wait for a node that does not read */
+	if (node_send_stop_on_signals() < 0)
+		die_errno("signalfd");
 	for (uint32_t i = 0; i < j->n; i++) {
 		struct msg m = {.type = MSG_WELCOME, .node = j->n, .page = j->pt->npages,
 				.arg = j->pt->base};
@@ -125,9 +129,6 @@ void job_on_ping(struct ev_loop *loop, int fd, void *ctx)
 	(void)loop;
 	if (read(fd, &expirations, sizeof(expirations)) < 0 || j->ending)
 		return;
-	for (uint32_t i = 0; i < j->n; i++) {
-		struct msg m = {.type = MSG_PING, .arg = mono_us()};
-
-		node_send(j->pt, i, &m, NULL); /* a node that has left is skipped */
-	}
+	for (uint32_t i = 0; i < j->n; i++)
+		node_send_ping(j->pt, i, mono_us()); /* a node that has left is skipped */
 }

@@ -3,7 +3,7 @@
  *
  * wire_send() writes a header and an optional payload with a single writev()
  * and finishes partial writes, waiting in poll() (never spinning) when a
- * non-blocking socket is full. A wire_reader accumulates bytes from a
+ * non-blocking socket is full; wire_send_limited() bounds that wait. A wire_reader accumulates bytes from a
  * non-blocking socket (signals are not queued: one SIGIO may stand for many
  * messages) and hands out complete, validated messages one at a time.
  * Everything here is async-signal-safe: no malloc, no stdio, no locks.
@@ -62,6 +62,26 @@ enum decode_result wire_next(struct wire_reader *r, struct msg *m, const uint8_t
  * with errno set (EPIPE/ECONNRESET when the peer is gone).
  */
 int wire_send(int fd, const struct msg *m, const void *payload);
+
+/*
+ * What may end a send's wait for room in a full socket, other than room:
+ * stall_ms milliseconds in which not one byte went out (the peer is not
+ * reading: ETIMEDOUT), or stop_fd becoming readable (ECANCELED). A negative
+ * stall_ms waits for ever, a negative stop_fd is not watched.
+ */
+struct wire_limit {
+	int stall_ms;
+	int stop_fd;
+};
+
+/*
+ * wire_send() with its waits bounded by *limit (NULL: unbounded). Returns 0,
+ * or -1 with errno set; *sent (may be NULL) says how many bytes of the
+ * message went out, so a caller knows whether the link now ends in the
+ * middle of a message.
+ */
+int wire_send_limited(int fd, const struct msg *m, const void *payload,
+		      const struct wire_limit *limit, size_t *sent);
 
 /*
  * Messages written together: what one receiver answers to one batch of

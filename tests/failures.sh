@@ -4,8 +4,8 @@
 # usage: tests/failures.sh DSM PROGDIR [HOSTFILE]
 #
 #   DSM       the dsm binary (a path, or a command name found in PATH)
-#   PROGDIR   directory holding the built test programs (linger, segv and
-#             fork_child)
+#   PROGDIR   directory holding the built test programs (linger, segv,
+#             fork_child, flood and wrongstate)
 #   HOSTFILE  run every scenario with `-H HOSTFILE` (remote nodes; DSM_SSH in
 #             the environment says how to reach them); without it, locally
 #
@@ -28,7 +28,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 runner_args 2 3 "DSM PROGDIR [HOSTFILE]" "$@"
 hostfile=${3:-}
-for prog in linger segv fork_child; do
+for prog in linger segv fork_child flood wrongstate; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2
 		exit 2
@@ -83,7 +83,8 @@ cleanup() {
 runner_tmp failures
 bin=$tmp/bin
 mkdir "$bin" "$tmp/run" || exit 2
-cp "$progdir/linger" "$progdir/segv" "$progdir/fork_child" "$bin/" || exit 2
+cp "$progdir/linger" "$progdir/segv" "$progdir/fork_child" "$progdir/flood" \
+	"$progdir/wrongstate" "$bin/" || exit 2
 # what pgrep -f looks for: node programs, their wrappers, ssh clients and
 # remote shells all carry the executable's absolute path
 pattern=$bin/

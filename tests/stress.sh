@@ -120,6 +120,13 @@ else
 fi
 # ---- end of launching ----------------------------------------------------
 
+# ---- nodes that misuse their link: floods and messages after EXIT are the
+# links set of tests/failures.sh (above); here the wrongstate runs of
+# integration.sh ----------------------------------------------------------------
+repeat "integration wrongstate" env DSM_TEST_ONLY=wrongstate \
+	"$here/integration.sh" "$dsm" "$progdir" stress
+# ---- end of links ----------------------------------------------------------
+
 # ---- libsm: forked children, threads, system calls and sleeps -------------
 # (the fork_child, threads and syscalls runs of tests/integration.sh, local
 # and through ssh; the daemon-style children are scenario l of failures.sh)

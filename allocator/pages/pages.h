@@ -53,9 +53,26 @@ struct coherence_io {
 
 /*
  * Write one whole message into node's link under its send lock. 0 when
- * written, -1 when the node has left or its link is broken.
+ * written, -1 when the node has left or its link is broken, or when the
+ * node is not reading: its link took no byte for NODE_STALL_SECONDS. Then
+ * the node is cut off: its link is shut down, nothing is written to it
+ * again, and its proxy reports it to the allocator as a lost link, for
+ * which node_stopped_reading() is true.
  */
+#define NODE_STALL_SECONDS 2
 int node_send(struct pagetable *pt, uint32_t node, const struct msg *m, const void *payload);
+int node_stopped_reading(const struct pagetable *pt, uint32_t node);
+
+/*
+ * In this process (the allocator, once the proxies are forked), a pending
+ * SIGINT, SIGTERM or SIGHUP also ends the wait of a send into a full link,
+ * which then fails: the job is ending. 0, or -1 with errno (signalfd).
+ */
+int node_send_stop_on_signals(void);
+
+/* MSG_PING to node with the allocator's clock, unless the last one is
+ * unanswered. 0 when written or skipped, -1 as node_send(). */
+int node_send_ping(struct pagetable *pt, uint32_t node, uint64_t now);
 
 /* The coherence engine's transport: node_send(), and the job log. */
 void nodelink_io_init(struct coherence_io *io, struct pagetable *pt);

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../../common/protocol.h"
 #include "../jobstats.h"
@@ -41,12 +42,15 @@ enum node_state {
 	NODE_LIVE = 0,
 	NODE_EXITED = 1, /* left with sm_node_exit: wrote back everything */
 	NODE_DIED = 2,   /* link closed without leaving: its writable pages are lost */
+	NODE_STALLED = 3, /* stopped reading its link: cut off, then as NODE_DIED */
 };
 
 struct node_slot {
 	pthread_mutex_t send_lock;
 	int fd;              /* the node's link; the same number in every process */
 	int state;           /* enum node_state, changed under send_lock */
+	pid_t proxy;         /* the node's proxy, woken when a writer cuts the node off */
+	_Atomic uint8_t ping_out; /* a PING is on its way and not answered yet */
 	/* next node in a page's wait queue: a page's queue uses link page % 2,
 	 * so a pair fault can wait in the queues of page and page+1 at once */
 	int32_t wait_next[2];

@@ -58,6 +58,7 @@ static noreturn void finish(struct proxy *p, int status)
 	 * pending bit would hold the page for ever; nothing is lost then, the
 	 * node wrote back every page it held writable */
 	coh_node_died(p->pt, &p->io, p->node);
+	__atomic_store_n(&p->pt->nodes[p->node].proxy, 0, __ATOMIC_RELEASE);
 	_exit(status);
 }
 
@@ -121,6 +122,7 @@ static int on_pong(void *ctx, const struct msg *m, const uint8_t *payload, const
 	uint64_t now = mono_us();
 
 	(void)payload, (void)why;
+	node_pong(p->pt, p->node);
 	if (m->arg <= now) {
 		stats_ping(&p->pt->nodes[p->node].stats, now - m->arg);
 		joblog_write(p->node, LOG_PING, -1, -1, (int64_t)(now - m->arg));
@@ -133,8 +135,11 @@ static int on_node_exit(void *ctx, const struct msg *m, const uint8_t *payload, 
 	struct proxy *p = ctx;
 
 	(void)payload, (void)why;
+	/* a node that sent EXIT and does not read its EXIT_ACK is cut off
+	 * like any other that stopped reading: it has not left */
+	if (node_send_exit_ack(p->pt, p->node) < 0 && node_stopped_reading(p->pt, p->node))
+		finish(p, 0);
 	p->left = 1;
-	node_send_exit_ack(p->pt, p->node);
 	to_allocator(p, m);
 	return 0;
 }
@@ -170,6 +175,8 @@ static void handle(struct proxy *p, const struct msg *m, const uint8_t *payload)
 	const char *why;
 	char what[64];
 
+	if (node_stopped_reading(p->pt, p->node))
+		finish(p, 0); /* what it still sent goes unread */
 	if (dispatch_message(&proxy_table, state, p, m, payload, &why) == DISPATCH_OK)
 		return;
 	snprintf(what, sizeof(what), "%s (%s)", msg_type_name(m->type),
@@ -199,6 +206,8 @@ noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid
 		die_errno("proxy for node %u: sigprocmask", node);
 	if (net_async(err, fd, NET_OWNER_PROCESS, getpid()) < 0)
 		die(1, "proxy for node %u: %s", node, err);
+	/* with SIGIO blocked: a writer that cuts the node off wakes us with it */
+	__atomic_store_n(&pt->nodes[node].proxy, getpid(), __ATOMIC_RELEASE);
 	nodelink_io_init(&p.io, pt);
 	wire_reader_init(&reader, fd, FROM_NODE, reader_buf, sizeof(reader_buf));
 	reader.limits.npages = pt->npages;
@@ -208,8 +217,12 @@ noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid
 		const uint8_t *payload;
 		const char *why;
 		enum decode_result d;
-		enum fill_result f = wire_fill(&reader);
+		enum fill_result f;
 
+		/* cut off by a writer (nodelink.c): report it as a lost link */
+		if (node_stopped_reading(pt, node))
+			finish(&p, 0);
+		f = wire_fill(&reader);
 		if (f == FILL_EOF)
 			finish(&p, 0);
 		if (f == FILL_ERROR) {

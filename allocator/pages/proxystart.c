@@ -1,8 +1,9 @@
 /*
  * proxystart.c - forking the proxies (see pages.h): one per node, each with
  * a control socketpair to the allocator, and nothing of the allocator's
- * besides the links, its own control socket and the log. What a proxy then
- * does is proxy.c.
+ * besides the links, its own control socket and the log; first each link's
+ * send buffer is sized for what the protocol can have on its way to the
+ * node (nodelink.c). What a proxy then does is proxy.c.
  */
 #include "pages.h"
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "nodelink.h"
 #include "proxy.h"
 
 void proxies_start(struct pagetable *pt, const int *close_fds, size_t nclose, pid_t *pids,
@@ -17,6 +19,9 @@ void proxies_start(struct pagetable *pt, const int *close_fds, size_t nclose, pi
 {
 	pid_t self = getpid();
 
+	for (uint32_t i = 0; i < pt->nnodes; i++)
+		if (node_link_reserve(pt, i) < 0)
+			report_errno("node %u: sizing its link's send buffer", i);
 	for (uint32_t i = 0; i < pt->nnodes; i++) {
 		int sv[2];
 		pid_t pid;
