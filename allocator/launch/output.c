@@ -152,7 +152,8 @@ static void stage(struct output_sink *k, struct output_stream *s)
 
 			if (k->pend_len && k->pend_len + tag + (end - at) > PEND_MAX)
 				break; /* the next chunk takes it */
-			memcpy(k->pend + k->pend_len, s->tag, tag);
+			if (tag)
+				memcpy(k->pend + k->pend_len, s->tag, tag);
 			memcpy(k->pend + k->pend_len + tag, s->buf + at, end - at);
 			k->pend_len += tag + (end - at);
 			s->at_line_start = nl != NULL;
@@ -220,7 +221,9 @@ static void sink_run(struct output_sink *k)
 	struct output_stream *s;
 
 	if (k->running)
-		return; /* reached again through report() from a hook */
+		return; /* reached again from within: a gone writer's stream read on
+			 * while staged, or report() from a hook; the loop below
+			 * takes what they queued */
 	k->running = 1;
 	for (;;) {
 		while (!k->dead && k->pend_off < k->pend_len) {
