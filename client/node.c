@@ -103,6 +103,9 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 	sm__block_sigio(&old);
 	sm__install_sigio();
 	sm__st.joined = 1;
+	/* what came before O_ASYNC was on (a PING right after WELCOME) raised
+	 * no SIGIO: read it now, or it waits until something else arrives */
+	sm__pump();
 	sm__restore_sigmask(&old);
 	if (atexit(leave_at_exit) != 0) {
 		sm__say("atexit failed", NULL);
