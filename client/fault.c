@@ -98,13 +98,16 @@ static void report_fault_error(const struct msg *e, uint8_t *addr)
  * before it writes them): ask for the pair again, for writing. Sets *first
  * to the pair's lower page.
  */
-static int wants_pair(uint32_t page, uint64_t ip, uint32_t *first)
+static int wants_pair(uint32_t page, uint64_t ip, uintptr_t addr, uint32_t *first)
 {
 	int64_t h = sm__st.held[0], h1 = sm__st.held[1], p = page;
 
 	if (ip != sm__st.held_ip)
 		return 0;
-	if (h >= 0 && h1 < 0 && (p == h + 1 || p + 1 == h)) {
+	/* one access reaches at most 64 bytes: a loop's next iteration at the
+	 * same instruction, a page further on, is not a spanning access */
+	if (h >= 0 && h1 < 0 && (p == h + 1 || p + 1 == h) &&
+	    addr - sm__st.held_addr + 64 < 128) {
 		*first = (uint32_t)(p < h ? p : h);
 		return 1;
 	}
@@ -146,7 +149,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	page = (uint32_t)((size_t)(addr - sm__st.base) / DSM_PAGE_SIZE);
 	write = (uc->uc_mcontext.gregs[REG_ERR] & PF_WRITE) != 0;
 	first = page;
-	if (wants_pair(page, ip, &first)) {
+	if (wants_pair(page, ip, (uintptr_t)addr, &first)) {
 		count = 2;
 		write |= sm__st.held_write;
 	}
@@ -179,6 +182,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		sm__segv_default();
 	} else if (sm__holding()) {
 		sm__st.held_ip = ip;
+		sm__st.held_addr = (uintptr_t)addr;
 		sm__st.held_write = write;
 		if (have_hold_timer) {
 			struct itimerspec once = {.it_value = {.tv_nsec = HOLD_NS}};

@@ -72,6 +72,7 @@ struct sm_state {
 	pid_t owner_tid;        /* the thread SIGIO goes to */
 	int trap_works;         /* single-stepping (EFLAGS.TF) ends the hold */
 	uint64_t held_ip;       /* the instruction that faulted on the held pages */
+	uintptr_t held_addr;     /* ... at this address */
 	int holds_pages;        /* ... or else the fallback timer does */
 	int held_write;         /* they were faulted in for writing */
 	int32_t held[2];        /* the held pages (-1: none): fault_page + i in [i] */
