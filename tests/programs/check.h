@@ -120,4 +120,21 @@ static void *shared_from_node0(size_t size)
 	return p;
 }
 
+/* Node 0 allocates n whole pages (page-aligned, as every allocation of
+ * pages is), every node gets the pointer. */
+static void *shared_pages_from_node0(size_t n) __attribute__((unused));
+static void *shared_pages_from_node0(size_t n)
+{
+	size_t ps = page_size();
+	void *p = NULL;
+
+	if (nid == 0) {
+		p = shared_alloc(n * ps);
+		if ((uintptr_t)p % ps)
+			fail("sm_malloc of %zu pages is not page-aligned: %p", n, p);
+	}
+	bcast_pointer(&p, 0);
+	return p;
+}
+
 #endif /* DSM_TEST_CHECK_H */

@@ -39,20 +39,6 @@ static void mismatch(const char *what, size_t page, size_t word, uint64_t got, u
 	     (unsigned long long)got, (unsigned long long)want);
 }
 
-/* node 0 allocates n pages (fresh: more than 8), every node gets the pointer */
-static uint64_t *alloc_pages(size_t n)
-{
-	void *p = NULL;
-
-	if (nid == 0) {
-		p = shared_alloc(n * ps);
-		if ((uintptr_t)p % ps)
-			fail("sm_malloc of %zu pages is not page-aligned: %p", n, p);
-	}
-	bcast_pointer(&p, 0);
-	return p;
-}
-
 static void check_zero(const char *what, const uint64_t *a, size_t first, size_t n, int backwards)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -68,7 +54,7 @@ static void check_zero(const char *what, const uint64_t *a, size_t first, size_t
 
 static void zero(void)
 {
-	uint64_t *a = alloc_pages(64);
+	uint64_t *a = shared_pages_from_node0(64);
 
 	check_zero("fresh memory", a, 0, 64, nid % 2);
 	check_zero("fresh memory, again", a, 0, 64, !(nid % 2));
@@ -129,7 +115,7 @@ static size_t word_hi(int k)
 
 static void race(int staggered, unsigned tag)
 {
-	uint64_t *a = alloc_pages(RACE_PAGES);
+	uint64_t *a = shared_pages_from_node0(RACE_PAGES);
 
 	sm_barrier(); /* everyone starts at once */
 	for (size_t k = 0; k < RACE_PAGES; k++) {
@@ -165,7 +151,7 @@ static void race(int staggered, unsigned tag)
 
 static void readfirst(void)
 {
-	uint64_t *a = alloc_pages(RF_PAGES);
+	uint64_t *a = shared_pages_from_node0(RF_PAGES);
 	int reader = 0, writer = 1 % nodes;
 
 	/* one node reads the fresh pages (a read run of pages nobody has) */
@@ -188,7 +174,7 @@ static void readfirst(void)
 	sm_barrier();
 
 	/* every node reads one fresh page at once, then the last node writes */
-	uint64_t *b = alloc_pages(RF_PAGES);
+	uint64_t *b = shared_pages_from_node0(RF_PAGES);
 	size_t pg = RF_PAGES / 2;
 
 	sm_barrier();

@@ -42,19 +42,6 @@ static void mismatch(const char *what, unsigned round, size_t page, size_t word,
 	     word, (unsigned long long)got, (unsigned long long)want);
 }
 
-static uint64_t *alloc_pages(size_t n)
-{
-	void *p = NULL;
-
-	if (nid == 0) {
-		p = shared_alloc(n * ps);
-		if ((uintptr_t)p % ps)
-			fail("sm_malloc of %zu pages is not page-aligned: %p", n, p);
-	}
-	bcast_pointer(&p, 0);
-	return p;
-}
-
 static void write_page(uint64_t *a, unsigned tag, unsigned ver, size_t page)
 {
 	for (size_t i = 0; i < pw; i++)
@@ -85,7 +72,7 @@ static void check_ahead_page(const uint64_t *a, size_t p, unsigned round)
 
 static void ahead(void)
 {
-	uint64_t *a = alloc_pages(CHUNK * CHUNKS);
+	uint64_t *a = shared_pages_from_node0(CHUNK * CHUNKS);
 
 	if (nid == 0)
 		for (size_t p = 0; p < CHUNK * CHUNKS; p++)
@@ -126,7 +113,7 @@ static size_t range_start(int k, unsigned round)
 
 static void overlap(void)
 {
-	uint64_t *a = alloc_pages(OV_PAGES);
+	uint64_t *a = shared_pages_from_node0(OV_PAGES);
 	int poker = nodes >= 3 ? nodes - 1 : -1;
 
 	for (unsigned r = 0; r < OV_ROUNDS; r++) {

@@ -96,19 +96,6 @@ static void check_pages(const char *what, uint64_t *a, unsigned tag, size_t firs
 		}
 }
 
-static void *alloc_pages(size_t n)
-{
-	void *p = NULL;
-
-	if (nid == 0) {
-		p = shared_alloc(n * ps);
-		if ((uintptr_t)p % ps)
-			fail("sm_malloc of %zu pages is not page-aligned: %p", n, p);
-	}
-	bcast_pointer(&p, 0);
-	return p;
-}
-
 /* ---- scan -------------------------------------------------------------- */
 
 /* a window grows 1, 2, 4 ... 256 pages: past 511 pages a fault moves 256 */
@@ -129,7 +116,7 @@ static unsigned v_rewritten(size_t page, size_t word)
 
 static void scan(void)
 {
-	uint64_t *a = alloc_pages(SCAN_PAGES);
+	uint64_t *a = shared_pages_from_node0(SCAN_PAGES);
 	int w = 1 % nodes, z = nodes >= 3 ? nodes - 1 : 0;
 
 	if (nid == w)
@@ -178,7 +165,7 @@ static unsigned rs_after(size_t page, size_t word)
 
 static void readersets(void)
 {
-	uint64_t *a = alloc_pages(RS_PAGES);
+	uint64_t *a = shared_pages_from_node0(RS_PAGES);
 	int w = nodes - 1;
 
 	if (nid == 0)
@@ -211,8 +198,8 @@ static void streams(void)
 	uint64_t *in[3], *out;
 
 	for (int k = 0; k < 3; k++)
-		in[k] = alloc_pages(n);
-	out = alloc_pages(n);
+		in[k] = shared_pages_from_node0(n);
+	out = shared_pages_from_node0(n);
 	if (nid == 0)
 		for (int k = 0; k < 3; k++)
 			write_pages(in[k], (unsigned)(10 + k), 1, 0, n, 1, 0);
@@ -250,7 +237,7 @@ static unsigned take_middle(size_t page, size_t word)
 
 static void takeover(void)
 {
-	uint64_t *a = alloc_pages(TAKE_PAGES);
+	uint64_t *a = shared_pages_from_node0(TAKE_PAGES);
 	int w1 = 1 % nodes, w2 = 2 % nodes;
 
 	if (nid == w1)
@@ -331,7 +318,7 @@ static unsigned holder_ver(size_t page, size_t word)
 
 static void holders(size_t block)
 {
-	uint64_t *a = alloc_pages(HOLD_PAGES);
+	uint64_t *a = shared_pages_from_node0(HOLD_PAGES);
 
 	block_size = block;
 	for (size_t b = (size_t)nid; b * block < HOLD_PAGES; b += (size_t)nodes)
@@ -387,7 +374,7 @@ static void check_even_slices(uint64_t *a, const char *what)
 
 static void exit_writeback(void)
 {
-	uint64_t *a = alloc_pages((size_t)nodes * SLICE);
+	uint64_t *a = shared_pages_from_node0((size_t)nodes * SLICE);
 	size_t all = (size_t)nodes * SLICE;
 
 	write_pages(a, 7, 1 + (unsigned)nid, (size_t)nid * SLICE, SLICE, 1, 0);
