@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -319,22 +318,14 @@ void sm__pump(void)
 
 /*
  * Sleep until the link has news. SIGIO is blocked here, so waiting for it
- * consumes the signal the news raised, and no handler runs for it later. A
- * thread that is not SIGIO's target (sm.h: one thread should use shared
- * memory) falls back to poll().
+ * consumes the signal the news raised, and no handler runs for it later.
+ * Only the thread that joined gets here (caller.c ends any other before it
+ * can wait), and SIGIO is aimed at that thread.
  */
 static void wait_for_link(void)
 {
 	sigset_t io;
 
-	if ((pid_t)syscall(SYS_gettid) != sm__st.owner_tid) {
-		struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
-
-		while (poll(&p, 1, -1) < 0)
-			if (errno != EINTR)
-				sm__die("poll: ", strerror(errno), NULL);
-		return;
-	}
 	sigemptyset(&io);
 	sigaddset(&io, SIGIO);
 	while (sigwaitinfo(&io, NULL) < 0)
