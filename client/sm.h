@@ -80,6 +80,63 @@ void sm_barrier(void);
  */
 void sm_bcast(void **addr, int root_nid);
 
+/*
+ * ---- Beyond COMP9243 ----------------------------------------------------
+ * Synchronization and collectives that dsm adds beside the five classic
+ * functions (sm(3) lists them apart). Each has its own manual page.
+ */
+
+/*
+ * A lock that lives in shared memory: inside a structure from sm_malloc, in
+ * an array, any number of them. Memory fresh from sm_malloc (all zero) is an
+ * unlocked lock, and so is SM_LOCK_INITIALIZER. The lock is named by its
+ * address; its bytes are never read or written, so taking a lock moves no
+ * page. Waiters queue in FIFO order at dsm, without spinning.
+ */
+typedef struct {
+	unsigned long long sm_opaque;
+} sm_lock_t;
+#define SM_LOCK_INITIALIZER {0}
+
+/* Take the lock, waiting (FIFO) while another node holds it. sm_lock(3) */
+void sm_lock(sm_lock_t *lock);
+/* Release a lock this node holds; does not wait for dsm. */
+void sm_unlock(sm_lock_t *lock);
+/* Take the lock if it is free: 0 when taken, -1 when another node holds it. */
+int sm_trylock(sm_lock_t *lock);
+
+/*
+ * A condition variable in shared memory, with pthread semantics; zeroed
+ * memory and SM_COND_INITIALIZER are valid conditions. sm_cond_wait(3)
+ */
+typedef struct {
+	unsigned long long sm_opaque;
+} sm_cond_t;
+#define SM_COND_INITIALIZER {0}
+
+/* Release lock (held by this node), wait until signalled, take lock again. */
+void sm_cond_wait(sm_cond_t *cond, sm_lock_t *lock);
+/* Wake one node waiting on cond (none: nothing happens). */
+void sm_cond_signal(sm_cond_t *cond);
+/* Wake every node waiting on cond. */
+void sm_cond_broadcast(sm_cond_t *cond);
+
+/*
+ * Allocate size bytes of shared memory, collectively: every node calls it
+ * with the same size, in the same order, and every node gets the same
+ * address (zeroed, 16-byte aligned). Like a barrier, it returns when every
+ * node has called it. NULL when the region is exhausted (on every node).
+ * sm_malloc_collective(3)
+ */
+void *sm_malloc_collective(size_t size);
+
+/*
+ * Copy len bytes of the root's private memory at buf into buf on every other
+ * node (buf must not point into shared memory). Every node calls it with the
+ * same len and root; it is also a barrier. sm_bcast_buf(3)
+ */
+void sm_bcast_buf(void *buf, size_t len, int root);
+
 #ifdef __cplusplus
 }
 #endif

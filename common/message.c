@@ -12,6 +12,8 @@ enum payload_rule {
 	PAYLOAD_SECRET, /* length must be DSM_SECRET_LEN */
 	PAYLOAD_RUN,    /* count * DSM_PAGE_SIZE (run messages) */
 	PAYLOAD_RUN_OPTIONAL, /* 0 or count * DSM_PAGE_SIZE */
+	PAYLOAD_ADDRESS, /* 8 bytes: an address, little-endian */
+	PAYLOAD_DATA,    /* 1 .. DSM_MAX_RUN * DSM_PAGE_SIZE bytes */
 };
 
 enum page_rule {
@@ -42,8 +44,8 @@ static const struct type_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_RELEASE] = {"RELEASE", FROM_NODE, 0, PAYLOAD_RUN, PAGE_RUN, 0},
 	/* MALLOC, BARRIER, BCAST and EXIT reach the allocator through the
 	 * node's proxy, which forwards them on its control channel */
-	[MSG_MALLOC] = {"MALLOC", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
-	[MSG_CHUNK] = {"CHUNK", FROM_ALLOCATOR, MSGF_FRESH, PAYLOAD_NONE, 0, 0},
+	[MSG_MALLOC] = {"MALLOC", FROM_NODE | FROM_PROXY, MSGF_COLLECTIVE, PAYLOAD_NONE, 0, 0},
+	[MSG_CHUNK] = {"CHUNK", FROM_ALLOCATOR, MSGF_FRESH | MSGF_COLLECTIVE, PAYLOAD_NONE, 0, 0},
 	[MSG_BARRIER] = {"BARRIER", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_BARRIER_DONE] = {"BARRIER_DONE", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	/* the root of a bcast is checked by the allocator, which reports a bad
@@ -56,6 +58,16 @@ static const struct type_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_PING] = {"PING", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_PONG] = {"PONG", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
 	[MSG_LINK_LOST] = {"LINK_LOST", FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_LOCK] = {"LOCK", FROM_NODE, MSGF_TRY, PAYLOAD_NONE, 0, 0},
+	[MSG_LOCK_GRANT] = {"LOCK_GRANT", FROM_ALLOCATOR, MSGF_BUSY, PAYLOAD_NONE, 0, 0},
+	[MSG_UNLOCK] = {"UNLOCK", FROM_NODE, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_COND_WAIT] = {"COND_WAIT", FROM_NODE, 0, PAYLOAD_ADDRESS, 0, 0},
+	[MSG_COND_SIGNAL] = {"COND_SIGNAL", FROM_NODE, MSGF_ALL, PAYLOAD_NONE, 0, 0},
+	/* the root and length are checked by the allocator, which reports a
+	 * mismatch to every node instead of ending the link */
+	[MSG_BCAST_BUF] = {"BCAST_BUF", FROM_NODE | FROM_PROXY, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_BCAST_BUF_GO] = {"BCAST_BUF_GO", FROM_ALLOCATOR, 0, PAYLOAD_NONE, 0, 0},
+	[MSG_BCAST_DATA] = {"BCAST_DATA", FROM_NODE | FROM_ALLOCATOR, 0, PAYLOAD_DATA, 0, 0},
 };
 
 const char *msg_type_name(unsigned type)
@@ -91,6 +103,10 @@ static int payload_ok(enum payload_rule rule, uint32_t length, uint32_t count)
 		return length == count * DSM_PAGE_SIZE;
 	case PAYLOAD_RUN_OPTIONAL:
 		return length == 0 || length == count * DSM_PAGE_SIZE;
+	case PAYLOAD_ADDRESS:
+		return length == 8;
+	case PAYLOAD_DATA:
+		return length >= 1 && length <= DSM_MAX_RUN * DSM_PAGE_SIZE;
 	}
 	return 0;
 }

@@ -29,9 +29,12 @@
  * (GRANT, REVOKE, INVALIDATE, PAGE_DATA, INVALIDATE_ACK and RELEASE carry a
  * count of consecutive pages in `node`), CHUNK's FRESH flag (first touch).
  * 4: FAULT carries a count in `node`, 1 or 2 (a pair: one instruction whose
- * access spans two pages).
+ * access spans two pages). 5: locks and conditions (LOCK, LOCK_GRANT,
+ * UNLOCK, COND_WAIT, COND_SIGNAL), collective allocation (MALLOC and CHUNK
+ * with MSGF_COLLECTIVE), buffer broadcast (BCAST_BUF, BCAST_BUF_GO,
+ * BCAST_DATA).
  */
-#define DSM_PROTOCOL_VERSION 4u
+#define DSM_PROTOCOL_VERSION 5u
 
 #define DSM_PAGE_SIZE 4096u
 #define DSM_HEADER_SIZE 24u
@@ -119,6 +122,35 @@ enum msg_type {
 	/* proxy -> allocator (control channel only): the node's link closed
 	 * without MSG_EXIT; arg = when (the proxy's CLOCK_MONOTONIC, us) */
 	MSG_LINK_LOST,
+	/*
+	 * Locks and conditions (sm_lock(3), sm_cond_wait(3)), served by the
+	 * node's proxy against the job's lock table; a lock or condition is
+	 * named by its address in the region (arg). page = 0 (reserved: the
+	 * waiting thread, for threads inside a node).
+	 */
+	/* node -> proxy: take the lock at arg; MSGF_TRY: do not wait */
+	MSG_LOCK,
+	/* proxy -> node: the lock at arg is this node's (answers LOCK and
+	 * COND_WAIT); MSGF_BUSY: a try found it held, the node has not got it */
+	MSG_LOCK_GRANT,
+	/* node -> proxy: release the lock at arg (no answer) */
+	MSG_UNLOCK,
+	/* node -> proxy: release the lock whose address is the 8-byte
+	 * little-endian payload and wait on the condition at arg; answered
+	 * with LOCK_GRANT for that lock once signalled and relocked */
+	MSG_COND_WAIT,
+	/* node -> proxy: wake one waiter of the condition at arg, or every
+	 * waiter with MSGF_ALL (no answer) */
+	MSG_COND_SIGNAL,
+	/* node -> allocator: sm_bcast_buf; node = root, arg = length */
+	MSG_BCAST_BUF,
+	/* allocator -> node: every node arrived; arg = length. The root now
+	 * sends its buffer in BCAST_DATA pieces, the others receive them */
+	MSG_BCAST_BUF_GO,
+	/* root -> its proxy, then proxy -> every other node in the job: a
+	 * piece of the root's buffer, arg = its offset, payload = the bytes
+	 * (1 .. DSM_MAX_RUN * DSM_PAGE_SIZE) */
+	MSG_BCAST_DATA,
 	MSG_TYPE_COUNT
 };
 
@@ -126,6 +158,11 @@ enum msg_type {
 #define MSGF_WRITE 0x01u     /* MSG_FAULT, MSG_GRANT */
 #define MSGF_WANT_DATA 0x02u /* MSG_INVALIDATE */
 #define MSGF_FRESH 0x04u     /* MSG_CHUNK: placed on first touch, not at the caller */
+#define MSGF_COLLECTIVE 0x08u /* MSG_MALLOC, MSG_CHUNK: sm_malloc_collective; the
+				* CHUNK's arg is the allocation's address */
+#define MSGF_TRY 0x10u       /* MSG_LOCK: sm_trylock */
+#define MSGF_BUSY 0x20u      /* MSG_LOCK_GRANT: the try failed */
+#define MSGF_ALL 0x40u       /* MSG_COND_SIGNAL: sm_cond_broadcast */
 
 /* MSG_ERROR codes */
 enum dsm_error {
@@ -134,6 +171,15 @@ enum dsm_error {
 	DSM_ERR_BCAST_ROOT = 3,  /* node = the root that is invalid or gone */
 	DSM_ERR_BCAST_MISMATCH = 4, /* nodes disagree on the root */
 	DSM_ERR_COLLECTIVE_MISMATCH = 5, /* some nodes in sm_barrier, others in sm_bcast */
+	DSM_ERR_SIZE_MISMATCH = 6,  /* nodes disagree on the size of a collective
+				     * allocation or of an sm_bcast_buf */
+	DSM_ERR_LOCK_OWNER_GONE = 7, /* node = the node that left or died holding
+				      * the lock (or the condition's lock) */
+	DSM_ERR_NOT_LOCK_HOLDER = 8, /* UNLOCK or COND_WAIT of a lock the node
+				      * does not hold */
+	DSM_ERR_LOCK_RELOCK = 9,     /* LOCK of a lock the node already holds */
+	DSM_ERR_SYNC_ADDRESS = 10,   /* a lock or condition outside the region */
+	DSM_ERR_SYNC_TABLE_FULL = 11, /* too many locks held or waited for at once */
 	DSM_ERR_COUNT
 };
 

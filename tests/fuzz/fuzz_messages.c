@@ -69,6 +69,10 @@ static int length_allowed(const struct msg *m)
 		return m->length == pages;
 	case MSG_GRANT:
 		return m->length == 0 || m->length == pages;
+	case MSG_COND_WAIT:
+		return m->length == 8;
+	case MSG_BCAST_DATA:
+		return m->length >= 1 && m->length <= 64u * 4096u;
 	default:
 		return m->length == 0;
 	}
@@ -84,7 +88,15 @@ static unsigned flags_allowed(uint8_t type)
 	case MSG_INVALIDATE:
 		return 0x02; /* the writer's data wanted */
 	case MSG_CHUNK:
-		return 0x04; /* fresh: placed on first touch */
+		return 0x04 | 0x08; /* fresh: placed on first touch; collective */
+	case MSG_MALLOC:
+		return 0x08; /* collective */
+	case MSG_LOCK:
+		return 0x10; /* try */
+	case MSG_LOCK_GRANT:
+		return 0x20; /* busy */
+	case MSG_COND_SIGNAL:
+		return 0x40; /* all */
 	default:
 		return 0;
 	}
@@ -100,12 +112,19 @@ static int origin_allowed(uint8_t type, enum msg_origin from)
 	case MSG_INVALIDATE_ACK:
 	case MSG_RELEASE:
 	case MSG_PONG:
+	case MSG_LOCK:
+	case MSG_UNLOCK:
+	case MSG_COND_WAIT:
+	case MSG_COND_SIGNAL:
 		return from == FROM_NODE;
 	case MSG_MALLOC:
 	case MSG_BARRIER:
 	case MSG_BCAST:
+	case MSG_BCAST_BUF:
 	case MSG_EXIT:
 		return from == FROM_NODE || from == FROM_PROXY;
+	case MSG_BCAST_DATA:
+		return from == FROM_NODE || from == FROM_ALLOCATOR;
 	case MSG_LINK_LOST:
 		return from == FROM_PROXY;
 	default:

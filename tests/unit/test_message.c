@@ -36,8 +36,8 @@ static const struct spec specs[] = {
 	{MSG_PAGE_DATA, "PAGE_DATA", FROM_NODE, 0, 4, RUN_PAGES(4)},
 	{MSG_INVALIDATE_ACK, "INVALIDATE_ACK", FROM_NODE, 0, 1, 0},
 	{MSG_RELEASE, "RELEASE", FROM_NODE, 0, 2, RUN_PAGES(2)},
-	{MSG_MALLOC, "MALLOC", FROM_NODE, 0, 0, 0},
-	{MSG_CHUNK, "CHUNK", FROM_ALLOCATOR, MSGF_FRESH, 0, 0},
+	{MSG_MALLOC, "MALLOC", FROM_NODE, MSGF_COLLECTIVE, 0, 0},
+	{MSG_CHUNK, "CHUNK", FROM_ALLOCATOR, MSGF_FRESH | MSGF_COLLECTIVE, 0, 0},
 	{MSG_BARRIER, "BARRIER", FROM_NODE, 0, 0, 0},
 	{MSG_BARRIER_DONE, "BARRIER_DONE", FROM_ALLOCATOR, 0, 0, 0},
 	{MSG_BCAST, "BCAST", FROM_NODE, 0, 0, 0},
@@ -48,6 +48,14 @@ static const struct spec specs[] = {
 	{MSG_PING, "PING", FROM_ALLOCATOR, 0, 0, 0},
 	{MSG_PONG, "PONG", FROM_NODE, 0, 0, 0},
 	{MSG_LINK_LOST, "LINK_LOST", FROM_PROXY, 0, 0, 0},
+	{MSG_LOCK, "LOCK", FROM_NODE, MSGF_TRY, 0, 0},
+	{MSG_LOCK_GRANT, "LOCK_GRANT", FROM_ALLOCATOR, MSGF_BUSY, 0, 0},
+	{MSG_UNLOCK, "UNLOCK", FROM_NODE, 0, 0, 0},
+	{MSG_COND_WAIT, "COND_WAIT", FROM_NODE, 0, 0, 8},
+	{MSG_COND_SIGNAL, "COND_SIGNAL", FROM_NODE, MSGF_ALL, 0, 0},
+	{MSG_BCAST_BUF, "BCAST_BUF", FROM_NODE, 0, 0, 0},
+	{MSG_BCAST_BUF_GO, "BCAST_BUF_GO", FROM_ALLOCATOR, 0, 0, 0},
+	{MSG_BCAST_DATA, "BCAST_DATA", FROM_NODE, 0, 0, 100},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -67,6 +75,41 @@ static const struct {
 	{MSG_RELEASE, FROM_NODE, RUN_DATA},
 };
 #define NRUNS (sizeof(runs) / sizeof(runs[0]))
+
+/* COND_WAIT carries exactly an address; BCAST_DATA 1 .. DSM_MAX_RUN pages of bytes */
+Test(message, address_and_data_payload_lengths)
+{
+	static const struct {
+		uint8_t type;
+		enum msg_origin from;
+		uint32_t length;
+		int ok;
+	} cases[] = {
+		{MSG_COND_WAIT, FROM_NODE, 8, 1},
+		{MSG_COND_WAIT, FROM_NODE, 0, 0},
+		{MSG_COND_WAIT, FROM_NODE, 7, 0},
+		{MSG_COND_WAIT, FROM_NODE, 16, 0},
+		{MSG_BCAST_DATA, FROM_NODE, 1, 1},
+		{MSG_BCAST_DATA, FROM_ALLOCATOR, DSM_MAX_RUN * DSM_PAGE_SIZE, 1},
+		{MSG_BCAST_DATA, FROM_NODE, 0, 0},
+		{MSG_BCAST_DATA, FROM_NODE, DSM_MAX_RUN * DSM_PAGE_SIZE + 1, 0},
+		{MSG_BCAST_DATA, FROM_PROXY, 1, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static uint8_t b[DSM_MAX_MESSAGE + 8];
+		struct msg in = {.type = cases[i].type, .length = cases[i].length}, out;
+		size_t total = 0;
+		const char *why = NULL;
+		const struct msg_limits lim = {0, 0};
+
+		msg_encode(&in, b);
+		enum decode_result d = msg_decode(b, DSM_HEADER_SIZE + cases[i].length,
+						  cases[i].from, &lim, &out, &total, &why);
+		cr_expect_eq(d, cases[i].ok ? DECODE_OK : DECODE_BAD, "%s length %u from %d",
+			     msg_type_name(cases[i].type), cases[i].length, cases[i].from);
+	}
+}
 
 static const struct msg_limits no_limits = {0, 0};
 static const struct msg_limits limits = {.npages = 100, .nnodes = 8};
@@ -261,7 +304,10 @@ Test(message, wire_type_numbers_are_stable)
 	cr_assert_eq(MSG_PING, 19);
 	cr_assert_eq(MSG_PONG, 20);
 	cr_assert_eq(MSG_LINK_LOST, 21);
-	cr_assert_eq(MSG_TYPE_COUNT, 22);
+	cr_assert_eq(MSG_LOCK, 22);
+	cr_assert_eq(MSG_COND_WAIT, 25);
+	cr_assert_eq(MSG_BCAST_DATA, 29);
+	cr_assert_eq(MSG_TYPE_COUNT, 30);
 	cr_assert_eq(DSM_HEADER_SIZE, 24u);
 }
 
@@ -288,6 +334,9 @@ Test(message, reject_wrong_origin_for_every_type)
 		enum msg_origin wrong = s->from == FROM_NODE ? FROM_ALLOCATOR : FROM_NODE;
 
 		expect_ok(&m, s->from, &limits, s->name);
+		/* the root's pieces go on from its proxy to the others */
+		if (s->type == MSG_BCAST_DATA)
+			wrong = FROM_PROXY;
 		expect_bad(&m, wrong, &limits, s->name);
 	}
 }
@@ -358,8 +407,8 @@ Test(message, reject_illegal_flags)
 
 Test(message, chunk_fresh_flag_legal_other_flags_not)
 {
-	static const uint8_t bad[] = {MSGF_WRITE, MSGF_WANT_DATA, 0x08, 0x10, 0x80,
-				      MSGF_FRESH | MSGF_WRITE, MSGF_FRESH | 0x08, 0xff};
+	static const uint8_t bad[] = {MSGF_WRITE, MSGF_WANT_DATA, MSGF_TRY, MSGF_BUSY, MSGF_ALL,
+				      0x80, MSGF_FRESH | MSGF_WRITE, MSGF_FRESH | MSGF_TRY, 0xff};
 	struct msg m = {.type = MSG_CHUNK, .page = 64, .arg = 0x566000010000ull};
 
 	expect_ok(&m, FROM_ALLOCATOR, &limits, "CHUNK");
@@ -369,6 +418,8 @@ Test(message, chunk_fresh_flag_legal_other_flags_not)
 	 * than a run or than what the limits say is not the decoder's business */
 	m.page = 100000;
 	expect_ok(&m, FROM_ALLOCATOR, &limits, "big CHUNK FRESH");
+	m.flags = MSGF_FRESH | MSGF_COLLECTIVE;
+	expect_ok(&m, FROM_ALLOCATOR, &limits, "CHUNK FRESH COLLECTIVE");
 	for (size_t i = 0; i < sizeof(bad); i++) {
 		m.flags = bad[i];
 		expect_bad(&m, FROM_ALLOCATOR, &limits, "CHUNK with an unknown flag");
