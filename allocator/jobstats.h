@@ -22,6 +22,8 @@ struct node_stats {
 	_Atomic uint64_t revokes_received, invalidations_received;
 	_Atomic uint64_t pages_in, pages_out; /* pages sent to / taken from the node */
 	_Atomic uint64_t fault_wait_us, barrier_wait_us;
+	/* the most faults the node had outstanding at once (its threads) */
+	_Atomic uint32_t faults_at_once;
 	_Atomic uint64_t ping_count, ping_sum_us, ping_min_us, ping_max_us;
 	_Atomic uint32_t latency[STATS_BUCKETS];
 };

@@ -32,9 +32,11 @@
  * access spans two pages). 5: locks and conditions (LOCK, LOCK_GRANT,
  * UNLOCK, COND_WAIT, COND_SIGNAL), collective allocation (MALLOC and CHUNK
  * with MSGF_COLLECTIVE), buffer broadcast (BCAST_BUF, BCAST_BUF_GO,
- * BCAST_DATA).
+ * BCAST_DATA). 6: threads inside a node: up to DSM_MAX_NODE_FAULTS FAULTs
+ * outstanding per node, each with its own number (a second FAULT no longer
+ * ends the link); a fault error is matched to its fault by its page.
  */
-#define DSM_PROTOCOL_VERSION 5u
+#define DSM_PROTOCOL_VERSION 6u
 
 #define DSM_PAGE_SIZE 4096u
 #define DSM_HEADER_SIZE 24u
@@ -55,6 +57,12 @@
 #define DSM_MAX_MESSAGE (DSM_HEADER_SIZE + DSM_MAX_RUN * DSM_PAGE_SIZE)
 /* The most pages one FAULT asks for: an instruction whose access spans two. */
 #define DSM_MAX_FAULT_PAGES 2u
+/*
+ * The most FAULTs one node may have outstanding at once (threads inside a
+ * node fault in parallel, each FAULT with its own number). One more before
+ * an earlier one is answered is a protocol violation: the link is closed.
+ */
+#define DSM_MAX_NODE_FAULTS 16u
 /* sm_malloc requests of more pages than this are placed on first touch */
 #define DSM_FIRST_TOUCH_PAGES 8u
 
@@ -75,7 +83,8 @@ enum msg_type {
 	MSG_WELCOME,
 	/* node -> proxy: fault on page (node = 1), or on the pair page, page+1
 	 * (node = 2: one instruction needs both at once; each is granted
-	 * with its own GRANT). MSGF_WRITE for a write fault; arg numbers it */
+	 * with its own GRANT). MSGF_WRITE for a write fault; arg numbers it
+	 * (not 0). Up to DSM_MAX_NODE_FAULTS outstanding per node */
 	MSG_FAULT,
 	/* proxy -> node: access to a run granted (run message: node = count).
 	 * MSGF_WRITE for write access; payload is the pages' contents, or

@@ -23,36 +23,41 @@ static int node_live(const struct pagetable *pt, uint32_t node)
 }
 
 /*
- * A page's FIFO of waiting nodes is linked through the node slots. A pair
- * fault waits in two pages' queues at once, page and page+1, so each slot
- * has two links: a page's queue uses link page % 2.
+ * A page's FIFO of waiting faults is linked through the faults' slots in
+ * the node slots (a node may have several outstanding: threads). A pair
+ * fault waits in two pages' queues at once, page and page+1, so each fault
+ * slot has two links: a page's queue uses link page % 2.
  */
-static void enqueue(struct pagetable *pt, struct page_entry *e, uint32_t page, uint32_t node,
-		    int write)
+static struct node_fault *waiter_fault(struct pagetable *pt, int32_t w)
 {
-	struct node_slot *s = &pt->nodes[node];
+	return &pt->nodes[(uint32_t)w / DSM_MAX_NODE_FAULTS].faults[(uint32_t)w % DSM_MAX_NODE_FAULTS];
+}
 
-	s->wait_write = (uint8_t)write;
-	s->wait_next[page % 2] = PT_NONE;
+static void enqueue(struct pagetable *pt, struct page_entry *e, uint32_t page, uint32_t node,
+		    uint32_t fault)
+{
+	int32_t w = pt_waiter(node, fault);
+
+	pt->nodes[node].faults[fault].wait_next[page % 2] = PT_NONE;
 	if (e->queue_tail == PT_NONE)
-		e->queue_head = (int32_t)node;
+		e->queue_head = w;
 	else
-		pt->nodes[e->queue_tail].wait_next[page % 2] = (int32_t)node;
-	e->queue_tail = (int32_t)node;
+		waiter_fault(pt, e->queue_tail)->wait_next[page % 2] = w;
+	e->queue_tail = w;
 }
 
 static int dequeue(struct pagetable *pt, struct page_entry *e, uint32_t page, uint32_t *node,
-		   int *write)
+		   uint32_t *fault)
 {
-	int32_t n = e->queue_head;
+	int32_t w = e->queue_head;
 
-	if (n == PT_NONE)
+	if (w == PT_NONE)
 		return 0;
-	e->queue_head = pt->nodes[n].wait_next[page % 2];
+	e->queue_head = waiter_fault(pt, w)->wait_next[page % 2];
 	if (e->queue_head == PT_NONE)
 		e->queue_tail = PT_NONE;
-	*node = (uint32_t)n;
-	*write = pt->nodes[n].wait_write;
+	*node = (uint32_t)w / DSM_MAX_NODE_FAULTS;
+	*fault = (uint32_t)w % DSM_MAX_NODE_FAULTS;
 	return 1;
 }
 
@@ -63,16 +68,18 @@ static int has_copy(const struct pagetable *pt, struct page_entry *e, uint32_t n
 }
 
 /*
- * Start node's transaction on an idle page: ask every other holder (queued,
- * to go out as runs). prefetch: nobody waits for it.
+ * Start node's transaction on an idle page for its fault slot `fault`: ask
+ * every other holder (queued, to go out as runs). prefetch: nobody waits
+ * for it (it rides on that fault's run).
  */
 static void begin_txn(struct pagetable *pt, struct coherence_io *io, uint32_t page,
-		      struct page_entry *e, uint32_t node, int write, int prefetch)
+		      struct page_entry *e, uint32_t node, uint32_t fault, int write, int prefetch)
 {
 	uint64_t *readers = pt_readers(pt, e), *pending = pt_pending(pt, e);
 	int32_t w = e->writer;
 
 	e->requester = (int32_t)node;
+	e->txn_fault = (uint8_t)fault;
 	e->txn_write = (uint8_t)write;
 	e->txn_prefetch = (uint8_t)prefetch;
 	e->txn_had_copy = (uint8_t)has_copy(pt, e, node);
@@ -133,18 +140,23 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	uint32_t node = (uint32_t)e->requester;
 	uint64_t *readers = pt_readers(pt, e);
 	struct node_slot *slot = &pt->nodes[node];
+	struct node_fault *f = &slot->faults[e->txn_fault];
 	int prefetch = e->txn_prefetch;
-	uint64_t waited = mono_us() - (prefetch ? e->txn_t0 : slot->fault_t0);
+	/* read before the slot is given back below: the node may reuse it */
+	uint64_t seq = prefetch ? 0 : f->seq;
+	uint64_t waited = mono_us() - (prefetch ? e->txn_t0 : f->t0);
 	int upgrade = e->txn_write && e->txn_had_copy && !e->fresh; /* first touch is no upgrade */
 	const uint8_t *data = e->txn_had_copy ? NULL : page_source(pt, io, page);
 	int live = node_live(pt, node);
 
 	e->requester = PT_NONE;
 	e->txn_prefetch = 0;
-	/* before the answer goes out: the node's next FAULT may follow at once
-	 * (after a pair's second answer: it counts the pages still to answer) */
+	atomic_fetch_sub(&slot->run_pages, 1);
+	/* before the answer goes out: the node may use the slot for its next
+	 * FAULT at once (after a pair's second answer: it counts the pages
+	 * still to answer) */
 	if (!prefetch)
-		atomic_fetch_sub(&slot->faulting, 1);
+		atomic_fetch_sub(&f->pending, 1);
 	if (e->lost_by != PT_NONE) {
 		if (prefetch)
 			return; /* nobody asked: nothing to report */
@@ -159,8 +171,7 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	if (data && data != pt_page_data(pt, page) && !live)
 		memcpy(pt_page_data(pt, page), data, DSM_PAGE_SIZE); /* nobody else has it */
 	if (live)
-		run_queue(io, node, MSG_GRANT, e->txn_write ? MSGF_WRITE : 0, page,
-			  prefetch ? 0 : slot->fault_seq, data);
+		run_queue(io, node, MSG_GRANT, e->txn_write ? MSGF_WRITE : 0, page, seq, data);
 	log_action(io, node, page,
 		   prefetch ? LOG_PREFETCH : upgrade ? LOG_UPGRADE
 		   : e->txn_write ? LOG_WRITE_FAULT : LOG_READ_FAULT,
@@ -183,14 +194,14 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 		    struct page_entry *e)
 {
 	while (e->requester != PT_NONE && bits_empty(pt_pending(pt, e), pt->words)) {
-		uint32_t next;
-		int write;
+		uint32_t next, fault;
 
 		finish_txn(pt, io, page, e);
-		while (dequeue(pt, e, page, &next, &write)) {
+		while (dequeue(pt, e, page, &next, &fault)) {
 			if (pt->nodes[next].state != NODE_LIVE)
 				continue; /* left while waiting: nobody to grant to */
-			begin_txn(pt, io, page, e, next, write, 0);
+			begin_txn(pt, io, page, e, next, fault,
+				  pt->nodes[next].faults[fault].write, 0);
 			break;
 		}
 	}
@@ -271,21 +282,44 @@ static int joins_run(const struct pagetable *pt, struct page_entry *e, uint32_t 
  * is prefetched and the run window stays as it is.
  */
 static void fault_pair(struct pagetable *pt, struct coherence_io *io, uint32_t node,
-		       uint32_t page, int write)
+		       uint32_t fault, uint32_t page, int write)
 {
 	pt_lock_run(pt, page, 2);
 	for (uint32_t p = page; p < page + 2; p++) {
 		struct page_entry *e = pt_entry(pt, p);
 
 		if (e->requester != PT_NONE) {
-			enqueue(pt, e, p, node, write);
+			enqueue(pt, e, p, node, fault);
 		} else {
-			begin_txn(pt, io, p, e, node, write, 0);
+			begin_txn(pt, io, p, e, node, fault, write, 0);
 			advance(pt, io, p, e);
 		}
 	}
 	run_flush(io);
 	pt_unlock_run(pt, page, 2);
+}
+
+/*
+ * A free fault slot of node, claimed for a fault of count pages; -1 when all
+ * DSM_MAX_NODE_FAULTS are in use. Only the node's own proxy claims (it reads
+ * the node's FAULTs); any process frees one, answering its last page. *busy
+ * is how many others were in use.
+ */
+static int claim_fault(struct node_slot *slot, uint32_t count, uint32_t *busy)
+{
+	int found = -1;
+
+	*busy = 0;
+	for (uint32_t f = 0; f < DSM_MAX_NODE_FAULTS; f++) {
+		uint8_t idle = 0;
+
+		if (found < 0 &&
+		    atomic_compare_exchange_strong(&slot->faults[f].pending, &idle, (uint8_t)count))
+			found = (int)f;
+		else if (atomic_load(&slot->faults[f].pending))
+			(*busy)++;
+	}
+	return found;
 }
 
 int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t page,
@@ -294,40 +328,58 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 	struct node_slot *slot = &pt->nodes[node];
 	struct page_entry *e = pt_entry(pt, page);
 	uint32_t allocated = atomic_load_explicit(&pt->allocated, memory_order_acquire);
-	uint32_t window, run = 1;
+	uint32_t window, run = 1, busy, in_flight;
 	struct ra_stream *stream;
-	uint8_t idle = 0;
+	struct node_fault *f;
+	int fault;
 
 	if (count < 1 || count > DSM_MAX_FAULT_PAGES) {
 		*why = "a fault on no pages or on more than two";
 		return -1;
 	}
-	/* one fault at a time per node: a second would corrupt the wait queues;
-	 * the flag counts the fault's pages not yet answered */
-	if (!atomic_compare_exchange_strong(&slot->faulting, &idle, (uint8_t)count)) {
-		*why = "a second fault while the first is not answered";
+	/* the slot counts the fault's pages not yet answered */
+	fault = claim_fault(slot, count, &busy);
+	if (fault < 0) {
+		*why = "more faults outstanding than DSM_MAX_NODE_FAULTS";
 		return -1;
 	}
-	slot->fault_t0 = mono_us();
-	slot->fault_seq = seq;
+	f = &slot->faults[fault];
+	f->t0 = mono_us();
+	f->seq = seq;
+	f->write = (uint8_t)write;
+	f->first = page;
+	f->count = count;
 	if (page >= allocated || count > allocated - page) {
 		struct msg m = {.type = MSG_ERROR, .page = page >= allocated ? page : allocated,
 				.node = node, .arg = DSM_ERR_UNALLOCATED};
 
-		atomic_store(&slot->faulting, 0);
+		atomic_store(&f->pending, 0);
 		io->send(io, node, &m, NULL);
 		return 0;
 	}
+	if (busy + 1 > atomic_load(&slot->stats.faults_at_once))
+		atomic_store(&slot->stats.faults_at_once, busy + 1);
 	if (count == 2) {
-		fault_pair(pt, io, node, page, write);
+		atomic_fetch_add(&slot->run_pages, 2);
+		fault_pair(pt, io, node, (uint32_t)fault, page, write);
 		return 0;
 	}
 	stream = find_stream(pt, slot, page, &window);
 	if (window > allocated - page)
 		window = allocated - page;
+	/* with other faults of the node on their way, their runs and this one
+	 * together stay within the window (node_link_bound()) */
+	in_flight = atomic_load(&slot->run_pages);
+	if (busy && window > 1) {
+		uint32_t left = pt->prefetch > in_flight + 1 ? pt->prefetch - in_flight : 1;
+
+		if (window > left)
+			window = left;
+	}
 	pt_lock_run(pt, page, window);
 	if (e->requester != PT_NONE) {
-		enqueue(pt, e, page, node, write);
+		atomic_fetch_add(&slot->run_pages, 1);
+		enqueue(pt, e, page, node, (uint32_t)fault);
 	} else {
 		struct run_class c = {.writer = e->writer, .fresh = e->fresh,
 				      .had_copy = (uint8_t)has_copy(pt, e, node),
@@ -336,17 +388,16 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 
 		other_readers(pt, e, node, c.others);
 		alone = e->lost_by != PT_NONE || !joins_run(pt, e, node, &c);
-
-		begin_txn(pt, io, page, e, node, write, 0);
-		advance(pt, io, page, e);
-		while (!alone && run < window) {
-			struct page_entry *q = pt_entry(pt, page + run);
-
-			if (!joins_run(pt, q, node, &c))
-				break;
-			begin_txn(pt, io, page + run, q, node, write, 1);
-			advance(pt, io, page + run, q);
+		/* counted before any page of the run can be answered */
+		while (!alone && run < window && joins_run(pt, pt_entry(pt, page + run), node, &c))
 			run++;
+		atomic_fetch_add(&slot->run_pages, run);
+		begin_txn(pt, io, page, e, node, (uint32_t)fault, write, 0);
+		advance(pt, io, page, e);
+		for (uint32_t i = 1; i < run; i++) {
+			begin_txn(pt, io, page + i, pt_entry(pt, page + i), node, (uint32_t)fault,
+				  write, 1);
+			advance(pt, io, page + i, pt_entry(pt, page + i));
 		}
 	}
 	run_flush(io);

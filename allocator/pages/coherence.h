@@ -24,12 +24,17 @@
  * fault, echoed in the GRANT that answers it. count is 1, or 2 for a pair:
  * pages page and page+1 that one instruction needs at once, each granted
  * with a GRANT of its own that echoes seq (or answered with an error); the
- * fault is answered when both are. -1 with *why when the node already has
- * a fault in progress (libsm never does that).
+ * fault is answered when both are. A node may have up to
+ * DSM_MAX_NODE_FAULTS faults outstanding (its threads), each in a fault slot
+ * of its own, on any pages (a second fault on a page the node is already
+ * faulting on queues behind the first and is granted without data); -1
+ * with *why when all its slots are in use (libsm never does that).
  *
  * Runs: when the page is idle, the fault may take the pages after it along
  * (up to the node's run window, which grows on sequential faults up to
- * pt->prefetch and falls back to one page on any other), as long as they are
+ * pt->prefetch and falls back to one page on any other; while other faults
+ * of the node are outstanding, to what their runs leave of pt->prefetch),
+ * as long as they are
  * idle and in the same state as the first: held by the same writer or by
  * nobody, fresh or not, the node's copies valid or not, and for a write no
  * other readers. Each page keeps its own transaction (the others' carry no

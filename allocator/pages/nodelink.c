@@ -131,10 +131,16 @@ size_t node_link_bound(const struct pagetable *pt)
 {
 	size_t window = pt->prefetch > 1 ? pt->prefetch : 1;
 	size_t runs = (window + DSM_MAX_RUN - 1) / DSM_MAX_RUN;
+	/* a fault's messages: the runs of a window, or a page or a pair */
+	size_t faults = runs + 2 * DSM_MAX_NODE_FAULTS;
 
-	/* the grant runs of its one fault; a revoke or invalidation run per
-	 * run of every other node's fault; one reply, EXIT_ACK, a PING */
-	return window * DSM_PAGE_SIZE + (pt->nnodes + 3) * runs * DSM_HEADER_SIZE;
+	/* the grants of its outstanding faults: one window, and a page or a
+	 * pair for each other one (coh_fault caps the runs of a fault made
+	 * while others are outstanding); a revoke or invalidation per page
+	 * run of every other node's faults; a reply per thread waiting in a
+	 * call (as many as it may have faults), EXIT_ACK and a PING */
+	return (window + 2 * DSM_MAX_NODE_FAULTS) * DSM_PAGE_SIZE +
+	       ((pt->nnodes + 1) * faults + DSM_MAX_NODE_FAULTS + 2) * DSM_HEADER_SIZE;
 }
 
 int node_link_reserve(struct pagetable *pt, uint32_t node)

@@ -64,7 +64,8 @@ struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base)
 			goto fail;
 		s->fd = -1;
 		s->state = NODE_LIVE;
-		s->wait_next[0] = s->wait_next[1] = PT_NONE;
+		for (uint32_t f = 0; f < DSM_MAX_NODE_FAULTS; f++)
+			s->faults[f].wait_next[0] = s->faults[f].wait_next[1] = PT_NONE;
 	}
 	/* page entries are set up when sm_malloc hands their pages out
 	 * (coh_grant_chunk): the table costs memory only for pages in use */

@@ -5,10 +5,12 @@
  * left in the file system.
  *
  *  - page entries: per page, the writer, the readers (a bitmap), the
- *    transaction in progress (requester, kind, nodes whose reply is pending),
- *    the FIFO of nodes waiting for the page, and whether the page was lost;
+ *    transaction in progress (requester and its fault, kind, nodes whose
+ *    reply is pending), the FIFO of faults waiting for the page, and whether
+ *    the page was lost;
  *  - node slots: per node, its link's fd, the lock that serialises writes to
- *    it, whether it has left, and its place in a page's wait queue;
+ *    it, whether it has left, and its outstanding faults (each with its
+ *    place in page wait queues);
  *  - the page store: the allocator's copy of every page, up to date whenever
  *    the page has no writer.
  *
@@ -45,20 +47,41 @@ enum node_state {
 	NODE_STALLED = 3, /* stopped reading its link: cut off, then as NODE_DIED */
 };
 
+/*
+ * One outstanding FAULT of a node. A node may have DSM_MAX_NODE_FAULTS at
+ * once (threads inside it fault in parallel); each waits in page queues
+ * through its own links, so a queue is of (node, fault) waiters, named
+ * node * DSM_MAX_NODE_FAULTS + fault (pt_waiter()).
+ */
+struct node_fault {
+	/* pages of this FAULT not yet answered (1 or 2; 0: the slot is free).
+	 * Claimed by the node's proxy, counted down by whichever process
+	 * answers a page, just before the answer goes out */
+	_Atomic uint8_t pending;
+	uint8_t write;       /* it waits for writing */
+	uint32_t first, count; /* the pages it asked for */
+	/* next waiter in a page's wait queue: a page's queue uses link
+	 * page % 2, so a pair can wait in the queues of page and page+1 */
+	int32_t wait_next[2];
+	uint64_t t0;         /* when it reached the proxy (mono_us) */
+	uint64_t seq;        /* the node's number for it, echoed in its GRANTs */
+};
+
 struct node_slot {
 	pthread_mutex_t send_lock;
 	int fd;              /* the node's link; the same number in every process */
 	int state;           /* enum node_state, changed under send_lock */
 	pid_t proxy;         /* the node's proxy, woken when a writer cuts the node off */
 	_Atomic uint8_t ping_out; /* a PING is on its way and not answered yet */
-	/* next node in a page's wait queue: a page's queue uses link page % 2,
-	 * so a pair fault can wait in the queues of page and page+1 at once */
-	int32_t wait_next[2];
-	uint8_t wait_write;  /* whether the node waits for writing */
-	/* pages of this node's FAULT not yet answered (1 or 2; 0: none) */
-	_Atomic uint8_t faulting;
-	uint64_t fault_t0;   /* when its fault reached the proxy (mono_us) */
-	uint64_t fault_seq;  /* the node's number for that fault, echoed in the GRANT */
+	struct node_fault faults[DSM_MAX_NODE_FAULTS];
+	/*
+	 * Pages that the runs of the node's outstanding faults have still to
+	 * grant (their first pages and what they prefetch): a fault made while
+	 * another is outstanding gets a run window of at most what is left of
+	 * pt->prefetch, so everything on its way to the node at once stays
+	 * within the bound of node_link_bound()
+	 */
+	_Atomic uint32_t run_pages;
 	/* the node's sequential streams (only its own proxy touches them), as
 	 * Linux readahead keeps one per open file: a fault at a stream's `next`
 	 * continues it and doubles its window, up to pt->prefetch; any other
@@ -70,16 +93,23 @@ struct node_slot {
 	struct node_stats stats;
 };
 
+/* A waiter in a page's queue: fault slot `fault` of `node`. */
+static inline int32_t pt_waiter(uint32_t node, uint32_t fault)
+{
+	return (int32_t)(node * DSM_MAX_NODE_FAULTS + fault);
+}
+
 struct page_entry {
 	int32_t writer;      /* node holding the page writable, or PT_NONE */
 	int32_t requester;   /* node whose transaction is in progress, or PT_NONE */
-	int32_t queue_head;  /* first node waiting for the page, or PT_NONE */
+	int32_t queue_head;  /* first waiter (pt_waiter()) for the page, or PT_NONE */
 	int32_t queue_tail;
 	int32_t lost_by;     /* node that died holding the only copy, or PT_NONE */
 	uint8_t txn_write;   /* the transaction is a write fault */
 	uint8_t txn_had_copy; /* requester's copy was valid when the txn started */
 	uint8_t txn_prefetch; /* nobody waits for it: it rides on a neighbour's fault */
 	uint8_t fresh;       /* never touched since sm_malloc: zero everywhere */
+	uint8_t txn_fault;   /* the requester's fault slot (not for a prefetch) */
 	int32_t txn_from;    /* the writer the transaction takes the page from */
 	uint64_t txn_t0;     /* when the transaction began (mono_us) */
 	uint64_t bits[];     /* readers[words] then pending[words] */

@@ -117,6 +117,23 @@ static struct page_entry *E(uint32_t page)
 	return pt_entry(pt, page);
 }
 
+/* The node of a waiter in a page's queue (a node may wait several times:
+ * one waiter per outstanding fault, its threads'). */
+static int32_t waiter_node(int32_t w)
+{
+	return w == PT_NONE ? PT_NONE : w / (int32_t)DSM_MAX_NODE_FAULTS;
+}
+
+/* Pages of node's outstanding faults not yet answered, all slots together. */
+static int faulting(uint32_t node)
+{
+	int n = 0;
+
+	for (uint32_t f = 0; f < DSM_MAX_NODE_FAULTS; f++)
+		n += atomic_load(&pt->nodes[node].faults[f].pending);
+	return n;
+}
+
 static int is_reader(uint32_t page, uint32_t node)
 {
 	return bit_test(pt_readers(pt, E(page)), node);
@@ -357,7 +374,7 @@ Test(coherence, concurrent_faults_on_one_page_are_queued)
 	fault_ok(pt, &io, 3, 4, 1);
 	expect_count(1); /* queued: nothing sent for node 3 yet */
 	cr_assert_eq(E(4)->requester, 2);
-	cr_assert_eq(E(4)->queue_head, 3);
+	cr_assert_eq(waiter_node(E(4)->queue_head), 3);
 
 	memset(data, 0x3c, sizeof(data));
 	reply_ok(1, 4, data);
@@ -784,8 +801,10 @@ Test(coherence, grant_chunk_larger_than_stripes, .timeout = 10)
 	/* every stripe is free again: faults on all of them go through */
 	for (uint32_t p = 7; p < 7 + PT_STRIPES; p++) {
 		nrec = 0;
-		/* the revokes are never answered here: let node 2 fault again */
-		atomic_store(&big->nodes[2].faulting, 0);
+		/* the revokes are never answered here: free node 2's fault
+		 * slots, or its 17th fault would be one too many */
+		for (uint32_t f = 0; f < DSM_MAX_NODE_FAULTS; f++)
+			atomic_store(&big->nodes[2].faults[f].pending, 0);
 		fault_ok(big, &io, 2, p, 0);
 		expect_count(1);
 		expect_msg(0, 1, MSG_REVOKE, 0, p, 0);
@@ -832,19 +851,6 @@ Test(coherence, write_grant_to_gone_requester_leaves_no_writer)
 	fault_ok(pt, &io, 3, 1, 0);
 	expect_count(0);
 	cr_assert(!is_reader(1, 3), "nor is a gone node a reader");
-}
-
-Test(coherence, second_fault_while_queued_is_rejected)
-{
-	const char *why = NULL;
-
-	fault_ok(pt, &io, 1, 0, 1);     /* node 1 writes page 0: granted at once */
-	fault_ok(pt, &io, 2, 0, 0);     /* node 2 reads: REVOKE to 1, in progress */
-	fault_ok(pt, &io, 3, 0, 0);     /* node 3 queued behind it */
-	cr_assert_eq(coh_fault(pt, &io, 3, 0, 1, 0, 7, &why), -1);
-	cr_assert_not_null(why);
-	cr_assert_eq(coh_fault(pt, &io, 3, 1, 1, 0, 7, &why), -1, "not on another page either");
-	cr_assert_eq(coh_fault(pt, &io, 2, 1, 1, 1, 7, &why), -1, "nor from the requester");
 }
 
 Test(coherence, next_fault_accepted_after_grant)
@@ -1122,11 +1128,6 @@ static void pair_ok(uint32_t node, uint32_t page, int write)
 		     why ? why : "?");
 }
 
-static int faulting(uint32_t node)
-{
-	return atomic_load(&pt->nodes[node].faulting);
-}
-
 Test(coherence, pair_fault_grants_both_pages_each_with_the_fault_number)
 {
 	const char *why = NULL;
@@ -1143,15 +1144,19 @@ Test(coherence, pair_fault_grants_both_pages_each_with_the_fault_number)
 	expect_count(3);
 	expect_granted(2, 1, 5, 1, 0x55);
 	cr_assert_eq(recs[2].arg, 7u, "the pair's second page answers the fault too");
-	/* half answered: the node may not fault again yet */
+	/* half answered: the pair still holds its fault slot; another thread's
+	 * fault takes a slot of its own and is answered by itself */
 	cr_assert_eq(faulting(1), 1);
-	cr_assert_eq(coh_fault(pt, &io, 1, 9, 1, 0, 8, &why), -1, "a fault while half answered");
-	reply_ok(2, 4, run_bytes(1, 0x44));
+	cr_assert_eq(coh_fault(pt, &io, 1, 9, 1, 0, 8, &why), 0, "%s", why);
 	expect_count(4);
-	expect_granted(3, 1, 4, 1, 0x44);
-	cr_assert_eq(recs[3].arg, 7u);
+	expect_granted(3, 1, 9, 0, 0);
+	cr_assert_eq(recs[3].arg, 8u);
+	cr_assert_eq(faulting(1), 1);
+	reply_ok(2, 4, run_bytes(1, 0x44));
+	expect_count(5);
+	expect_granted(4, 1, 4, 1, 0x44);
+	cr_assert_eq(recs[4].arg, 7u);
 	cr_assert_eq(faulting(1), 0);
-	fault_ok(pt, &io, 1, 9, 0); /* answered: the next fault is fine */
 }
 
 Test(coherence, pair_fault_on_idle_pages_is_two_grants_not_a_run)
@@ -1204,8 +1209,8 @@ Test(coherence, pair_faults_queue_in_both_pages_in_one_order)
 	cr_assert_eq(recs[3].arg, 7u);
 	cr_assert_eq(E(6)->requester, 4);
 	cr_assert_eq(E(7)->requester, 4);
-	cr_assert_eq(E(6)->queue_head, 6);
-	cr_assert_eq(E(7)->queue_head, 5);
+	cr_assert_eq(waiter_node(E(6)->queue_head), 6);
+	cr_assert_eq(waiter_node(E(7)->queue_head), 5);
 	/* node 3 answers page 7 first (it held page 6 until its instruction
 	 * ran, say): node 4 gets 7, and node 5's transaction on it starts */
 	reply_ok(3, 7, run_bytes(1, 0x71));
@@ -1256,6 +1261,163 @@ Test(coherence, pair_with_a_lost_page_gets_the_error_and_the_other_page)
 	cr_assert_eq(recs[1].arg, DSM_ERR_PAGE_LOST);
 	cr_assert_eq(recs[1].node, 2u, "the error names the dead node");
 	cr_assert_eq(faulting(1), 0);
+}
+
+/* ---- several faults of one node at once (threads inside a node) ------- */
+
+/* A fault with its own number, which the engine must accept. */
+static void fault_seq_ok(uint32_t node, uint32_t page, int write, uint64_t seq)
+{
+	const char *why = NULL;
+
+	cr_assert_eq(coh_fault(pt, &io, node, page, 1, write, seq, &why), 0, "fault rejected: %s",
+		     why ? why : "?");
+}
+
+Test(coherence, faults_of_one_node_on_different_pages_proceed_in_parallel)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(3, 2);
+	make_writer(4, 5);
+	fault_seq_ok(1, 2, 0, 11); /* a read taking page 2 from node 3 */
+	fault_seq_ok(1, 5, 1, 12); /* a write taking page 5 from node 4 */
+	expect_count(2);
+	expect_msg(0, 3, MSG_REVOKE, 0, 2, 0);
+	expect_msg(1, 4, MSG_INVALIDATE, MSGF_WANT_DATA, 5, 0);
+	cr_assert_eq(faulting(1), 2, "two faults outstanding");
+	/* answered in the other order: each grant echoes its own fault */
+	memset(data, 0x55, sizeof(data));
+	reply_ok(4, 5, data);
+	expect_count(3);
+	expect_granted(2, 1, 5, 1, 0x55);
+	cr_assert_eq(recs[2].arg, 12u);
+	cr_assert_eq(faulting(1), 1);
+	memset(data, 0x22, sizeof(data));
+	reply_ok(3, 2, data);
+	expect_count(4);
+	expect_granted(3, 1, 2, 0, 0x22);
+	cr_assert_eq(recs[3].arg, 11u);
+	cr_assert_eq(faulting(1), 0);
+	cr_assert_eq(atomic_load(&pt->nodes[1].stats.faults_at_once), 2u);
+}
+
+/* The message sent to node of type, or fail. */
+static int find_msg(uint32_t to, uint8_t type)
+{
+	for (int i = 0; i < nrec; i++)
+		if (recs[i].to == to && recs[i].type == type)
+			return i;
+	cr_assert_fail("no %s to node %u among %d messages", msg_type_name(type), to, nrec);
+	return -1;
+}
+
+Test(coherence, faults_of_one_node_queued_on_one_page_are_told_apart)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+	int g;
+
+	make_writer(2, 6);
+	fault_seq_ok(3, 6, 0, 20); /* node 3 takes page 6 from node 2 */
+	fault_seq_ok(1, 6, 0, 21); /* two threads of node 1 queue behind it */
+	fault_seq_ok(4, 6, 0, 22);
+	fault_seq_ok(1, 6, 1, 23);
+	expect_count(1);
+	cr_assert_eq(waiter_node(E(6)->queue_head), 1);
+	cr_assert_neq(E(6)->queue_head, E(6)->queue_tail, "node 1 waits twice, as two waiters");
+	memset(data, 0x66, sizeof(data));
+	nrec = 0;
+	reply_ok(2, 6, data);
+	/* 3, 1 (read, 21) and 4 read at once; node 1's write (23) then
+	 * invalidates the other readers: 2 (a revoked writer keeps a copy),
+	 * 3 and 4 */
+	expect_count(6);
+	g = find_msg(3, MSG_GRANT);
+	expect_msg(g, 3, MSG_GRANT, 0, 6, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[g].arg, 20u);
+	g = find_msg(1, MSG_GRANT);
+	expect_msg(g, 1, MSG_GRANT, 0, 6, DSM_PAGE_SIZE);
+	expect_payload(g, 0x66);
+	cr_assert_eq(recs[g].arg, 21u);
+	g = find_msg(4, MSG_GRANT);
+	cr_assert_eq(recs[g].arg, 22u);
+	for (uint32_t n = 2; n <= 4; n++)
+		expect_msg(find_msg(n, MSG_INVALIDATE), n, MSG_INVALIDATE, 0, 6, 0);
+	cr_assert_eq(E(6)->requester, 1);
+	/* once they answer, node 1's write is an upgrade: no data */
+	nrec = 0;
+	reply_ok(2, 6, NULL);
+	reply_ok(3, 6, NULL);
+	reply_ok(4, 6, NULL);
+	expect_count(1);
+	expect_granted(0, 1, 6, 1, -1);
+	cr_assert_eq(recs[0].arg, 23u);
+	cr_assert_eq(faulting(1), 0);
+}
+
+/* libsm lets a second thread wait for the first's grant instead of asking
+ * again; a second FAULT on the page all the same is answered, not refused */
+Test(coherence, second_fault_of_a_node_on_its_page_is_granted_without_data)
+{
+	static uint8_t data[DSM_PAGE_SIZE];
+
+	make_writer(2, 3);
+	fault_seq_ok(1, 3, 0, 30);
+	fault_seq_ok(1, 3, 0, 31);
+	expect_count(1);
+	expect_msg(0, 2, MSG_REVOKE, 0, 3, 0);
+	memset(data, 0x33, sizeof(data));
+	reply_ok(2, 3, data);
+	expect_count(3);
+	expect_granted(1, 1, 3, 0, 0x33);
+	cr_assert_eq(recs[1].arg, 30u);
+	expect_granted(2, 1, 3, 0, -1); /* its copy is valid: no data */
+	cr_assert_eq(recs[2].arg, 31u);
+	cr_assert_eq(faulting(1), 0);
+}
+
+Test(coherence, more_faults_outstanding_than_slots_is_refused)
+{
+	const char *why = NULL;
+
+	for (uint32_t p = 0; p < NP; p++)
+		make_writer(2, p);
+	for (uint32_t i = 0; i < DSM_MAX_NODE_FAULTS; i++)
+		fault_seq_ok(3, i % NP, 0, 100 + i); /* unanswered: revokes to 2, or queued */
+	cr_assert_eq(faulting(3), (int)DSM_MAX_NODE_FAULTS);
+	cr_assert_eq(coh_fault(pt, &io, 3, 0, 1, 0, 200, &why), -1);
+	cr_assert_str_eq(why, "more faults outstanding than DSM_MAX_NODE_FAULTS");
+	cr_assert_eq(coh_fault(pt, &io, 4, 0, 1, 0, 200, &why), 0, "another node is not affected");
+}
+
+Test(coherence, a_freed_fault_slot_is_used_again)
+{
+	for (uint32_t i = 0; i < 3 * DSM_MAX_NODE_FAULTS; i++)
+		fault_seq_ok(1, i % NP, (int)(i % 2), 1 + i); /* each answered at once */
+	cr_assert_eq(faulting(1), 0);
+}
+
+/*
+ * While a node has faults outstanding, a new one's run stops where the
+ * runs of all of them would together exceed the window: what is on its way
+ * to the node at once stays bounded (node_link_bound()).
+ */
+Test(coherence, runs_of_a_nodes_faults_together_stay_within_the_window)
+{
+	pt->prefetch = 8;
+	for (uint32_t p = 4; p < 12; p++)
+		set_store(p, (uint8_t)p);
+	make_writer(2, 0);
+	fault_seq_ok(1, 0, 0, 40); /* outstanding: a revoke to node 2 */
+	cr_assert_eq(atomic_load(&pt->nodes[1].run_pages), 1u);
+	set_window(1, 4, 8);       /* a scan at page 4 could take 8 pages ... */
+	nrec = 0;
+	fault_seq_ok(1, 4, 0, 41); /* ... but 1 is on its way: 7 at most */
+	expect_count(1);
+	expect_msg(0, 1, MSG_GRANT, 0, 4, 7 * DSM_PAGE_SIZE); /* pages 4..10 */
+	expect_run(0, 7, 4);
+	cr_assert_eq(recs[0].arg, 41u);
+	cr_assert_eq(atomic_load(&pt->nodes[1].run_pages), 1u, "only the first fault's page left");
 }
 
 /* ---- the page table's cost ------------------------------------------- */
