@@ -27,7 +27,8 @@ JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
-              client/sigchain.c client/caller.c
+              client/sigchain.c client/caller.c client/statelock.c client/threads.c \
+              client/wait.c client/hold.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -107,6 +108,11 @@ $(B)/dsmcc: tools/dsmcc.in Makefile
 $(B)/tests/%: tests/programs/%.c tests/programs/check.h $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
+
+# an OpenMP program inside each node: libgomp (gcc) or libomp (clang)
+$(B)/tests/openmp: tests/programs/openmp.c tests/programs/check.h $(B)/libsm.a client/sm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fopenmp -Iclient $< $(B)/libsm.a $(LDFLAGS) -fopenmp -o $@
 
 $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)

@@ -6,7 +6,10 @@
  * chunk (MSG_MALLOC -> MSG_CHUNK). Pages of a fresh chunk arrive writable at
  * this node, so first writes do not fault. Requests larger than half a chunk
  * get pages of their own, contiguous, and leave the current chunk in use.
+ * Any thread may call it: the chunk is guarded by a mutex of its own (never
+ * taken in a signal handler), held while a new chunk is asked for.
  */
+#include <pthread.h>
 #include <stdint.h>
 
 #include "libsm.h"
@@ -15,31 +18,26 @@
 #define ALIGNMENT 16u
 #define LARGE (8u * DSM_PAGE_SIZE)
 
+static pthread_mutex_t chunk_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *chunk_next, *chunk_end;
 
-/* Ask the allocator for at least `bytes`; NULL when the region is exhausted. */
+/*
+ * Ask the allocator for at least `bytes`; NULL when the region is exhausted.
+ * The chunk's pages were marked ours when the CHUNK was read (link.c),
+ * before any later message about them.
+ */
 static uint8_t *request_chunk(uint64_t bytes, uint8_t **end)
 {
-	sigset_t old;
 	struct msg m = {.type = MSG_MALLOC, .arg = bytes};
 	struct msg reply;
 	uint8_t *start = NULL;
 
 	sm__caller_check("sm_malloc", 0);
-	/* the chunk's pages are marked ours before any revoke of them is served */
-	sm__block_sigio(&old);
 	sm__request(&m, MSG_CHUNK, &reply);
-	if (reply.arg != 0) {
-		uint64_t first = (reply.arg - (uintptr_t)sm__st.base) / DSM_PAGE_SIZE;
-
-		if (reply.arg < (uintptr_t)sm__st.base || reply.arg % DSM_PAGE_SIZE ||
-		    first + reply.page > sm__st.npages || reply.page == 0)
-			sm__die("dsm answered sm_malloc with a chunk outside the region", NULL);
-		sm__region_chunk((uint32_t)first, reply.page, reply.flags & MSGF_FRESH);
+	if (reply.type == MSG_CHUNK && reply.arg != 0) {
 		start = (uint8_t *)(uintptr_t)reply.arg;
 		*end = start + (size_t)reply.page * DSM_PAGE_SIZE;
 	}
-	sm__restore_sigmask(&old);
 	return start;
 }
 
@@ -55,19 +53,17 @@ SM_API void *sm_malloc(size_t size)
 	if (size > sm__st.size)
 		return NULL;
 	bytes = ((uint64_t)(size ? size : 1) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+	pthread_mutex_lock(&chunk_lock);
 	if (chunk_next && bytes <= (uint64_t)(chunk_end - chunk_next)) {
 		p = chunk_next;
 		chunk_next += bytes;
-		return p;
-	}
-	p = request_chunk(bytes, &end);
-	if (!p)
-		return NULL;
-	/* keep whichever chunk has more room left for small requests */
-	if (bytes <= LARGE && (!chunk_next || (uint64_t)(end - p) - bytes >
-					      (uint64_t)(chunk_end - chunk_next))) {
+	} else if ((p = request_chunk(bytes, &end)) != NULL &&
+		   /* keep whichever chunk has more room left for small requests */
+		   bytes <= LARGE &&
+		   (!chunk_next || (uint64_t)(end - p) - bytes > (uint64_t)(chunk_end - chunk_next))) {
 		chunk_next = p + bytes;
 		chunk_end = end;
 	}
+	pthread_mutex_unlock(&chunk_lock);
 	return p;
 }

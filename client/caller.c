@@ -1,7 +1,7 @@
 /*
- * caller.c - who may use libsm: the thread that called sm_node_init, in the
- * process that called it. Everyone else gets a clear error at once instead
- * of a hang or a corrupted link (sm(3), "Fork" and "Threads").
+ * caller.c - who may use libsm: any thread of the process that called
+ * sm_node_init. A forked child gets a clear error at once instead of a hang
+ * or a corrupted link (sm(3), "Fork").
  *
  * A forked child is not a node. At fork() (pthread_atfork) the child closes
  * its copy of the link, so it can never send a byte on its parent's link; its
@@ -15,10 +15,8 @@
  * it with a message. A fork the handlers did not see (a raw clone) is caught
  * by comparing process ids where it costs nothing that matters.
  *
- * Another thread of the node is not supported yet: SIGIO goes to the thread
- * that joined, and the link has one reader. An sm_ function called by
- * another thread, or a fault in the region taken by one, ends the node with
- * a message that says so.
+ * Every thread of the node may use libsm (docs/design.md, "Threads inside a
+ * node").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,7 +29,6 @@
 #include "libsm.h"
 
 static pid_t node_pid;            /* 0 until sm_node_init */
-static pthread_t node_thread;     /* the thread that called it */
 static volatile sig_atomic_t forked; /* this process is a forked child of the node */
 static pid_t fork_parent;         /* the process forking, set just before fork() */
 
@@ -78,7 +75,6 @@ int sm__caller_init(void)
 	int rc;
 
 	node_pid = getpid();
-	node_thread = pthread_self();
 	if (!registered && (rc = pthread_atfork(before_fork, NULL, in_child)) != 0) {
 		sm__say("pthread_atfork: ", strerror(rc), NULL);
 		return -1;
@@ -97,48 +93,28 @@ enum sm_caller sm__caller(int cheap)
 		become_child(); /* forked without the fork handlers (a raw clone) */
 		return SM_CALLER_CHILD;
 	}
-	if (!pthread_equal(pthread_self(), node_thread))
-		return SM_CALLER_THREAD;
 	return SM_CALLER_NODE;
 }
 
 static const char not_a_node[] = ": a forked child is not a node (see sm(3), Fork)";
-static const char no_threads[] = " by a thread other than the one that called sm_node_init "
-				 "(threads are not supported yet)";
 
 void sm__caller_check(const char *call, int cheap)
 {
 	char pid[24];
 
-	switch (sm__caller(cheap)) {
-	case SM_CALLER_NODE:
-		return;
-	case SM_CALLER_CHILD:
+	if (sm__caller(cheap) == SM_CALLER_CHILD)
 		sm__die(call, " called in a forked child (pid ",
 			sm__fmt_u64(pid, (uint64_t)getpid()), ")", not_a_node, NULL);
-	case SM_CALLER_THREAD:
-		sm__die(call, " called", no_threads, NULL);
-	}
 }
 
 int sm__caller_fault(const void *addr)
 {
 	char pid[24], a[24];
 
-	switch (sm__caller(0)) {
-	case SM_CALLER_NODE:
+	if (sm__caller(0) == SM_CALLER_NODE)
 		return 0;
-	case SM_CALLER_CHILD:
-		sm__say("shared memory touched in a forked child (pid ",
-			sm__fmt_u64(pid, (uint64_t)getpid()), ") at ",
-			sm__fmt_hex(a, (uintptr_t)addr),
-			": a forked child is not a node and has no shared memory (see sm(3), Fork)",
-			NULL);
-		return 1;
-	case SM_CALLER_THREAD:
-		sm__say("shared memory touched", no_threads, ", at ",
-			sm__fmt_hex(a, (uintptr_t)addr), NULL);
-		return 1;
-	}
+	sm__say("shared memory touched in a forked child (pid ", sm__fmt_u64(pid, (uint64_t)getpid()),
+		") at ", sm__fmt_hex(a, (uintptr_t)addr),
+		": a forked child is not a node and has no shared memory (see sm(3), Fork)", NULL);
 	return 1;
 }

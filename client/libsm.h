@@ -1,27 +1,38 @@
 /*
  * libsm.h - state and internal functions shared by the files of libsm.
  * Nothing here is exported: the library is built with -fvisibility=hidden and
- * only the five sm_ functions of sm.h are visible to programs, and the
+ * only the sm_ functions of sm.h are visible to programs, and the
  * sigaction() and signal() that sigchain.c interposes.
  *
- * Concurrency model: the program's thread, the SIGIO handler, the SIGSEGV
- * handler and the SIGTRAP handler all use the link. Every path that reads or
- * writes the link runs with SIGIO blocked (the handlers via sa_mask, the API
- * functions via sigprocmask), so they never race for bytes.
+ * Concurrency model (docs/design.md, "Threads inside a node"): any thread of
+ * the node may fault or call an sm_ function, and SIGIO goes to whichever
+ * thread does not block it. Everything libsm shares between threads is
+ * guarded by one state lock (statelock.c), an async-signal-safe futex lock
+ * taken only with libsm's signals (SIGIO, SM_HOLD_SIGNAL) blocked and never
+ * held across anything that can fault, so no signal handler ever waits for
+ * a lock its own thread holds. The link is read by one thread at a time,
+ * the leader (wait.c): a thread that waits in libsm reads for everyone,
+ * dispatches every message and hands each reply to the thread that waits
+ * for it; SIGIO's handler reads only when no thread is waiting.
  */
 #ifndef LIBSM_H
 #define LIBSM_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../common/protocol.h"
 #include "../common/wire.h"
 
-/* Marks what libsm exports: the five functions of sm.h, sigaction, signal. */
+/* Marks what libsm exports: the sm_ functions of sm.h, sigaction, signal. */
 #define SM_API __attribute__((visibility("default")))
+
+/* The most threads of one node that use libsm at once (a slot each). */
+#define SM_MAX_THREADS 256
 
 enum page_access {
 	PA_NONE = 0,
@@ -37,6 +48,61 @@ struct node_args {
 	char port[16];
 };
 
+/* What a thread waits for in libsm (struct sm_thread.waiting). */
+enum sm_wait {
+	SM_WAIT_NONE = 0,
+	SM_WAIT_FAULT,  /* the grants of its own FAULT */
+	SM_WAIT_FOLLOW, /* another thread's fetch of the page it faulted on */
+	SM_WAIT_SLOT,   /* a free fault slot: DSM_MAX_NODE_FAULTS are out */
+	SM_WAIT_REPLY,  /* the reply to an API call (CHUNK, BARRIER_DONE, ...) */
+};
+
+/*
+ * One thread that uses libsm (threads.c). Every field but tid is read and
+ * written under the state lock.
+ */
+struct sm_thread {
+	_Atomic pid_t tid;      /* 0: the slot is free */
+	/* its wait in progress */
+	uint8_t waiting;        /* enum sm_wait */
+	int done;               /* ... is over (woken) */
+	_Atomic uint32_t wake;  /* futex word: bumped to wake the thread */
+	/* a fault: fault_count pages from fault_page (2: a pair, one
+	 * instruction whose access spans two pages) */
+	int32_t fault_page;
+	uint32_t fault_count;
+	uint32_t fault_granted; /* bit i: page fault_page + i is granted */
+	int fault_write;
+	uint64_t fault_seq;     /* its number: only a GRANT echoing it answers it */
+	struct msg fault_error; /* MSG_ERROR answering the fault, if any */
+	/* an API call: the type of reply, its order among the calls, and the
+	 * tag that tells a LOCK_GRANT for this thread apart */
+	uint8_t awaited_type;
+	uint64_t order;
+	uint32_t tag;
+	struct msg reply;
+	/*
+	 * Forward progress: the pages just granted stay held until the
+	 * faulting instruction has run (hold.c); a revoke of a held page waits
+	 * meanwhile (hold_wanted says one does).
+	 */
+	int32_t held[2];        /* the held pages (-1: none) */
+	uint64_t held_ip;       /* the instruction that faulted on them */
+	uintptr_t held_addr;    /* ... at this address */
+	int held_write;         /* they were faulted in for writing */
+	int hold_wanted;        /* a deferred revoke waits for this hold to end */
+	volatile sig_atomic_t trap_armed; /* EFLAGS.TF set to end the hold */
+	int have_timer;         /* the fallback's timers, this thread's: */
+	timer_t hold_timer;     /* the window (its CPU time) */
+	timer_t recheck_timer;  /* a look at where it is again (wall clock) */
+};
+
+/* A revoke or invalidation of one held page, waiting for its holders. */
+struct sm_deferred {
+	int32_t page;           /* -1: a free entry */
+	struct msg m;           /* narrowed to that page */
+};
+
 struct sm_state {
 	int fd;                 /* link to this node's proxy; -1 when not joined */
 	uint32_t nid, nnodes, npages;
@@ -44,40 +110,31 @@ struct sm_state {
 	uint8_t *alias;         /* libsm's always-writable view of the same pages */
 	size_t size;
 	uint8_t *access;        /* enum page_access per page */
+	uint16_t *holders;      /* per page: threads holding it (hold.c) */
 	uint64_t region_base;   /* where WELCOME said the region lives */
 	int joined, exited;
+	int closing;            /* sm_node_exit began: no more faults */
 	int leaving;            /* EXIT sent, EXIT_ACK not yet read */
 
-	/* the reply a blocked API call waits for (CHUNK, BARRIER_DONE, ...) */
-	uint8_t awaited_type;
-	volatile sig_atomic_t reply_ready;
-	struct msg reply;
+	/* the state lock (statelock.c) and the leader: the thread that reads
+	 * the link for every waiting thread (wait.c), -1 for none */
+	_Atomic uint32_t lock;
+	_Atomic int leader;
+	_Atomic int need_pump;  /* SIGIO came while someone else held the lock */
 
-	/* the fault in progress: fault_count pages from fault_page (2: a pair,
-	 * one instruction whose access spans two pages) */
-	int32_t fault_page;     /* -1 when no fault is waiting */
-	uint32_t fault_count;
-	uint32_t fault_granted; /* bit i: page fault_page + i is granted */
-	uint64_t fault_seq;     /* its number: only a GRANT echoing it answers it */
-	volatile sig_atomic_t fault_done; /* every page granted, or an error */
-	struct msg fault_error; /* MSG_ERROR answering the fault, if any */
+	/* faults and calls in flight */
+	uint32_t faults_out;    /* FAULTs sent and not yet answered */
+	uint64_t next_seq;      /* the last fault number used */
+	uint64_t next_order;    /* the last API call's order */
 
-	/*
-	 * Forward progress: the pages just granted stay held until the faulting
-	 * instruction has run (SIGTRAP after one instruction); a revoke or
-	 * invalidation of one that arrives meanwhile waits in its deferred slot.
-	 * A pair fault holds both pages, each from its own grant on: the node
-	 * waits for the second while holding the first.
-	 */
-	pid_t owner_tid;        /* the thread SIGIO goes to */
-	int trap_works;         /* single-stepping (EFLAGS.TF) ends the hold */
-	uint64_t held_ip;       /* the instruction that faulted on the held pages */
-	uintptr_t held_addr;     /* ... at this address */
+	int trap_works;         /* single-stepping (EFLAGS.TF) ends a hold */
 	int holds_pages;        /* ... or else the fallback timer does */
-	int held_write;         /* they were faulted in for writing */
-	int32_t held[2];        /* the held pages (-1: none): fault_page + i in [i] */
-	int have_deferred[2];   /* a revoke/invalidation of held[i] waits ... */
-	struct msg deferred[2]; /* ... here, narrowed to that one page */
+	int timers_to_process;  /* the fallback's timers signal the process (valgrind) */
+	uint32_t ndeferred;     /* entries of deferred[] in use */
+	struct sm_deferred deferred[2 * SM_MAX_THREADS];
+
+	_Atomic uint32_t nthreads; /* slots [0, nthreads) have been used */
+	struct sm_thread threads[SM_MAX_THREADS];
 
 	struct wire_batch out;  /* answers queued until the end of a read */
 	struct wire_reader reader;
@@ -90,33 +147,67 @@ extern struct sm_state sm__st;
 int sm__args_take(int *argc, char ***argv, struct node_args *out);
 
 /*
- * The signal that ends the fallback hold window (fault.c). It is blocked
- * wherever SIGIO is, so it never interrupts a pump, a send or a deferral.
+ * The signal that ends a hold (hold.c): sent by the fallback window's
+ * timer, and by a thread that defers a revoke of a page another thread
+ * holds, to make that thread look at where it is. It is blocked wherever
+ * SIGIO is, so it never interrupts a pump, a send or a deferral.
  */
 #define SM_HOLD_SIGNAL (SIGRTMAX - 2) /* valgrind keeps SIGRTMAX for itself */
 
-/* Add SIGIO and SM_HOLD_SIGNAL to a set: what every link user blocks. */
+/* Add SIGIO and SM_HOLD_SIGNAL to a set: what every user of the state blocks. */
 void sm__link_signals(sigset_t *set);
+void sm__block_sigio(sigset_t *old);
+void sm__restore_sigmask(const sigset_t *old);
 
-/* link.c */
+/* statelock.c: the state lock; every caller has libsm's signals blocked */
+void sm__lock(void);
+int sm__trylock(void);  /* 1 when taken */
+void sm__unlock(void);  /* just that: see sm__release() */
+/* unlock, then read the link if a SIGIO came meanwhile and nobody leads */
+void sm__release(void);
+void sm__futex_wait(_Atomic uint32_t *word, uint32_t seen);
+void sm__futex_wake(_Atomic uint32_t *word);
+
+/* threads.c: the calling thread's slot, claimed on first use (NULL: every
+ * slot is taken, said on stderr); async-signal-safe */
+struct sm_thread *sm__self(void);
+struct sm_thread *sm__self_known(void);  /* the slot if it has one, or NULL */
+int sm__threads_init(void);               /* in sm_node_init */
+/* make t look at its hold (SM_HOLD_SIGNAL); 0, or -1 when it is gone */
+int sm__poke(struct sm_thread *t);
+/* wake t from its wait (under the state lock) */
+void sm__wake(struct sm_thread *t);
+
+/* link.c (everything under the state lock) */
 int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_LEN]);
 void sm__pump(void);                      /* handle everything that arrived */
-/*
- * Send m and wait for its answer (a message of reply_type, or MSG_ERROR),
- * answering everyone else meanwhile; the answer in *reply. SIGIO is blocked
- * throughout; a caller that must act on the answer before any other message
- * is handled blocks it around the call too (the blocks nest).
- */
-void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
 void sm__send(const struct msg *m, const void *payload); /* after what is queued */
 void sm__flush(void);                     /* send the queued answers */
 /* answer a revoke/invalidation of a run: data is count pages, or NULL */
 void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *data);
 void sm__dispatch(const struct msg *m);   /* run a (deferred) message's row again */
-void sm__wait_fault(void);                /* inside the SIGSEGV handler */
-void sm__block_sigio(sigset_t *old);
-void sm__restore_sigmask(const sigset_t *old);
 void sm__install_sigio(void);
+
+/* wait.c: waiting in libsm, as the leader or for it (state lock held; the
+ * thread's `waiting` set) */
+void sm__wait(struct sm_thread *me);
+/*
+ * Send m and wait for its answer (a message of reply_type, or MSG_ERROR),
+ * answering everyone else meanwhile; the answer in *reply. Any thread may
+ * call it; libsm's signals are blocked throughout. The reply is handled
+ * (link.c's row) by whichever thread reads it, before anything read after
+ * it: what must happen before the next message is served belongs there.
+ */
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
+/* the dispatcher's side: the thread whose fault number is seq, whose fault
+ * covers page (an error), or that waits for a reply like m; NULL if none */
+struct sm_thread *sm__fault_by_seq(uint64_t seq);
+struct sm_thread *sm__fault_by_page(uint32_t page);
+struct sm_thread *sm__reply_owner(const struct msg *m);
+/* a thread's fault is over (granted or failed): wake it and its followers */
+void sm__fault_over(struct sm_thread *t);
+/* the thread fetching page with at least this access, or NULL */
+struct sm_thread *sm__fetching(uint32_t page, int write);
 
 /* region.c */
 int sm__region_map(uint64_t base, uint32_t npages);
@@ -141,29 +232,34 @@ void sm__segv_default(void);
 
 /* fault.c */
 int sm__fault_install(void);
-/* end the hold: the faulting instruction has run; serve what was deferred */
-void sm__serve_deferred(void);
-/* around the SIGIO handler's pump: end the hold if the faulting instruction
- * has run; set the trap flag if a revoke of the held page was deferred */
-void sm__hold_check(void *ucontext);
-void sm__hold_arm(void *ucontext);
 
-/* Is a page held for the faulting instruction? */
-static inline int sm__holding(void)
+/* hold.c: forward progress, per thread (state lock held unless said) */
+int sm__hold_install(void);               /* the self-test, SIGTRAP, the timer signal */
+int sm__hold_timer_create(struct sm_thread *t); /* the fallback's, per thread */
+void sm__hold_timer_delete(struct sm_thread *t);
+/* t holds page from its grant on */
+void sm__hold_page(struct sm_thread *t, uint32_t page);
+/* the faulting instruction of t is at ip (its hold starts: timer, or TF) */
+void sm__hold_start(struct sm_thread *t, uint64_t ip, uintptr_t addr, int write);
+/* t's hold ends: serve what waited only for it */
+void sm__hold_end(struct sm_thread *t);
+/* a revoke or invalidation of page, held by some thread: keep it for when
+ * its holders let go (1), or 0 when none is left to hold it: answer now */
+int sm__hold_defer(const struct msg *m, uint32_t page);
+static inline int sm__holding(const struct sm_thread *t)
 {
-	return sm__st.held[0] >= 0 || sm__st.held[1] >= 0;
+	return t->held[0] >= 0 || t->held[1] >= 0;
 }
 
 /*
- * caller.c: only the thread that called sm_node_init, in its own process,
- * uses libsm; a forked child or another thread gets a clear error.
+ * caller.c: only the process that called sm_node_init uses libsm (any of
+ * its threads); a forked child gets a clear error.
  */
 enum sm_caller {
-	SM_CALLER_NODE,   /* the node's own thread (or not joined yet) */
+	SM_CALLER_NODE,   /* a thread of the node (or not joined yet) */
 	SM_CALLER_CHILD,  /* a forked child: not a node */
-	SM_CALLER_THREAD, /* another thread: not supported yet */
 };
-int sm__caller_init(void); /* in sm_node_init, by the joining thread */
+int sm__caller_init(void); /* in sm_node_init */
 /* who calls; cheap: without a system call (a raw clone goes unseen) */
 enum sm_caller sm__caller(int cheap);
 /* an sm_ function `call` called by anyone but the node: say so and _exit(1) */

@@ -1,9 +1,12 @@
 /*
  * link.c - libsm's link to its proxy: connecting, the SIGIO handler, and the
- * one receive path (sm__pump) that the SIGIO handler, the fault handler and
- * every blocking API call share. Unsolicited messages (revoke, invalidate) are
- * handled the moment they are read, whoever is reading, so a node waiting for
- * its own reply always keeps answering others: no A-waits-for-B-waits-for-A.
+ * one receive path (sm__pump) that the SIGIO handler and every waiting
+ * thread share (the leader, wait.c), always under the state lock.
+ * Unsolicited messages (revoke, invalidate) are handled the moment they are
+ * read, whoever is reading, so a node waiting for its own reply always keeps
+ * answering others: no A-waits-for-B-waits-for-A. Replies go to the thread
+ * that waits for them: a GRANT by its fault's number, a fault error by its
+ * page, a call's reply by its type (and a LOCK_GRANT by its tag).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -17,7 +20,7 @@
 #include "../common/net.h"
 #include "libsm.h"
 
-struct sm_state sm__st = {.fd = -1, .fault_page = -1, .held = {-1, -1}};
+struct sm_state sm__st = {.fd = -1, .leader = -1};
 
 void sm__link_signals(sigset_t *set)
 {
@@ -110,16 +113,17 @@ static int on_welcome(void *ctx, const struct msg *m, const uint8_t *payload, co
 }
 
 /*
- * A run of pages granted. When it starts at a page of the fault (the
- * faulting page, or either page of a pair) and echoes the fault's number it
- * answers the fault for that page; otherwise (prefetched, seq 0) it is taken
- * as it is. The fault is done when each of its pages is granted. A read
- * grant never downgrades a page held writable.
+ * A run of pages granted. When it echoes a thread's fault number and starts
+ * at a page of that fault (the faulting page, or either page of a pair) it
+ * answers the fault for that page; otherwise (prefetched, number 0) it is
+ * taken as it is. The fault is over when each of its pages is granted. A
+ * read grant never downgrades a page held writable.
  */
 static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	int write = (m->flags & MSGF_WRITE) != 0;
-	uint32_t i = m->page - (uint32_t)sm__st.fault_page;
+	struct sm_thread *t;
+	uint32_t i;
 
 	(void)ctx, (void)why;
 	if (sm__st.leaving) {
@@ -129,14 +133,17 @@ static int on_grant(void *ctx, const struct msg *m, const uint8_t *payload, cons
 		return 0;
 	}
 	sm__region_grant(m->page, m->node, write, m->length ? payload : NULL);
-	if (sm__st.fault_page >= 0 && m->arg == sm__st.fault_seq && i < sm__st.fault_count) {
+	if (m->arg == 0 || !(t = sm__fault_by_seq(m->arg)))
+		return 0;
+	i = m->page - (uint32_t)t->fault_page;
+	if (i < t->fault_count) {
 		/* hold the page until the faulting instruction has run: from
 		 * now on, while the fault waits for its other page too */
 		if (sm__st.holds_pages)
-			sm__st.held[i] = (int32_t)m->page;
-		sm__st.fault_granted |= 1u << i;
-		if (sm__st.fault_granted == (1u << sm__st.fault_count) - 1)
-			sm__st.fault_done = 1;
+			sm__hold_page(t, m->page);
+		t->fault_granted |= 1u << i;
+		if (t->fault_granted == (1u << t->fault_count) - 1)
+			sm__fault_over(t);
 	}
 	return 0;
 }
@@ -154,8 +161,8 @@ static void take(const struct msg *m, uint32_t first, uint32_t count)
 
 /*
  * REVOKE or INVALIDATE. A held page's part waits until the faulting
- * instruction has run (sm__serve_deferred() dispatches it again); the rest
- * of the run is answered now, so a transaction that is older than the
+ * instructions of its holders have run (hold.c dispatches it again); the
+ * rest of the run is answered now, so a transaction that is older than the
  * hold, on a page this node does not hold, never waits for the hold
  * (docs/design.md, "Instructions that need two pages").
  */
@@ -164,17 +171,11 @@ static int on_take(void *ctx, const struct msg *m, const uint8_t *payload, const
 	uint32_t from = m->page, end = m->page + m->node;
 
 	(void)ctx, (void)payload, (void)why;
-	for (uint32_t p = m->page; p < end && sm__holding(); p++) {
-		int i = sm__st.held[0] == (int32_t)p ? 0 : sm__st.held[1] == (int32_t)p ? 1 : -1;
-
-		if (i < 0 || sm__st.have_deferred[i])
+	for (uint32_t p = m->page; p < end; p++) {
+		if (!sm__st.holders[p])
 			continue;
 		take(m, from, p - from);
-		sm__st.deferred[i] = *m;
-		sm__st.deferred[i].page = p;
-		sm__st.deferred[i].node = 1;
-		sm__st.have_deferred[i] = 1;
-		from = p + 1;
+		from = sm__hold_defer(m, p) ? p + 1 : p;
 	}
 	take(m, from, end - from);
 	return 0;
@@ -189,38 +190,68 @@ static int on_ping(void *ctx, const struct msg *m, const uint8_t *payload, const
 	return 0;
 }
 
+/* The reply to a thread's call: stored in its slot, and the thread woken. */
+static void answer(struct sm_thread *t, const struct msg *m)
+{
+	t->reply = *m;
+	t->done = 1;
+	sm__wake(t);
+}
+
 static int on_error(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
+	struct sm_thread *t;
+
 	(void)ctx, (void)payload;
 	if (m->arg == DSM_ERR_PAGE_LOST || m->arg == DSM_ERR_UNALLOCATED) {
-		if (sm__st.fault_page < 0) {
+		/* it names a page of the fault it answers */
+		if (!(t = sm__fault_by_page(m->page))) {
 			*why = "a fault error while no fault is waiting";
 			return -1;
 		}
-		sm__st.fault_error = *m;
-		sm__st.fault_done = 1;
+		t->fault_error = *m;
+		sm__fault_over(t);
 		return 0;
 	}
-	/* the answer to the blocked API call (a bad sm_bcast, say) */
-	if (sm__st.awaited_type == MSG_NONE) {
+	/* the answer to a blocked API call (a bad sm_bcast, say) */
+	if (!(t = sm__reply_owner(m))) {
 		*why = "an error while no call is waiting";
 		return -1;
 	}
-	sm__st.reply = *m;
-	sm__st.reply_ready = 1;
+	answer(t, m);
 	return 0;
+}
+
+/*
+ * A chunk from sm_malloc: its pages are this node's before any later
+ * message about them is handled (a revoke of them can come right behind),
+ * so here, by whichever thread reads it, not by the caller after its wait.
+ */
+static void take_chunk(const struct msg *m)
+{
+	uint64_t first = (m->arg - (uintptr_t)sm__st.base) / DSM_PAGE_SIZE;
+
+	if (m->arg == 0 || (m->flags & MSGF_COLLECTIVE))
+		return; /* exhausted; or a collective allocation's, see alloc.c */
+	if (m->arg < (uintptr_t)sm__st.base || m->arg % DSM_PAGE_SIZE ||
+	    first + m->page > sm__st.npages || m->page == 0)
+		sm__die("dsm answered sm_malloc with a chunk outside the region", NULL);
+	sm__region_chunk((uint32_t)first, m->page, m->flags & MSGF_FRESH);
 }
 
 /* CHUNK, BARRIER_DONE, BCAST_DONE, EXIT_ACK: the reply a blocked call waits for */
 static int on_reply(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
+	struct sm_thread *t;
+
 	(void)ctx, (void)payload;
-	if (m->type != sm__st.awaited_type) {
+	if (!(t = sm__reply_owner(m))) {
 		*why = "a reply nobody asked for";
 		return -1;
 	}
-	sm__st.reply = *m;
-	sm__st.reply_ready = 1;
+	if (m->type == MSG_CHUNK)
+		take_chunk(m);
+	answer(t, m);
 	return 0;
 }
 
@@ -294,6 +325,8 @@ void sm__pump(void)
 {
 	struct wire_reader *r = &sm__st.reader;
 
+	/* a SIGIO from now on is about data this read may not see */
+	atomic_store(&sm__st.need_pump, 0);
 	for (;;) {
 		struct msg m;
 		const uint8_t *payload;
@@ -317,63 +350,23 @@ void sm__pump(void)
 }
 
 /*
- * Sleep until the link has news. SIGIO is blocked here, so waiting for it
- * consumes the signal the news raised, and no handler runs for it later.
- * Only the thread that joined gets here (caller.c ends any other before it
- * can wait), and SIGIO is aimed at that thread.
+ * SIGIO, in whichever thread the kernel picked (one that does not block
+ * it: a thread computing, or blocked in a system call). A leader reads for
+ * everyone: its poll() sees the news. Otherwise read here, unless the
+ * state lock is taken: its holder reads on letting go (sm__release).
  */
-static void wait_for_link(void)
-{
-	sigset_t io;
-
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
-	while (sigwaitinfo(&io, NULL) < 0)
-		if (errno != EINTR)
-			sm__die("sigwaitinfo: ", strerror(errno), NULL);
-}
-
-static void wait_reply(uint8_t type)
-{
-	/* the instruction that faulted has long run: no page is held any more */
-	sm__serve_deferred();
-	sm__st.awaited_type = type;
-	while (!sm__st.reply_ready) {
-		wait_for_link();
-		sm__pump();
-	}
-	sm__st.reply_ready = 0;
-	sm__st.awaited_type = MSG_NONE;
-}
-
-void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
-{
-	sigset_t old;
-
-	sm__block_sigio(&old);
-	sm__send(m, NULL);
-	wait_reply(reply_type);
-	*reply = sm__st.reply;
-	sm__restore_sigmask(&old);
-}
-
-void sm__wait_fault(void)
-{
-	while (!sm__st.fault_done) {
-		wait_for_link();
-		sm__pump();
-	}
-}
-
 static void on_sigio(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
 
-	(void)sig, (void)si;
-	if (sm__st.fd >= 0) {
-		sm__hold_check(ctx);
-		sm__pump();
-		sm__hold_arm(ctx);
+	(void)sig, (void)si, (void)ctx;
+	if (sm__st.fd < 0)
+		return;
+	atomic_store(&sm__st.need_pump, 1);
+	if (atomic_load(&sm__st.leader) < 0 && sm__trylock()) {
+		if (atomic_load(&sm__st.leader) < 0 && sm__st.fd >= 0)
+			sm__pump();
+		sm__release();
 	}
 	errno = saved;
 }
@@ -383,7 +376,6 @@ void sm__install_sigio(void)
 	struct sigaction sa;
 	char err[NET_ERR_LEN];
 
-	sm__st.owner_tid = (pid_t)syscall(SYS_gettid);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigio;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -391,8 +383,9 @@ void sm__install_sigio(void)
 	sm__link_signals(&sa.sa_mask);
 	if (sigaction(SIGIO, &sa, NULL) < 0)
 		sm__die("sigaction(SIGIO): ", strerror(errno), NULL);
-	/* SIGIO always goes to the thread that joined (see sm.h on threads) */
-	if (net_async(err, sm__st.fd, NET_OWNER_THREAD, sm__st.owner_tid) < 0)
+	/* SIGIO goes to the process: the kernel picks a thread that does not
+	 * block it, so no thread that exits or blocks can stall the node */
+	if (net_async(err, sm__st.fd, NET_OWNER_PROCESS, getpid()) < 0)
 		sm__die(err, NULL);
 }
 

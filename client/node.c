@@ -38,20 +38,35 @@ static int take_secret(uint8_t secret[DSM_SECRET_LEN])
 	return 0;
 }
 
+/*
+ * Leave the job, from any thread. The program's other threads are expected
+ * to be done with shared memory: one that faults from now on is told
+ * "shared memory used after sm_node_exit" and dies of it.
+ */
 static void leave(void)
 {
 	struct msg exit_msg = {.type = MSG_EXIT}, ack;
+	uint32_t n;
 	sigset_t old;
 
 	sm__block_sigio(&old);
-	sm__serve_deferred();
+	sm__lock();
+	sm__st.closing = 1; /* no fault from here on */
+	/* no instruction needs a page any more: every deferred revoke is
+	 * answered, so its page goes back with it, before the rest */
+	n = atomic_load(&sm__st.nthreads);
+	for (uint32_t k = 0; k < n; k++)
+		sm__hold_end(&sm__st.threads[k]);
 	sm__region_release_all();
 	sm__st.leaving = 1; /* from here EXIT_ACK is what it waits for */
+	sm__release();
 	/* answer revokes until dsm confirms we are out */
 	sm__request(&exit_msg, MSG_EXIT_ACK, &ack);
+	sm__lock();
 	sm__st.exited = 1;
 	close(sm__st.fd);
 	sm__st.fd = -1;
+	sm__release();
 	sm__restore_sigmask(&old);
 }
 
@@ -60,17 +75,9 @@ static void leave_at_exit(void)
 {
 	if (!sm__st.joined || sm__st.exited)
 		return;
-	switch (sm__caller(0)) {
-	case SM_CALLER_NODE:
+	/* exit() in any thread of the node leaves the job */
+	if (sm__caller(0) == SM_CALLER_NODE)
 		leave();
-		break;
-	case SM_CALLER_CHILD:
-		break;
-	case SM_CALLER_THREAD:
-		sm__say("exit() called by a thread other than the one that called sm_node_init "
-			"(threads are not supported yet): this node ends without leaving the job", NULL);
-		break;
-	}
 }
 
 SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
@@ -97,15 +104,18 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 		sm__say("sm_node_init: DSM_SECRET is missing or malformed", NULL);
 		return -1;
 	}
-	if (sm__fault_install() < 0 || sm__link_connect(&a, secret) < 0 || sm__caller_init() < 0)
+	if (sm__fault_install() < 0 || sm__link_connect(&a, secret) < 0 ||
+	    sm__caller_init() < 0 || sm__threads_init() < 0)
 		return -1;
 	explicit_bzero(secret, sizeof(secret));
 	sm__block_sigio(&old);
+	sm__lock();
 	sm__install_sigio();
 	sm__st.joined = 1;
 	/* what came before O_ASYNC was on (a PING right after WELCOME) raised
 	 * no SIGIO: read it now, or it waits until something else arrives */
 	sm__pump();
+	sm__release();
 	sm__restore_sigmask(&old);
 	if (atexit(leave_at_exit) != 0) {
 		sm__say("atexit failed", NULL);

@@ -46,7 +46,7 @@ int sm__region_map(uint64_t base, uint32_t npages)
 	size_t size = (size_t)npages * DSM_PAGE_SIZE;
 	char num[24];
 	int fd;
-	void *view, *alias, *access;
+	void *view, *alias, *access, *holders;
 
 	if (sysconf(_SC_PAGESIZE) != DSM_PAGE_SIZE) {
 		sm__say("dsm needs 4096-byte pages; this machine uses ",
@@ -72,14 +72,18 @@ int sm__region_map(uint64_t base, uint32_t npages)
 	}
 	alias = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	access = mmap(NULL, npages, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	holders = mmap(NULL, npages * sizeof(uint16_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	close(fd);
-	if (alias == MAP_FAILED || access == MAP_FAILED) {
+	if (alias == MAP_FAILED || access == MAP_FAILED || holders == MAP_FAILED) {
 		sm__say("cannot map the shared region: ", strerror(errno), NULL);
 		munmap(view, size);
 		if (alias != MAP_FAILED)
 			munmap(alias, size);
 		if (access != MAP_FAILED)
 			munmap(access, npages);
+		if (holders != MAP_FAILED)
+			munmap(holders, npages * sizeof(uint16_t));
 		return -1;
 	}
 	/* a forked child gets neither view (caller.c): it is not a node */
@@ -88,12 +92,14 @@ int sm__region_map(uint64_t base, uint32_t npages)
 		munmap(view, size);
 		munmap(alias, size);
 		munmap(access, npages);
+		munmap(holders, npages * sizeof(uint16_t));
 		return -1;
 	}
 	SM_TELL_MEMCHECK(view, size);
 	sm__st.base = view;
 	sm__st.alias = alias;
 	sm__st.access = access;
+	sm__st.holders = holders;
 	sm__st.size = size;
 	return 0;
 }

@@ -276,20 +276,34 @@ for n in 1 2 4; do
 		"^${says}sm_(barrier|malloc|bcast) called in a forked child \(pid [0-9]+\): a forked child is not a node \(see sm\(3\), Fork\)$" \
 		$((3 * n)) -n "$n" ./fork_child call
 done
-# Threads are not supported yet: a fault taken by another thread kills the
-# node with SIGSEGV, an sm_ function called by one ends it with status 1,
-# each with a message that says so; threads that keep to private memory are
-# fine.
-others='by a thread other than the one that called sm_node_init \(threads are not supported yet\)'
+# Threads inside a node (sm(3), Threads): 2 and 4 nodes x 1, 2, 4, 8
+# threads, every thread of every node using shared memory: atomic
+# increments of one counter (exact), false sharing between threads and
+# nodes, faults on the same pages at once, sm_malloc and the collectives
+# from threads, a node whose every thread blocks in read() while another
+# node takes its pages, a matrix product split over nodes x threads, and an
+# OpenMP program in every node.
 for n in 2 4; do
-	expect_exit "threads touch N=$n" "threads-touch-$n" 139 \
-		"^${says}shared memory touched $others, at 0x566[0-9a-f]+$" + -n "$n" ./threads touch
-	for call in barrier malloc bcast; do
-		expect_exit "threads $call N=$n" "threads-$call-$n" 1 \
-			"^${says}sm_$call called $others$" + -n "$n" ./threads "$call"
+	for t in 1 2 4 8; do
+		for mode in atomic falseshare samepage calls blocked; do
+			expect_ok "threads $mode N=$n T=$t" "threads-$mode-$n-$t" -n "$n" \
+				./threads "$mode" "$t"
+		done
+		expect_ok "matmul threads N=$n T=$t" "matmul-threads-$n-$t" -n "$n" ./matmul 96 "$t"
+		expect_ok "openmp N=$n T=$t" "openmp-$n-$t" -n "$n" ./openmp "$t"
 	done
 	expect_ok "threads private N=$n" "threads-private-$n" -n "$n" ./threads private
 done
+# the fallback hold window (as under valgrind) with threads that block
+# right after their faults
+DSM_WRAPPER="env DSM_TRAP=0${DSM_WRAPPER:+ $DSM_WRAPPER}" \
+	expect_ok "threads samepage DSM_TRAP=0 N=4 T=4" "threads-samepage-notrap" -n 4 \
+	./threads samepage 4
+# collectives are among nodes: two threads of one node in them at once
+# end the node with a message
+expect_exit "threads collective N=2" "threads-collective" 1 \
+	"^${says}two threads of this node are in collectives at once \(BCAST and the reply BCAST_DONE\): sm_barrier, sm_bcast and the other collectives are called by one thread per node \(see sm\(3\), Threads\)$" \
+	1 -n 2 ./threads collective
 # what sm(3) says about system calls on unheld pages (EFAULT; touch first)
 # and about sleeping (interrupted by traffic; sleep until a deadline)
 expect_ok "syscalls efault N=2" syscalls-efault -n 2 ./syscalls efault

@@ -1,0 +1,263 @@
+/*
+ * wait.c - waiting in libsm, whoever waits: a thread for the grants of its
+ * fault, for another thread's fetch of the page it needs, for a free fault
+ * slot, or for the reply to an API call.
+ *
+ * Leader and followers: the link has one reader at a time, the leader, the
+ * first thread that had to wait. It reads and dispatches everything that
+ * arrives (link.c), for everyone: a revoke is answered at once whoever it
+ * concerns, a reply is stored in the thread that waits for it, which is
+ * woken on its futex word. Followers sleep on their own word. When the
+ * leader's own wait is over it passes the role to a thread still waiting,
+ * or to nobody; then SIGIO's handler reads, in whichever thread the kernel
+ * picks. The leader sleeps in poll() on the link, not in sigwaitinfo():
+ * SIGIO goes to the process, so it may reach another thread.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+
+#include "libsm.h"
+
+static int self_of(const struct sm_thread *t)
+{
+	return (int)(t - sm__st.threads);
+}
+
+/*
+ * Sleep until the link has news. The SIGIO the news raised is still
+ * pending when every thread blocks it (a node of one thread, in libsm):
+ * taken here, since the pump that follows reads what it announced, rather
+ * than in a handler that would find nothing to read.
+ */
+static void wait_for_link(void)
+{
+	static const struct timespec zero;
+	struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
+	sigset_t io;
+
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			sm__die("poll: ", strerror(errno), NULL);
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	while (sigtimedwait(&io, NULL, &zero) > 0)
+		;
+}
+
+/* The leader's wait is over: the next thread still waiting leads. */
+static void pass_on(struct sm_thread *me)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+
+	atomic_store(&sm__st.leader, -1);
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *t = &sm__st.threads[k];
+
+		if (t != me && t->waiting != SM_WAIT_NONE && !t->done) {
+			atomic_store(&sm__st.leader, (int)k);
+			sm__wake(t);
+			return;
+		}
+	}
+}
+
+void sm__wait(struct sm_thread *me)
+{
+	int idx = self_of(me);
+
+	while (!me->done) {
+		int l = atomic_load(&sm__st.leader);
+
+		if (l < 0) {
+			atomic_store(&sm__st.leader, idx);
+			l = idx;
+		}
+		if (l == idx) {
+			sm__pump();
+			if (me->done)
+				break;
+			sm__unlock();
+			wait_for_link();
+		} else {
+			uint32_t seen = atomic_load(&me->wake);
+
+			sm__unlock();
+			sm__futex_wait(&me->wake, seen);
+		}
+		sm__lock();
+	}
+	me->waiting = SM_WAIT_NONE;
+	me->done = 0;
+	if (atomic_load(&sm__st.leader) == idx)
+		pass_on(me);
+}
+
+/* ---- who a message is for -------------------------------------------- */
+
+struct sm_thread *sm__fault_by_seq(uint64_t seq)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *t = &sm__st.threads[k];
+
+		if (t->waiting == SM_WAIT_FAULT && !t->done && t->fault_seq == seq)
+			return t;
+	}
+	return NULL;
+}
+
+struct sm_thread *sm__fault_by_page(uint32_t page)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *t = &sm__st.threads[k];
+
+		if (t->waiting == SM_WAIT_FAULT && !t->done &&
+		    page - (uint32_t)t->fault_page < t->fault_count)
+			return t;
+	}
+	return NULL;
+}
+
+struct sm_thread *sm__fetching(uint32_t page, int write)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *t = &sm__st.threads[k];
+
+		if (t->waiting == SM_WAIT_FAULT && !t->done &&
+		    page - (uint32_t)t->fault_page < t->fault_count && (t->fault_write || !write))
+			return t;
+	}
+	return NULL;
+}
+
+/* Codes that answer a lock or condition call, not a collective. */
+static int lock_error(uint64_t code)
+{
+	return code >= DSM_ERR_LOCK_OWNER_GONE && code <= DSM_ERR_SYNC_TABLE_FULL;
+}
+
+/*
+ * The thread whose call m answers: the oldest waiting for its type (calls
+ * of one type are answered in the order they were sent: MALLOC and the
+ * collectives are served in order), or for a LOCK_GRANT the one whose tag
+ * it echoes in `page`. An ERROR answers a lock call (by tag, else the
+ * oldest) or any other call, by its code.
+ */
+struct sm_thread *sm__reply_owner(const struct msg *m)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+	struct sm_thread *best = NULL, *any = NULL;
+	int error = m->type == MSG_ERROR;
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *t = &sm__st.threads[k];
+		int locking;
+
+		if (t->waiting != SM_WAIT_REPLY || t->done)
+			continue;
+		if (!any || t->order < any->order)
+			any = t;
+		locking = t->awaited_type == MSG_LOCK_GRANT;
+		if (error ? locking != lock_error(m->arg) : t->awaited_type != m->type)
+			continue;
+		if (locking && t->tag == m->page)
+			return t;
+		if (m->type == MSG_LOCK_GRANT)
+			continue; /* a grant names its thread */
+		if (!best || t->order < best->order)
+			best = t;
+	}
+	return best ? best : error ? any : NULL;
+}
+
+void sm__fault_over(struct sm_thread *t)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+
+	t->done = 1;
+	sm__st.faults_out--;
+	sm__wake(t);
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *u = &sm__st.threads[k];
+		uint32_t page = (uint32_t)u->fault_page;
+
+		if (u->done)
+			continue;
+		if (u->waiting == SM_WAIT_FOLLOW && page - (uint32_t)t->fault_page < t->fault_count) {
+			/* it holds the page from now on, as its fetcher does */
+			if (sm__st.holds_pages && sm__st.access[page] >= (u->fault_write ? PA_WRITE
+											 : PA_READ))
+				sm__hold_page(u, page);
+		} else if (u->waiting != SM_WAIT_SLOT) {
+			continue;
+		}
+		u->done = 1;
+		sm__wake(u);
+	}
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+static int collective(const struct msg *m)
+{
+	return m->type == MSG_BARRIER || m->type == MSG_BCAST || m->type == MSG_BCAST_BUF ||
+	       (m->type == MSG_MALLOC && (m->flags & MSGF_COLLECTIVE));
+}
+
+/* Collectives are among nodes: one thread per node calls them. */
+static void one_collective_at_a_time(const struct msg *m)
+{
+	uint32_t n = atomic_load(&sm__st.nthreads);
+
+	if (!collective(m))
+		return;
+	for (uint32_t k = 0; k < n; k++) {
+		struct sm_thread *t = &sm__st.threads[k];
+
+		if (t->waiting == SM_WAIT_REPLY && !t->done &&
+		    (t->awaited_type == MSG_BARRIER_DONE || t->awaited_type == MSG_BCAST_DONE ||
+		     t->awaited_type == MSG_BCAST_BUF_GO ||
+		     (t->awaited_type == MSG_CHUNK && t->tag == 0)))
+			sm__die("two threads of this node are in collectives at once (", msg_type_name(m->type),
+				" and the reply ", msg_type_name(t->awaited_type),
+				"): sm_barrier, sm_bcast and the other collectives are called by one "
+				"thread per node (see sm(3), Threads)", NULL);
+	}
+}
+
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+{
+	struct msg out = *m;
+	struct sm_thread *me;
+	sigset_t old;
+
+	sm__block_sigio(&old);
+	me = sm__self();
+	if (!me)
+		sm__die(msg_type_name(m->type), ": no slot for this thread", NULL);
+	sm__lock();
+	/* the instruction that last faulted in this thread has long run */
+	sm__hold_end(me);
+	one_collective_at_a_time(m);
+	me->waiting = SM_WAIT_REPLY;
+	me->done = 0;
+	me->awaited_type = reply_type;
+	me->order = ++sm__st.next_order;
+	/* a collective allocation waits with tag 0: seen as a collective */
+	me->tag = collective(m) ? 0 : (uint32_t)self_of(me) + 1;
+	if (out.type == MSG_LOCK || out.type == MSG_COND_WAIT)
+		out.page = me->tag; /* echoed in the LOCK_GRANT */
+	sm__send(&out, NULL);
+	sm__wait(me);
+	*reply = me->reply;
+	me->awaited_type = MSG_NONE;
+	sm__release();
+	sm__restore_sigmask(&old);
+}
