@@ -5,6 +5,9 @@
  *
  *   dsm -n 4 faults basic [P]    read_fresh, upgrade, read_revoke, write_revoke
  *   dsm -n 16 faults fanout [P]  write with invalidation of K = 1, 3, 7, 15 readers
+ *   dsm -n 3 faults threads [P]  read faults revoking a writer, by one thread
+ *                                alone, by two threads of a node at once, and
+ *                                by two nodes at once
  *
  * basic, with 4 nodes:
  *   node 3 writes region F and leaves (sm_node_exit writes it back), so the
@@ -15,7 +18,15 @@
  *   by node 1, which must take each page from a writer (write_revoke).
  * fanout: region G_K is written by node 0 and read by nodes 1..K; then
  *   node 0's write to each page must invalidate K readers (fanout_K).
+ * threads: node 0 writes regions A, B, C, D and E; node 1 reads A with one
+ *   thread (fault_1thread: each read revokes node 0), then B and C with two
+ *   threads at once, one region each, every fault of one thread while the
+ *   other's is on its way (fault_2threads: the latencies of both threads'
+ *   faults); then nodes 1 and 2 read D and E at once, one thread each
+ *   (fault_2nodes: what two faults at once cost with no thread of a node
+ *   waiting for another). bench/run.sh puts the others beside the first.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +113,80 @@ static void basic(size_t p)
 	sm_barrier();
 }
 
+struct pass {
+	const char *name;
+	volatile uint8_t *r;
+	size_t p;
+	double *s; /* p samples */
+};
+
+static pthread_barrier_t together;
+
+static void *timed_reads(void *arg)
+{
+	struct pass *x = arg;
+
+	pthread_barrier_wait(&together);
+	for (size_t i = 0; i < x->p; i++) {
+		double t0 = now_us();
+
+		(void)x->r[i * PAGE];
+		x->s[i] = now_us() - t0;
+	}
+	return NULL;
+}
+
+static void threads(size_t p)
+{
+	uint8_t *r[5] = {NULL, NULL, NULL, NULL, NULL};
+
+	if (nodes < 3) {
+		fprintf(stderr, "faults threads needs 3 nodes\n");
+		exit(2);
+	}
+	for (int k = 0; k < 5; k++) {
+		if (me == 0) {
+			r[k] = alloc_pages(p);
+			touch(r[k], p, 1);
+		}
+		sm_bcast((void **)&r[k], 0);
+	}
+	if (me == 1) {
+		struct pass one = {"fault_1thread", r[0], p, malloc(p * sizeof(double))};
+		struct pass two[2] = {{"", r[1], p, malloc(2 * p * sizeof(double))},
+				      {"", r[2], p, NULL}};
+		pthread_t th;
+
+		two[1].s = two[0].s + p;
+		pthread_barrier_init(&together, NULL, 1);
+		timed_reads(&one);
+		report_samples(one.name, one.s, p);
+		pthread_barrier_destroy(&together);
+		pthread_barrier_init(&together, NULL, 2);
+		if (pthread_create(&th, NULL, timed_reads, &two[1]) != 0) {
+			fprintf(stderr, "faults: pthread_create failed\n");
+			exit(1);
+		}
+		timed_reads(&two[0]);
+		pthread_join(th, NULL);
+		report_samples("fault_2threads", two[0].s, 2 * p);
+		free(one.s);
+		free(two[0].s);
+	}
+	sm_barrier();
+	if (me == 1 || me == 2) {
+		struct pass one = {"fault_2nodes", r[2 + me], p, malloc(p * sizeof(double))};
+
+		pthread_barrier_init(&together, NULL, 1);
+		timed_reads(&one);
+		/* node 2's faults, as long, run at the same time */
+		if (me == 1)
+			report_samples(one.name, one.s, p);
+		free(one.s);
+	}
+	sm_barrier();
+}
+
 static void fanout(size_t p)
 {
 	static const int ks[] = {1, 3, 7, 15};
@@ -137,6 +222,8 @@ int main(int argc, char **argv)
 	p = argc > 2 ? (size_t)atol(argv[2]) : 500;
 	if (argc > 1 && strcmp(argv[1], "fanout") == 0)
 		fanout(p);
+	else if (argc > 1 && strcmp(argv[1], "threads") == 0)
+		threads(p);
 	else
 		basic(p);
 	sm_node_exit();

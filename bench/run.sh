@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - what `make bench` runs: every benchmark in default placement and
 # with all processes pinned to one CPU (taskset -c 0), the kernels beside
-# plain C at 1, 2 and 4 nodes (default placement, REPS runs each), a table
+# plain C at 1, 2 and 4 nodes and with 2 threads in 1 node beside plain C
+# with 2 threads (default placement, REPS runs each), a table
 # with the ratios to the baselines measured in the same run and the targets
 # of the performance issues (informational: never a failure), the same
 # figures in bench/results/latest.json and latest.csv, and two plots when
@@ -57,14 +58,19 @@ run() {
 }
 
 # kernels BINARY [DSM-OPTION...]: the three kernels, in plain C (kernels_seq,
-# no option) or in a dsm job with those options (Jacobi in a 1 GiB region)
+# no option) or in a dsm job with those options (Jacobi in a 1 GiB region);
+# with $threads set, each node (or plain C) runs that many threads
+threads=
 kernels() {
-	local binary=$1 pre=() big=()
+	local binary=$1 pre=() big=() t=()
 	shift
 	[ $# -gt 0 ] && pre=("$dsm" "$@") big=(-s 1G)
-	run default "${pre[@]}" "$binary" matmul "$mm" || status=1
-	run default "${pre[@]}" "$binary" matmul_ijk "$mm" || status=1
-	run default "${pre[@]}" "${big[@]}" "$binary" jacobi "$jn" "$jit" || status=1
+	[ -n "$threads" ] && t=(-t "$threads")
+	run default "${pre[@]}" "$binary" "${t[@]}" matmul "$mm" || status=1
+	if [ -z "$threads" ]; then
+		run default "${pre[@]}" "$binary" matmul_ijk "$mm" || status=1
+	fi
+	run default "${pre[@]}" "${big[@]}" "$binary" "${t[@]}" jacobi "$jn" "$jit" || status=1
 }
 
 status=0
@@ -75,6 +81,8 @@ for placement in default pinned; do
 	run "$placement" "$dsm" -P 0 -n 4 "$bin/faults" basic "$pages" || status=1
 	run "$placement" "$dsm" -n 2 "$bin/remote" "$mib" "$passes" "$accesses" || status=1
 	run "$placement" "$dsm" -P 0 -n 16 "$bin/faults" fanout "$pages" || status=1
+	# two threads of a node faulting at once, beside one and two nodes
+	run "$placement" "$dsm" -P 0 -n 3 "$bin/faults" threads "$pages" || status=1
 	for n in $nodes_list; do
 		run "$placement" "$dsm" -s 1G -n "$n" "$bin/sync" "$syncs" || status=1
 	done
@@ -87,6 +95,12 @@ for _ in $(seq "$reps"); do
 	for p in 1 2 4; do
 		kernels "$bin/kernels" -n "$p"
 	done
+	# threads inside a node: 1 node x 2 threads, beside plain C with 2
+	# threads (and 2 nodes x 1 thread, above)
+	threads=2
+	kernels "$bin/kernels_seq"
+	kernels "$bin/kernels" -n 1
+	threads=
 done
 # once each for comparison with the default (runs of up to 256 pages): runs
 # capped at 4 pages (dsm -P 4) on matmul, reported as ..._prefetch4, and one
@@ -163,7 +177,8 @@ rm -f "$raw.out" "$raw.err"
 if [ "$smoke" = --smoke ]; then
 	# every figure present, every file written and well-formed enough
 	for name in rtt_4k rtt_16 segv_mprotect memcpy_4k read_fresh upgrade read_revoke \
-		write_revoke fanout_1 fanout_3 barrier_2 bcast_2 malloc_small_per_s \
+		write_revoke fanout_1 fanout_3 fault_1thread fault_2threads fault_2nodes \
+		barrier_2 bcast_2 malloc_small_per_s \
 		malloc_chunk_per_s tcp_bw_4k tcp_bw_16k tcp_bw_64k tcp_bw_256k remote_seq_read \
 		remote_rand_read; do
 		for placement in default pinned; do
@@ -180,6 +195,11 @@ if [ "$smoke" = --smoke ]; then
 			grep -Eq "^default,$name,([^,]*,){3}$want," "$out/latest.csv" ||
 				{ echo "bench: no default $name with $want samples in latest.csv" >&2; status=1; }
 		done
+	done
+	for name in "matmul_${mm}_seq_p1_t2" "matmul_${mm}_dsm_p1_t2" "jacobi_${jn}_seq_p1_t2" \
+		"jacobi_${jn}_dsm_p1_t2"; do
+		grep -Eq "^default,$name,([^,]*,){3}$reps," "$out/latest.csv" ||
+			{ echo "bench: no default $name with $reps samples in latest.csv" >&2; status=1; }
 	done
 	grep -q "^default,matmul_${mm}_dsm_p2_prefetch4," "$out/latest.csv" ||
 		{ echo "bench: no default matmul_${mm}_dsm_p2_prefetch4 in latest.csv" >&2; status=1; }

@@ -49,6 +49,12 @@ function kernel(label, k, suffix, plot,   plain, i, t) {
 	}
 	printf "\n"
 }
+# one kernel's row of the threads table: plain C with 1 and 2 threads, dsm
+# on 1 node with 2 threads and on 2 nodes with 1
+function threaded(label, k,   plain) {
+	plain = secs(k "_seq_p1")
+	printf "  %-28s %8.3f  %s  %s  %s\n", label, plain, cell(secs(k "_seq_p1_t2"), plain), cell(secs(k "_dsm_p1_t2"), plain), cell(secs(k "_dsm_p2"), plain)
+}
 {
 	p = $1; n = ""
 	for (i = 2; i <= NF; i++) {
@@ -96,6 +102,15 @@ END {
 	kernel("matmul " mm " i-j-k, dsm -P 0", "matmul_ijk_" mm, "_prefetch0", 0)
 	kernel("jacobi " jn ", dsm -P 0", "jacobi_" jn, "_prefetch0", 0)
 
+	printf "\nthreads inside a node, default placement: seconds (median) and speedup = plain C (1 thread) / this\n"
+	printf "  %-28s %8s  %13s  %13s  %13s\n", "kernel", "plain C", "plain C 2 thr", "1 node 2 thr", "2 nodes 1 thr"
+	threaded("matmul " mm " i-k-j", "matmul_" mm)
+	threaded("jacobi " jn " x " jit " it", "jacobi_" jn)
+	for (k = 1; k <= 2; k++) {
+		p = k == 1 ? "default" : "pinned"
+		printf "  %-8s fault revoking a writer: 1 thread %.1f us; 2 threads of a node at once %.1f us (%.2fx); 2 nodes at once %.1f us (%.2fx)\n", p, v(p, "fault_1thread", "median_us"), v(p, "fault_2threads", "median_us"), r(v(p, "fault_2threads", "median_us"), v(p, "fault_1thread", "median_us")), v(p, "fault_2nodes", "median_us"), r(v(p, "fault_2nodes", "median_us"), v(p, "fault_1thread", "median_us"))
+	}
+
 	print "\ntargets (ratios within this run; informational):"
 	for (k = 1; k <= 2; k++) {
 		p = k == 1 ? "default" : "pinned"
@@ -115,6 +130,11 @@ END {
 	target(p, "matmul " mm " i-k-j: dsm on 1 node / plain C", r(secs("matmul_" mm "_dsm_p1"), secs("matmul_" mm "_seq_p1")), "<=", 1.05)
 	target(p, "matmul " mm " i-j-k: dsm on 1 node / plain C", r(secs("matmul_ijk_" mm "_dsm_p1"), secs("matmul_ijk_" mm "_seq_p1")), "<=", 1.05)
 	target(p, "jacobi " jn "/" jit ": dsm on 1 node / plain C", r(secs("jacobi_" jn "_dsm_p1"), secs("jacobi_" jn "_seq_p1")), "<=", 1.05)
+	target(p, "matmul " mm " i-k-j: plain C / dsm 1 node x 2 threads", r(secs("matmul_" mm "_seq_p1"), secs("matmul_" mm "_dsm_p1_t2")), ">=", 1.8)
+	target(p, "jacobi " jn "/" jit ": plain C / dsm 1 node x 2 threads", r(secs("jacobi_" jn "_seq_p1"), secs("jacobi_" jn "_dsm_p1_t2")), ">=", 1.8)
+	target(p, "fault, 2 threads of a node at once / 1 thread", r(v(p, "fault_2threads", "median_us"), v(p, "fault_1thread", "median_us")), "<=", 1.2)
+	p = "pinned"
+	target(p, "fault, 2 threads of a node at once / 1 thread", r(v(p, "fault_2threads", "median_us"), v(p, "fault_1thread", "median_us")), "<=", 1.2)
 
 	printf "{\n  \"results\": [\n" > json
 	for (i = 1; i <= cnt; i++) printf "    %s%s\n", rj[i], i < cnt ? "," : "" > json

@@ -67,7 +67,7 @@ void sm__hold_start(struct sm_thread *t, uint64_t ip, uintptr_t addr, int write)
 	if (!sm__st.trap_works && t->have_timer) {
 		struct itimerspec once = {.it_value = {.tv_nsec = HOLD_NS}};
 
-		timer_settime(t->hold_timer, 0, &once, NULL);
+		t->window_on = timer_settime(t->hold_timer, 0, &once, NULL) == 0;
 	}
 }
 
@@ -102,6 +102,7 @@ void sm__hold_end(struct sm_thread *t)
 			served |= serve((uint32_t)p);
 	}
 	t->hold_wanted = 0;
+	t->window_on = 0;
 	if (served)
 		sm__flush();
 }
@@ -196,7 +197,9 @@ static void on_hold_signal(int sig, siginfo_t *si, void *ctx)
 		for (uint32_t k = 0; k < n; k++) {
 			struct sm_thread *t = &sm__st.threads[k];
 
-			if (!sm__holding(t) || !t->have_timer)
+			/* a pair's first page, held while the second is on its
+			 * way, has no window yet */
+			if (!sm__holding(t) || !t->window_on)
 				continue;
 			if (timer_over(t))
 				sm__hold_end(t);

@@ -92,6 +92,7 @@ struct sm_thread {
 	int held_write;         /* they were faulted in for writing */
 	int hold_wanted;        /* a deferred revoke waits for this hold to end */
 	volatile sig_atomic_t trap_armed; /* EFLAGS.TF set to end the hold */
+	int window_on;          /* the fallback's window runs for this hold */
 	int have_timer;         /* the fallback's timers, this thread's: */
 	timer_t hold_timer;     /* the window (its CPU time) */
 	timer_t recheck_timer;  /* a look at where it is again (wall clock) */

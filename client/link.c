@@ -352,18 +352,26 @@ void sm__pump(void)
 /*
  * SIGIO, in whichever thread the kernel picked (one that does not block
  * it: a thread computing, or blocked in a system call). A leader reads for
- * everyone: its poll() sees the news. Otherwise read here, unless the
- * state lock is taken: its holder reads on letting go (sm__release).
+ * everyone: the signal is passed on to it, asleep in sigwaitinfo() (wait.c).
+ * Otherwise read here, unless the state lock is taken: its holder reads on
+ * letting go (sm__release), seeing need_pump.
  */
 static void on_sigio(int sig, siginfo_t *si, void *ctx)
 {
-	int saved = errno;
+	int saved = errno, leader;
 
 	(void)sig, (void)si, (void)ctx;
 	if (sm__st.fd < 0)
 		return;
 	atomic_store(&sm__st.need_pump, 1);
-	if (atomic_load(&sm__st.leader) < 0 && sm__trylock()) {
+	leader = atomic_load(&sm__st.leader);
+	if (leader >= 0) {
+		pid_t tid = atomic_load(&sm__st.threads[leader].tid);
+
+		/* ESRCH cannot be: a leader is waiting in libsm */
+		if (tid)
+			syscall(SYS_tgkill, getpid(), tid, SIGIO);
+	} else if (sm__trylock()) {
 		if (atomic_load(&sm__st.leader) < 0 && sm__st.fd >= 0)
 			sm__pump();
 		sm__release();

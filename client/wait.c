@@ -10,11 +10,13 @@
  * woken on its futex word. Followers sleep on their own word. When the
  * leader's own wait is over it passes the role to a thread still waiting,
  * or to nobody; then SIGIO's handler reads, in whichever thread the kernel
- * picks. The leader sleeps in poll() on the link, not in sigwaitinfo():
- * SIGIO goes to the process, so it may reach another thread.
+ * picks. The leader sleeps in sigwaitinfo() for SIGIO, which consumes the
+ * signal the news raised, as the one thread of a node always did. SIGIO
+ * goes to the process, so the kernel may hand it to another thread instead
+ * (one computing, say): that thread's handler passes it on to the leader
+ * (link.c), with tgkill.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 
@@ -26,24 +28,21 @@ static int self_of(const struct sm_thread *t)
 }
 
 /*
- * Sleep until the link has news. The SIGIO the news raised is still
- * pending when every thread blocks it (a node of one thread, in libsm):
- * taken here, since the pump that follows reads what it announced, rather
- * than in a handler that would find nothing to read.
+ * Sleep until the link has news. SIGIO is blocked here, so waiting for it
+ * consumes the signal the news raised (pending for the process, or passed
+ * on to this thread by another's handler), and no handler runs for it
+ * later. "The link is drained or a SIGIO is pending" holds throughout: the
+ * leader drains it before it sleeps.
  */
 static void wait_for_link(void)
 {
-	static const struct timespec zero;
-	struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
 	sigset_t io;
 
-	while (poll(&p, 1, -1) < 0)
-		if (errno != EINTR)
-			sm__die("poll: ", strerror(errno), NULL);
 	sigemptyset(&io);
 	sigaddset(&io, SIGIO);
-	while (sigtimedwait(&io, NULL, &zero) > 0)
-		;
+	while (sigwaitinfo(&io, NULL) < 0)
+		if (errno != EINTR)
+			sm__die("sigwaitinfo: ", strerror(errno), NULL);
 }
 
 /* The leader's wait is over: the next thread still waiting leads. */
@@ -75,18 +74,20 @@ void sm__wait(struct sm_thread *me)
 			l = idx;
 		}
 		if (l == idx) {
+			/* news whose SIGIO found the lock taken is read at once */
+			if (!atomic_load(&sm__st.need_pump)) {
+				sm__unlock();
+				wait_for_link();
+				sm__lock();
+			}
 			sm__pump();
-			if (me->done)
-				break;
-			sm__unlock();
-			wait_for_link();
 		} else {
 			uint32_t seen = atomic_load(&me->wake);
 
 			sm__unlock();
 			sm__futex_wait(&me->wake, seen);
+			sm__lock();
 		}
-		sm__lock();
 	}
 	me->waiting = SM_WAIT_NONE;
 	me->done = 0;
