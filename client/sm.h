@@ -11,9 +11,14 @@
  * write-invalidate with read-revoke).
  *
  * Limits worth knowing:
- *  - Threads are not supported yet: only the thread that called sm_node_init
- *    may touch shared memory or call the sm_ functions. Another thread that
- *    does (a fault libsm sees, or a call) ends the node with a message.
+ *  - Threads: every thread of a node (pthreads, OpenMP) shares the node's
+ *    copy of every page and may touch shared memory and call sm_malloc (and
+ *    sm_node_exit, once the others are done with shared memory). The
+ *    collectives, sm_barrier and sm_bcast, are among nodes: one thread per
+ *    node calls them (two threads of a node in them at once end the node
+ *    with a message). A thread that touches shared memory must not block
+ *    SIGRTMAX-2, and not every thread may block SIGIO. At most 256 threads
+ *    of a node use libsm at once.
  *  - A child made with fork() is not a node and has no shared memory: it
  *    dies of SIGSEGV if it touches the region, sm_node_exit and the exit()
  *    hook do nothing in it, and it is killed when the process that forked

@@ -14,7 +14,8 @@
 
 #define NET_ERR_LEN 256
 
-/* Who SIGIO goes to: one thread (libsm: the thread that joined) or a process. */
+/* Who SIGIO goes to: one thread, or a process (libsm and the proxies: the
+ * kernel picks a thread that does not block it). */
 enum net_owner {
 	NET_OWNER_PROCESS,
 	NET_OWNER_THREAD,
