@@ -205,10 +205,17 @@ valgrind:
 
 tsan:
 	$(MAKE) B=build/tsan SAN="-fsanitize=thread" OPT="-O1 -g" all
-	@# pingpong spins on shared memory; under TSan its node deadlocks inside
-	@# the TSan runtime (futex, every signal blocked) while TSan runs libsm's
-	@# signal handlers from its deferral machinery. See docs/design.md.
-	DSM_TEST_SKIP=pingpong tests/integration.sh build/tsan/dsm build/tsan/tests tsan
+	@# TSan runs a signal handler only when the thread leaves the runtime or
+	@# an interceptor, not while it waits in read(), pthread_barrier_wait()
+	@# or TSan's own lock around an atomic: pingpong, threads samepage and
+	@# blocked (and OpenMP, whose libgomp TSan cannot see either) deadlock
+	@# there. See docs/design.md, Known limits.
+	@# TSan's lock-order detector follows at most 64 locks per thread, and
+	@# coh_grant_chunk holds a chunk's stripes (up to 1024): it is turned
+	@# off. A forked child dies in TSan's _exit (fork_child).
+	TSAN_OPTIONS="detect_deadlocks=0 $(TSAN_OPTIONS)" \
+	DSM_TEST_SKIP="pingpong openmp threads:samepage threads:blocked fork_child" \
+		tests/integration.sh build/tsan/dsm build/tsan/tests tsan
 
 # ---- installation ------------------------------------------------------
 install: all

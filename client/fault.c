@@ -132,7 +132,7 @@ static int fetch(struct sm_thread *me, uint32_t page, uint32_t first, uint32_t c
 		sm__st.faults_out++;
 		m.flags = write ? MSGF_WRITE : 0;
 		m.arg = me->fault_seq;
-		sm__send(&m, NULL);
+		sm__send_held(&m, NULL);
 		sm__wait(me);
 		me->fault_page = -1;
 		if (me->fault_error.type == MSG_ERROR) {
@@ -168,7 +168,9 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		return;
 	}
 	sm__lock();
+	me->looks_at_hold = 1; /* at the end, below: nobody need poke it */
 	if (sm__st.closing || sm__st.exited || sm__st.fd < 0) {
+		me->looks_at_hold = 0;
 		sm__release();
 		sm__say("shared memory used after sm_node_exit", NULL);
 		sm__segv_default();
@@ -187,12 +189,16 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	sm__hold_end(me);
 	if (fetch(me, page, first, count, write, &error) < 0) {
 		/* the hold of a pair's other page ends with the node */
+		me->looks_at_hold = 0;
 		sm__release();
 		report_fault_error(&error, addr);
 		sm__segv_default();
 	} else {
 		if (sm__holding(me))
 			sm__hold_start(me, ip, (uintptr_t)addr, write);
+		/* a revoke may have come right behind the grant */
+		sm__hold_look(me, uc, 0);
+		me->looks_at_hold = 0;
 		sm__release();
 	}
 	errno = saved;

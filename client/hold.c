@@ -11,10 +11,15 @@
  * page is kept in deferred[] and served when the page's last holder lets
  * go. A holder lets go when its instruction has run:
  *  - the trap flag (x86-64 EFLAGS.TF): the thread that defers a revoke
- *    pokes each holder with SM_HOLD_SIGNAL; in the holder's own context its
+ *    pokes each holder with SM_HOLD_SIGNAL (unless the holder is in its
+ *    SIGSEGV or SIGIO handler, which look before they return, as a node of
+ *    one thread always does); in the holder's own context its
  *    handler sees whether the instruction has run (the interrupted context
  *    has moved on: let go at once) or not (set TF: the instruction runs
- *    once, SIGTRAP follows, and its handler lets go);
+ *    once, SIGTRAP follows, and its handler lets go; under
+ *    ThreadSanitizer, which runs the handler only once the thread has
+ *    reached a blocking call or an interceptor, on a copy of its context,
+ *    it lets go at once);
  *  - where single-stepping fails (valgrind), a window of HOLD_NS of the
  *    thread's own CPU time, ended by a timer of its own that raises the
  *    same signal; and since a thread that blocks right after its
@@ -123,7 +128,8 @@ int sm__hold_defer(const struct msg *m, uint32_t page)
 			if (t->held[i] != (int32_t)page)
 				continue;
 			t->hold_wanted = 1;
-			if (sm__poke(t) < 0) {
+			/* a thread in its SIGSEGV or SIGIO handler looks itself */
+			if (!t->looks_at_hold && sm__poke(t) < 0) {
 				t->held[i] = -1;
 				sm__st.holders[page]--;
 			}
@@ -157,18 +163,41 @@ static int timer_over(struct sm_thread *t)
 	       left.it_value.tv_nsec == 0;
 }
 
+void sm__hold_look(struct sm_thread *me, void *ctx, int async)
+{
+	ucontext_t *uc = ctx;
+	struct itimerspec once = {.it_value = {.tv_nsec = RECHECK_NS}};
+
+	if (!sm__holding(me) || !me->hold_wanted)
+		return;
+	/* ThreadSanitizer runs the handler of an asynchronous signal only in
+	 * a blocking system call or as the thread leaves an interceptor, on a
+	 * copy of its context: either way the thread is past its instruction */
+	if ((SM_DEFERRED_SIGNALS && async) ||
+	    (uint64_t)uc->uc_mcontext.gregs[REG_RIP] != me->held_ip) {
+		sm__hold_end(me); /* the instruction has run */
+		return;
+	}
+	if (sm__st.trap_works && !me->trap_armed) {
+		me->trap_armed = 1;
+		uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
+	}
+	/* without single-stepping, look again later, in case the thread
+	 * blocks right after its instruction (its window, CPU time, would
+	 * never end); not under ThreadSanitizer: the window's signal ends the
+	 * hold whenever its handler runs */
+	if (!sm__st.trap_works && !SM_DEFERRED_SIGNALS && me->have_timer)
+		timer_settime(me->recheck_timer, 0, &once, NULL);
+}
+
 /*
- * SM_HOLD_SIGNAL: look at this thread's hold, where it is now: past its
- * instruction, the hold ends; still at it, the trap flag is set (or, in the
- * fallback, the window's timer will end it). And for the fallback, end
- * every hold whose window is over (a window of an earlier fault that expired
- * while a fault armed the timer again is not): the window is CPU time, so a
- * thread that blocks (in pthread_barrier_wait, say) never ends it, and is
- * poked instead.
+ * SM_HOLD_SIGNAL: a poke, or a timer of the hold's: this thread looks at its
+ * hold where it is now. And for the fallback, every hold whose window is
+ * over ends (a window of an earlier fault that expired while a fault armed
+ * the timer again is not).
  */
 static void on_hold_signal(int sig, siginfo_t *si, void *ctx)
 {
-	ucontext_t *uc = ctx;
 	int saved = errno;
 	struct sm_thread *me;
 
@@ -179,18 +208,8 @@ static void on_hold_signal(int sig, siginfo_t *si, void *ctx)
 	}
 	sm__lock();
 	me = sm__self_known();
-	if (me && sm__holding(me) && me->hold_wanted) {
-		if ((uint64_t)uc->uc_mcontext.gregs[REG_RIP] != me->held_ip) {
-			sm__hold_end(me); /* the instruction has run */
-		} else if (sm__st.trap_works && !me->trap_armed) {
-			me->trap_armed = 1;
-			uc->uc_mcontext.gregs[REG_EFL] |= EFLAGS_TF;
-		} else if (!sm__st.trap_works && me->have_timer) {
-			struct itimerspec once = {.it_value = {.tv_nsec = RECHECK_NS}};
-
-			timer_settime(me->recheck_timer, 0, &once, NULL);
-		}
-	}
+	if (me)
+		sm__hold_look(me, ctx, 1);
 	if (!sm__st.trap_works) {
 		uint32_t n = atomic_load(&sm__st.nthreads);
 

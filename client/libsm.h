@@ -31,6 +31,23 @@
 /* Marks what libsm exports: the sm_ functions of sm.h, sigaction, signal. */
 #define SM_API __attribute__((visibility("default")))
 
+/*
+ * ThreadSanitizer runs a signal handler only when its thread next enters
+ * the runtime or an interceptor: a SIGIO the kernel gave a thread that is
+ * computing may not be seen for a long time. In such builds the leader
+ * waits for the link's data itself (poll), not for SIGIO (wait.c).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define SM_DEFERRED_SIGNALS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SM_DEFERRED_SIGNALS 1
+#endif
+#endif
+#ifndef SM_DEFERRED_SIGNALS
+#define SM_DEFERRED_SIGNALS 0
+#endif
+
 /* The most threads of one node that use libsm at once (a slot each). */
 #define SM_MAX_THREADS 256
 
@@ -91,10 +108,12 @@ struct sm_thread {
 	uintptr_t held_addr;    /* ... at this address */
 	int held_write;         /* they were faulted in for writing */
 	int hold_wanted;        /* a deferred revoke waits for this hold to end */
+	int looks_at_hold;      /* its SIGSEGV or SIGIO handler runs, and looks at
+				 * its hold before it returns: no poke needed */
 	volatile sig_atomic_t trap_armed; /* EFLAGS.TF set to end the hold */
 	int window_on;          /* the fallback's window runs for this hold */
-	int have_timer;         /* the fallback's timers, this thread's: */
-	timer_t hold_timer;     /* the window (its CPU time) */
+	int have_timer;         /* the hold's timers, this thread's: */
+	timer_t hold_timer;     /* the fallback's window (its CPU time) */
 	timer_t recheck_timer;  /* a look at where it is again (wall clock) */
 };
 
@@ -182,7 +201,9 @@ void sm__wake(struct sm_thread *t);
 /* link.c (everything under the state lock) */
 int sm__link_connect(const struct node_args *a, const uint8_t secret[DSM_SECRET_LEN]);
 void sm__pump(void);                      /* handle everything that arrived */
-void sm__send(const struct msg *m, const void *payload); /* after what is queued */
+/* send m after what is queued: with the state lock held, or taking it */
+void sm__send_held(const struct msg *m, const void *payload);
+void sm__send(const struct msg *m, const void *payload);
 void sm__flush(void);                     /* send the queued answers */
 /* answer a revoke/invalidation of a run: data is count pages, or NULL */
 void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *data);
@@ -200,6 +221,16 @@ void sm__wait(struct sm_thread *me);
  * it: what must happen before the next message is served belongs there.
  */
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
+/* the same with a payload of m->length bytes */
+void sm__request_payload(const struct msg *m, const void *payload, uint8_t reply_type,
+			 struct msg *reply);
+/*
+ * The calling thread's tag (its slot + 1): what LOCK, UNLOCK and COND_WAIT
+ * carry in `page`, so that the allocator tells the threads of a node apart
+ * and a LOCK_GRANT (which echoes it) reaches the thread that waits for it.
+ * sm__request puts it in a LOCK's or COND_WAIT's page when that is 0.
+ */
+uint32_t sm__tag(void);
 /* the dispatcher's side: the thread whose fault number is seq, whose fault
  * covers page (an error), or that waits for a reply like m; NULL if none */
 struct sm_thread *sm__fault_by_seq(uint64_t seq);
@@ -236,7 +267,7 @@ int sm__fault_install(void);
 
 /* hold.c: forward progress, per thread (state lock held unless said) */
 int sm__hold_install(void);               /* the self-test, SIGTRAP, the timer signal */
-int sm__hold_timer_create(struct sm_thread *t); /* the fallback's, per thread */
+int sm__hold_timer_create(struct sm_thread *t); /* a thread's, at its first use */
 void sm__hold_timer_delete(struct sm_thread *t);
 /* t holds page from its grant on */
 void sm__hold_page(struct sm_thread *t, uint32_t page);
@@ -244,6 +275,11 @@ void sm__hold_page(struct sm_thread *t, uint32_t page);
 void sm__hold_start(struct sm_thread *t, uint64_t ip, uintptr_t addr, int write);
 /* t's hold ends: serve what waited only for it */
 void sm__hold_end(struct sm_thread *t);
+/* the calling thread, interrupted at ctx, looks at its hold when a revoke
+ * waits for it: past its instruction, the hold ends; at it, the trap flag
+ * is set (without single-stepping, it looks again later). async: from an
+ * asynchronous signal's handler (not the fault's) */
+void sm__hold_look(struct sm_thread *me, void *ctx, int async);
 /* a revoke or invalidation of page, held by some thread: keep it for when
  * its holders let go (1), or 0 when none is left to hold it: answer now */
 int sm__hold_defer(const struct msg *m, uint32_t page);

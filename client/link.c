@@ -70,11 +70,22 @@ static void sm__queue(const struct msg *m, const void *payload)
 		sm__flush();
 }
 
-void sm__send(const struct msg *m, const void *payload)
+void sm__send_held(const struct msg *m, const void *payload)
 {
 	sm__flush(); /* what was queued goes first */
 	if (wire_send(sm__st.fd, m, payload) < 0)
 		send_failed();
+}
+
+void sm__send(const struct msg *m, const void *payload)
+{
+	sigset_t old;
+
+	sm__block_sigio(&old);
+	sm__lock();
+	sm__send_held(m, payload);
+	sm__release();
+	sm__restore_sigmask(&old);
 }
 
 /* ---- the node's dispatch table: what dsm may send, and when ------------ */
@@ -360,7 +371,7 @@ static void on_sigio(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno, leader;
 
-	(void)sig, (void)si, (void)ctx;
+	(void)sig, (void)si;
 	if (sm__st.fd < 0)
 		return;
 	atomic_store(&sm__st.need_pump, 1);
@@ -368,12 +379,23 @@ static void on_sigio(int sig, siginfo_t *si, void *ctx)
 	if (leader >= 0) {
 		pid_t tid = atomic_load(&sm__st.threads[leader].tid);
 
-		/* ESRCH cannot be: a leader is waiting in libsm */
-		if (tid)
+		/* ESRCH cannot be: a leader is waiting in libsm (in poll()
+		 * where signals are deferred: it needs none) */
+		if (tid && !SM_DEFERRED_SIGNALS)
 			syscall(SYS_tgkill, getpid(), tid, SIGIO);
 	} else if (sm__trylock()) {
+		struct sm_thread *me = sm__self_known();
+
+		if (me)
+			me->looks_at_hold = 1;
 		if (atomic_load(&sm__st.leader) < 0 && sm__st.fd >= 0)
 			sm__pump();
+		if (me) {
+			/* a revoke of a page this thread holds: has its
+			 * instruction run? */
+			sm__hold_look(me, ctx, 1);
+			me->looks_at_hold = 0;
+		}
 		sm__release();
 	}
 	errno = saved;

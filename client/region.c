@@ -179,7 +179,7 @@ void sm__region_late_grant(uint32_t first, uint32_t count, int write, const uint
 	if (data)
 		memcpy(sm__st.alias + (size_t)first * DSM_PAGE_SIZE, data,
 		       (size_t)count * DSM_PAGE_SIZE);
-	sm__send(&m, alias_of(first));
+	sm__send_held(&m, alias_of(first));
 }
 
 /* A chunk from sm_malloc: writable here, unless placed on first touch. */
@@ -207,7 +207,7 @@ void sm__region_release_all(void)
 		struct msg m = {.type = MSG_RELEASE, .page = page, .node = count,
 				.length = count * DSM_PAGE_SIZE};
 
-		sm__send(&m, alias_of(page));
+		sm__send_held(&m, alias_of(page));
 		page += count;
 	}
 	protect(0, sm__st.npages, PROT_NONE);

@@ -77,8 +77,7 @@ static struct sm_thread *claim(pid_t tid)
 			continue;
 		/* a slot is left idle when given back: no hold, no wait */
 		t->held[0] = t->held[1] = -1;
-		if (sm__st.holds_pages && !sm__st.trap_works && !t->have_timer &&
-		    sm__hold_timer_create(t) < 0)
+		if (sm__st.holds_pages && !t->have_timer && sm__hold_timer_create(t) < 0)
 			sm__say("no timer for the hold window of a thread: ", strerror(errno),
 				"; its forward progress under contention is not guaranteed", NULL);
 		while ((n = atomic_load(&sm__st.nthreads)) < k + 1 &&

@@ -17,6 +17,7 @@
  * (link.c), with tgkill.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 
@@ -38,6 +39,15 @@ static void wait_for_link(void)
 {
 	sigset_t io;
 
+	if (SM_DEFERRED_SIGNALS) {
+		/* the SIGIO may sit in another thread: wait for the data */
+		struct pollfd p = {.fd = sm__st.fd, .events = POLLIN};
+
+		while (poll(&p, 1, -1) < 0)
+			if (errno != EINTR)
+				sm__die("poll: ", strerror(errno), NULL);
+		return;
+	}
 	sigemptyset(&io);
 	sigaddset(&io, SIGIO);
 	while (sigwaitinfo(&io, NULL) < 0)
@@ -74,8 +84,14 @@ void sm__wait(struct sm_thread *me)
 			l = idx;
 		}
 		if (l == idx) {
-			/* news whose SIGIO found the lock taken is read at once */
-			if (!atomic_load(&sm__st.need_pump)) {
+			/* news whose SIGIO found the lock taken is read at once;
+			 * where SIGIO may not be seen at all, everything is */
+			if (SM_DEFERRED_SIGNALS) {
+				sm__pump();
+				if (me->done)
+					break;
+			}
+			if (SM_DEFERRED_SIGNALS || !atomic_load(&sm__st.need_pump)) {
 				sm__unlock();
 				wait_for_link();
 				sm__lock();
@@ -233,7 +249,17 @@ static void one_collective_at_a_time(const struct msg *m)
 	}
 }
 
-void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+uint32_t sm__tag(void)
+{
+	struct sm_thread *me = sm__self();
+
+	if (!me)
+		sm__die("no slot for this thread", NULL);
+	return (uint32_t)self_of(me) + 1;
+}
+
+void sm__request_payload(const struct msg *m, const void *payload, uint8_t reply_type,
+			 struct msg *reply)
 {
 	struct msg out = *m;
 	struct sm_thread *me;
@@ -253,12 +279,19 @@ void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
 	me->order = ++sm__st.next_order;
 	/* a collective allocation waits with tag 0: seen as a collective */
 	me->tag = collective(m) ? 0 : (uint32_t)self_of(me) + 1;
-	if (out.type == MSG_LOCK || out.type == MSG_COND_WAIT)
+	if ((out.type == MSG_LOCK || out.type == MSG_COND_WAIT) && out.page == 0)
 		out.page = me->tag; /* echoed in the LOCK_GRANT */
-	sm__send(&out, NULL);
+	else if (out.type == MSG_LOCK || out.type == MSG_COND_WAIT)
+		me->tag = out.page;
+	sm__send_held(&out, payload);
 	sm__wait(me);
 	*reply = me->reply;
 	me->awaited_type = MSG_NONE;
 	sm__release();
 	sm__restore_sigmask(&old);
+}
+
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+{
+	sm__request_payload(m, NULL, reply_type, reply);
 }

@@ -24,7 +24,9 @@ label=${3:-}
 nodes_list=${DSM_TEST_NODES:-1 2 4 8 16}
 limit=${DSM_TEST_TIMEOUT:-120}
 # DSM_TEST_SKIP: programs not to run (e.g. "pingpong" under ThreadSanitizer,
-# see the tsan target in the Makefile); each is reported as skipped
+# see the tsan target in the Makefile), or PROG:MODE for the runs of PROG
+# whose title's second word is MODE ("threads:blocked"); each is reported
+# as skipped
 skip_list=" ${DSM_TEST_SKIP:-} "
 # DSM_TEST_ONLY: the one program to run, at every node count; the checks of
 # dsm's own usage errors are left out then
@@ -87,12 +89,13 @@ report() {
 # skipping TITLE: true when the title's program is not DSM_TEST_ONLY (silently)
 # or is in DSM_TEST_SKIP (reported)
 skipping() {
-	local prog=${1%% *}
+	local prog=${1%% *} mode=${1#* }
+	mode=${mode%% *}
 	if [ -n "$only" ] && [ "$prog" != "$only" ]; then
 		return 0
 	fi
 	case $skip_list in
-	*" $prog "*)
+	*" $prog "* | *" $prog:$mode "*)
 		echo "skip ${label:+$label }$1"
 		skipped=$((skipped + 1))
 		return 0
