@@ -22,13 +22,15 @@ COMMON_SRC := common/message.c common/wire.c common/dispatch.c common/net.c
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies
 PAGES_SRC  := $(wildcard allocator/pages/*.c)
+# allocator/locks/: the lock table and the proxies' side of sm_lock, sm_cond_*
+LOCKS_SRC  := $(wildcard allocator/locks/*.c)
 # allocator/: the job, its event loop, control channel, services, options, log and statistics
 JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
-ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
+ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(LOCKS_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
               client/sigchain.c client/caller.c client/statelock.c client/threads.c \
-              client/wait.c client/hold.c
+              client/wait.c client/hold.c client/locks.c client/heldlocks.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -78,7 +80,7 @@ $(B)/dsm-plot: $(call obj,$(PLOT_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@
 
 # One relocatable object with the internal symbols made local, so the static
-# library exports exactly what the shared one does: the five sm_ functions,
+# library exports exactly what the shared one does: the sm_ functions of sm.h,
 # and sigaction and signal (client/sigchain.c).
 $(B)/libsm.o: $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
 	ld -r -o $@.tmp $^
@@ -127,7 +129,7 @@ $(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/a
 unit: $(B)/unit
 
 # ---- benchmarks ---------------------------------------------------------
-BENCH := baseline faults sync kernels remote
+BENCH := baseline faults sync kernels remote locks
 $(B)/bench/baseline: bench/baseline.c bench/stats.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@

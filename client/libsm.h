@@ -305,6 +305,12 @@ void sm__caller_check(const char *call, int cheap);
  * (the SIGSEGV handler then lets the access kill the process) */
 int sm__caller_fault(const void *addr);
 
+/* heldlocks.c: the set of locks this node holds (their addresses), so that
+ * misuse is reported in the caller before any message goes out */
+int sm__held_has(uint64_t lock);
+void sm__held_add(uint64_t lock);
+void sm__held_remove(uint64_t lock);
+
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */
 void sm__say(const char *first, ...) __attribute__((sentinel));

@@ -250,7 +250,8 @@ static void take_chunk(const struct msg *m)
 	sm__region_chunk((uint32_t)first, m->page, m->flags & MSGF_FRESH);
 }
 
-/* CHUNK, BARRIER_DONE, BCAST_DONE, EXIT_ACK: the reply a blocked call waits for */
+/* CHUNK, BARRIER_DONE, BCAST_DONE, EXIT_ACK, LOCK_GRANT: the reply a blocked
+ * call waits for (a LOCK_GRANT: the thread whose tag it echoes) */
 static int on_reply(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	struct sm_thread *t;
@@ -280,6 +281,8 @@ static const struct dispatch_row link_rows[] = {
 	{MSG_BARRIER_DONE, IN_JOB, on_reply},
 	{MSG_BCAST_DONE, IN_JOB, on_reply},
 	{MSG_EXIT_ACK, LEAVING, on_reply},
+	/* sm_lock, sm_trylock, sm_cond_wait (locks.c checks which lock) */
+	{MSG_LOCK_GRANT, IN_JOB, on_reply},
 };
 #undef JOINING
 #undef IN_JOB

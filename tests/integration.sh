@@ -212,6 +212,9 @@ for n in $nodes_list; do
 	expect_ok "malloc N=$n" "malloc-$n" -s 4M -n "$n" ./malloc
 	expect_ok "exit_writeback N=$n" "exit_writeback-$n" -n "$n" ./exit_writeback
 	expect_ok "atomic N=$n" "atomic-$n" -n "$n" ./atomic
+	# sm_lock_t and sm_cond_t (misuse and holders that go: failures.d/locks.sh)
+	expect_ok "locks N=$n" "locks-$n" -n "$n" ./locks
+	expect_ok "condvar N=$n" "condvar-$n" -n "$n" ./condvar
 	# page runs: scans, takeovers, allocation boundaries, mixed holders,
 	# write-back at exit; and the same at the end of a 1 MiB region
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs
