@@ -27,7 +27,7 @@ JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
-              client/sigchain.c client/caller.c
+              client/sigchain.c client/caller.c client/collective.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -77,8 +77,8 @@ $(B)/dsm-plot: $(call obj,$(PLOT_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@
 
 # One relocatable object with the internal symbols made local, so the static
-# library exports exactly what the shared one does: the five sm_ functions,
-# and sigaction and signal (client/sigchain.c).
+# library exports exactly what the shared one does: the sm_ functions of
+# sm.h, and sigaction and signal (client/sigchain.c).
 $(B)/libsm.o: $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
 	ld -r -o $@.tmp $^
 	objcopy --localize-hidden $@.tmp $@

@@ -1,7 +1,7 @@
 /*
  * libsm.h - state and internal functions shared by the files of libsm.
  * Nothing here is exported: the library is built with -fvisibility=hidden and
- * only the five sm_ functions of sm.h are visible to programs, and the
+ * only the sm_ functions of sm.h are visible to programs, and the
  * sigaction() and signal() that sigchain.c interposes.
  *
  * Concurrency model: the program's thread, the SIGIO handler, the SIGSEGV
@@ -20,7 +20,7 @@
 #include "../common/protocol.h"
 #include "../common/wire.h"
 
-/* Marks what libsm exports: the five functions of sm.h, sigaction, signal. */
+/* Marks what libsm exports: the functions of sm.h, sigaction, signal. */
 #define SM_API __attribute__((visibility("default")))
 
 enum page_access {
@@ -117,6 +117,17 @@ void sm__wait_fault(void);                /* inside the SIGSEGV handler */
 void sm__block_sigio(sigset_t *old);
 void sm__restore_sigmask(const sigset_t *old);
 void sm__install_sigio(void);
+
+/* wait for the link's next news and handle it (SIGIO blocked by the caller) */
+void sm__wait_link(void);
+
+/* sync.c: a collective refused by the allocator (e: its ERROR): say why, exit(1) */
+void sm__collective_failed(const char *call, const struct msg *e, int root)
+	__attribute__((noreturn));
+
+/* collective.c: the node's dispatch rows for sm_bcast_buf */
+int sm__on_bcast_go(void *ctx, const struct msg *m, const uint8_t *payload, const char **why);
+int sm__on_bcast_data(void *ctx, const struct msg *m, const uint8_t *payload, const char **why);
 
 /* region.c */
 int sm__region_map(uint64_t base, uint32_t npages);
