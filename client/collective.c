@@ -181,7 +181,7 @@ SM_API void sm_bcast_buf(void *buf, size_t len, int root)
 	if (bb.receiving)
 		while (bb.got < bb.len)
 			sm__wait_link();
-	else
+	else if (sm__st.nnodes > 1) /* alone, nobody would get them */
 		send_pieces(buf, len);
 	bb.receiving = 0;
 	sm__restore_sigmask(&old);
