@@ -30,7 +30,8 @@ ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(LOCKS_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
               client/sigchain.c client/caller.c client/statelock.c client/threads.c \
-              client/wait.c client/hold.c client/locks.c client/heldlocks.c
+              client/wait.c client/hold.c client/locks.c client/heldlocks.c \
+              client/collective.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)

@@ -34,6 +34,8 @@ static uint8_t *request_chunk(uint64_t bytes, uint8_t **end)
 
 	sm__caller_check("sm_malloc", 0);
 	sm__request(&m, MSG_CHUNK, &reply);
+	if (reply.flags & MSGF_COLLECTIVE)
+		sm__die("dsm answered sm_malloc with a chunk for sm_malloc_collective", NULL);
 	if (reply.type == MSG_CHUNK && reply.arg != 0) {
 		start = (uint8_t *)(uintptr_t)reply.arg;
 		*end = start + (size_t)reply.page * DSM_PAGE_SIZE;

@@ -240,6 +240,21 @@ struct sm_thread *sm__reply_owner(const struct msg *m);
 void sm__fault_over(struct sm_thread *t);
 /* the thread fetching page with at least this access, or NULL */
 struct sm_thread *sm__fetching(uint32_t page, int write);
+/* wait, as for a reply of type, unless over() (under the state lock) says
+ * it came already: the last piece of an sm_bcast_buf (collective.c) */
+void sm__wait_for(uint8_t type, int (*over)(void));
+/* the reply m to thread t's call: stored, t woken (link.c) */
+void sm__answer(struct sm_thread *t, const struct msg *m);
+/* read what arrived, unless a leader does (takes the state lock) */
+void sm__pump_now(void);
+
+/* sync.c: a collective refused by the allocator (e: its ERROR): say why, exit(1) */
+void sm__collective_failed(const char *call, const struct msg *e, int root)
+	__attribute__((noreturn));
+
+/* collective.c: the node's dispatch rows for sm_bcast_buf */
+int sm__on_bcast_go(void *ctx, const struct msg *m, const uint8_t *payload, const char **why);
+int sm__on_bcast_data(void *ctx, const struct msg *m, const uint8_t *payload, const char **why);
 
 /* region.c */
 int sm__region_map(uint64_t base, uint32_t npages);

@@ -202,7 +202,7 @@ static int on_ping(void *ctx, const struct msg *m, const uint8_t *payload, const
 }
 
 /* The reply to a thread's call: stored in its slot, and the thread woken. */
-static void answer(struct sm_thread *t, const struct msg *m)
+void sm__answer(struct sm_thread *t, const struct msg *m)
 {
 	t->reply = *m;
 	t->done = 1;
@@ -229,7 +229,7 @@ static int on_error(void *ctx, const struct msg *m, const uint8_t *payload, cons
 		*why = "an error while no call is waiting";
 		return -1;
 	}
-	answer(t, m);
+	sm__answer(t, m);
 	return 0;
 }
 
@@ -242,8 +242,8 @@ static void take_chunk(const struct msg *m)
 {
 	uint64_t first = (m->arg - (uintptr_t)sm__st.base) / DSM_PAGE_SIZE;
 
-	if (m->arg == 0 || (m->flags & MSGF_COLLECTIVE))
-		return; /* exhausted; or a collective allocation's, see alloc.c */
+	if (m->arg == 0 || ((m->flags & MSGF_COLLECTIVE) && m->page == 0))
+		return; /* exhausted; or a collective allocation in pages had already */
 	if (m->arg < (uintptr_t)sm__st.base || m->arg % DSM_PAGE_SIZE ||
 	    first + m->page > sm__st.npages || m->page == 0)
 		sm__die("dsm answered sm_malloc with a chunk outside the region", NULL);
@@ -263,7 +263,7 @@ static int on_reply(void *ctx, const struct msg *m, const uint8_t *payload, cons
 	}
 	if (m->type == MSG_CHUNK)
 		take_chunk(m);
-	answer(t, m);
+	sm__answer(t, m);
 	return 0;
 }
 
@@ -280,6 +280,8 @@ static const struct dispatch_row link_rows[] = {
 	{MSG_CHUNK, IN_JOB, on_reply},
 	{MSG_BARRIER_DONE, IN_JOB, on_reply},
 	{MSG_BCAST_DONE, IN_JOB, on_reply},
+	{MSG_BCAST_BUF_GO, IN_JOB, sm__on_bcast_go},   /* collective.c */
+	{MSG_BCAST_DATA, IN_JOB, sm__on_bcast_data},
 	{MSG_EXIT_ACK, LEAVING, on_reply},
 	/* sm_lock, sm_trylock, sm_cond_wait (locks.c checks which lock) */
 	{MSG_LOCK_GRANT, IN_JOB, on_reply},
@@ -335,6 +337,18 @@ void sm__region_reply(uint8_t type, uint32_t first, uint32_t count, const void *
  * message. Invariant kept by every caller: either the socket is drained, or
  * a SIGIO is pending.
  */
+void sm__pump_now(void)
+{
+	sigset_t old;
+
+	sm__block_sigio(&old);
+	sm__lock();
+	if (atomic_load(&sm__st.leader) < 0)
+		sm__pump();
+	sm__release();
+	sm__restore_sigmask(&old);
+}
+
 void sm__pump(void)
 {
 	struct wire_reader *r = &sm__st.reader;

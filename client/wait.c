@@ -291,6 +291,31 @@ void sm__request_payload(const struct msg *m, const void *payload, uint8_t reply
 	sm__restore_sigmask(&old);
 }
 
+void sm__wait_for(uint8_t type, int (*over)(void))
+{
+	struct sm_thread *me = sm__self();
+	sigset_t old;
+
+	if (!me)
+		sm__die("no slot for this thread", NULL);
+	sm__block_sigio(&old);
+	sm__lock();
+	if (over()) {
+		sm__release();
+		sm__restore_sigmask(&old);
+		return;
+	}
+	me->waiting = SM_WAIT_REPLY;
+	me->done = 0;
+	me->awaited_type = type;
+	me->order = ++sm__st.next_order;
+	me->tag = 0;
+	sm__wait(me);
+	me->awaited_type = MSG_NONE;
+	sm__release();
+	sm__restore_sigmask(&old);
+}
+
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
 {
 	sm__request_payload(m, NULL, reply_type, reply);
