@@ -1,8 +1,8 @@
 /*
  * libsm.h - state and internal functions shared by the files of libsm.
  * Nothing here is exported: the library is built with -fvisibility=hidden and
- * only the five sm_ functions of sm.h are visible to programs, and the
- * sigaction() and signal() that sigchain.c interposes.
+ * only the sm_ functions of sm.h and sm_parmacs.h are visible to programs,
+ * and the sigaction() and signal() that sigchain.c interposes.
  *
  * Concurrency model: the program's thread, the SIGIO handler, the SIGSEGV
  * handler and the SIGTRAP handler all use the link. Every path that reads or
@@ -20,7 +20,8 @@
 #include "../common/protocol.h"
 #include "../common/wire.h"
 
-/* Marks what libsm exports: the five functions of sm.h, sigaction, signal. */
+/* Marks what libsm exports: the functions of sm.h and sm_parmacs.h,
+ * sigaction, signal. */
 #define SM_API __attribute__((visibility("default")))
 
 enum page_access {
@@ -178,5 +179,8 @@ void sm__say(const char *first, ...) __attribute__((sentinel));
 void sm__die(const char *first, ...) __attribute__((sentinel, noreturn));
 char *sm__fmt_u64(char buf[24], uint64_t v);
 char *sm__fmt_hex(char buf[24], uint64_t v);
+
+/* parmacs.c: no CREATE has run yet (the PARMACS start-up, sm_parmacs.h) */
+int sm__parmacs_in_startup(void);
 
 #endif /* LIBSM_H */
