@@ -2,6 +2,7 @@
 # check.sh - what `make check` runs: the unit tests, the integration suite,
 # the integration suite again built with AddressSanitizer + UBSan, the
 # examples, the launch checks (tests/launch.sh), the manual pages, dsm-plot,
+# `make install` (tests/install.sh: files, exported symbols, PARMACS builds),
 # the log action names of docs/protocol.md, a short fuzzing run of the
 # message decoder, and (as root, with sshd) the remote and failure tests.
 # Ends with one line "N passed, N failed" summing them.
@@ -122,6 +123,10 @@ one_check() {
 		failed=$((failed + 1))
 	fi
 }
+
+# make install into a scratch PREFIX: the files, libsm's exports against the
+# installed headers, PARMACS programs built from the installed files
+other_suite "install" install.sh "$build"
 
 # the log actions docs/protocol.md names are those of common/logactions.h
 one_check "log action names in docs/protocol.md" "$build/logactions.log" "$here/logactions.sh"
