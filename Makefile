@@ -27,7 +27,8 @@ JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
 ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
-              client/sigchain.c client/caller.c client/parmacs.c client/parmacs_sync.c
+              client/sigchain.c client/caller.c client/collective.c client/parmacs.c \
+              client/parmacs_sync.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 # PARMACS test programs (SPLASH-style .C files): m4 with the macro file makes

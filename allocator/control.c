@@ -27,7 +27,10 @@ static int on_malloc(void *ctx, const struct msg *m, const uint8_t *payload, con
 
 	(void)payload;
 	(void)why;
-	services_malloc(c->svc, c->node, m->arg);
+	if (m->flags & MSGF_COLLECTIVE)
+		services_arrive(c->svc, c->node, COLL_MALLOC, m); /* sm_malloc_collective */
+	else
+		services_malloc(c->svc, c->node, m->arg);
 	return 0;
 }
 
@@ -48,6 +51,16 @@ static int on_bcast(void *ctx, const struct msg *m, const uint8_t *payload, cons
 	(void)payload;
 	(void)why;
 	services_arrive(c->svc, c->node, COLL_BCAST, m);
+	return 0;
+}
+
+static int on_bcast_buf(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct control_link *c = ctx;
+
+	(void)payload;
+	(void)why;
+	services_arrive(c->svc, c->node, COLL_BCAST_BUF, m);
 	return 0;
 }
 
@@ -89,6 +102,7 @@ static const struct dispatch_row rows[] = {
 	{MSG_MALLOC, IN_JOB, on_malloc},
 	{MSG_BARRIER, IN_JOB, on_barrier},
 	{MSG_BCAST, IN_JOB, on_bcast},
+	{MSG_BCAST_BUF, IN_JOB, on_bcast_buf},
 	{MSG_EXIT, IN_JOB, on_exit_msg},
 	{MSG_LINK_LOST, IN_JOB, on_link_lost},
 };

@@ -29,6 +29,8 @@ static uint8_t *request_chunk(uint64_t bytes, uint8_t **end)
 	/* the chunk's pages are marked ours before any revoke of them is served */
 	sm__block_sigio(&old);
 	sm__request(&m, MSG_CHUNK, &reply);
+	if (reply.flags & MSGF_COLLECTIVE)
+		sm__die("dsm answered sm_malloc with a chunk for sm_malloc_collective", NULL);
 	if (reply.arg != 0) {
 		uint64_t first = (reply.arg - (uintptr_t)sm__st.base) / DSM_PAGE_SIZE;
 

@@ -119,6 +119,17 @@ void sm__block_sigio(sigset_t *old);
 void sm__restore_sigmask(const sigset_t *old);
 void sm__install_sigio(void);
 
+/* wait for the link's next news and handle it (SIGIO blocked by the caller) */
+void sm__wait_link(void);
+
+/* sync.c: a collective refused by the allocator (e: its ERROR): say why, exit(1) */
+void sm__collective_failed(const char *call, const struct msg *e, int root)
+	__attribute__((noreturn));
+
+/* collective.c: the node's dispatch rows for sm_bcast_buf */
+int sm__on_bcast_go(void *ctx, const struct msg *m, const uint8_t *payload, const char **why);
+int sm__on_bcast_data(void *ctx, const struct msg *m, const uint8_t *payload, const char **why);
+
 /* region.c */
 int sm__region_map(uint64_t base, uint32_t npages);
 void sm__region_grant(uint32_t first, uint32_t count, int write, const uint8_t *data);

@@ -237,6 +237,8 @@ static const struct dispatch_row link_rows[] = {
 	{MSG_CHUNK, IN_JOB, on_reply},
 	{MSG_BARRIER_DONE, IN_JOB, on_reply},
 	{MSG_BCAST_DONE, IN_JOB, on_reply},
+	{MSG_BCAST_BUF_GO, IN_JOB, sm__on_bcast_go},   /* collective.c */
+	{MSG_BCAST_DATA, IN_JOB, sm__on_bcast_data},
 	{MSG_EXIT_ACK, LEAVING, on_reply},
 };
 #undef JOINING
@@ -344,6 +346,12 @@ static void wait_reply(uint8_t type)
 	}
 	sm__st.reply_ready = 0;
 	sm__st.awaited_type = MSG_NONE;
+}
+
+void sm__wait_link(void)
+{
+	wait_for_link();
+	sm__pump();
 }
 
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)

@@ -1,6 +1,7 @@
 /*
- * sync.c - sm_barrier and sm_bcast, both served by the allocator. While a
- * node waits here it keeps answering revokes and invalidations.
+ * sync.c - sm_barrier and sm_bcast, both served by the allocator, and what a
+ * node says when the allocator refuses a collective. While a node waits here
+ * it keeps answering revokes and invalidations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +11,15 @@
 
 
 /* The allocator refused the collective: say why and end this node. */
-static void collective_failed(const char *call, const struct msg *e, int root)
+void sm__collective_failed(const char *call, const struct msg *e, int root)
 {
 	char a[24];
 
 	switch (e->arg) {
 	case DSM_ERR_COLLECTIVE_MISMATCH:
-		sm__say(call, ": other nodes are in a different collective (sm_barrier and "
-			"sm_bcast must be called in the same order on every node)", NULL);
+		sm__say(call, ": other nodes are in a different collective (sm_barrier, "
+			"sm_bcast, sm_bcast_buf and sm_malloc_collective must be called in the "
+			"same order on every node)", NULL);
 		break;
 	case DSM_ERR_BCAST_MISMATCH:
 		sm__say(call, ": nodes disagree on the root (this node gave ",
@@ -43,7 +45,7 @@ SM_API void sm_barrier(void)
 	sm__caller_check("sm_barrier", 0);
 	sm__request(&m, MSG_BARRIER_DONE, &reply);
 	if (reply.type == MSG_ERROR)
-		collective_failed("sm_barrier", &reply, -1);
+		sm__collective_failed("sm_barrier", &reply, -1);
 }
 
 SM_API void sm_bcast(void **addr, int root_nid)
@@ -68,7 +70,7 @@ SM_API void sm_bcast(void **addr, int root_nid)
 		m.arg = (uint64_t)(uintptr_t)*addr; /* may fault: before blocking SIGIO */
 	sm__request(&m, MSG_BCAST_DONE, &reply);
 	if (reply.type == MSG_ERROR)
-		collective_failed("sm_bcast", &reply, root_nid);
+		sm__collective_failed("sm_bcast", &reply, root_nid);
 	if ((uint32_t)root_nid != sm__st.nid)
 		*addr = (void *)(uintptr_t)reply.arg;
 }

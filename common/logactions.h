@@ -30,8 +30,10 @@
 	X(RELEASE, "release")                            \
 	X(MALLOC, "malloc")                              \
 	X(MALLOC_FAILED, "malloc-failed")                \
+	X(MALLOC_COLLECTIVE, "malloc-collective")        \
 	X(BARRIER, "barrier")                            \
 	X(BCAST, "bcast")                                \
+	X(BCAST_BUF, "bcast-buf")                        \
 	X(COLLECTIVE_FAILED, "collective-failed")        \
 	X(PING, "ping")                                  \
 	X(PREFETCH, "prefetch")                          \

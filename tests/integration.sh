@@ -209,6 +209,13 @@ for n in $nodes_list; do
 	expect_ok "malloc N=$n" "malloc-$n" -s 4M -n "$n" ./malloc
 	expect_ok "exit_writeback N=$n" "exit_writeback-$n" -n "$n" ./exit_writeback
 	expect_ok "atomic N=$n" "atomic-$n" -n "$n" ./atomic
+	# C11 atomics, compare-and-swap, a spinlock, lock xadd across two pages
+	expect_ok "atomics N=$n" "atomics-$n" -n "$n" ./atomics
+	# sm_malloc_collective: mixed sizes, the same addresses everywhere
+	expect_ok "collective N=$n" "collective-$n" -n "$n" ./collective
+	# sm_bcast_buf: 0 bytes to 8 MiB from several roots; and 64 MiB
+	expect_ok "bcastbuf N=$n" "bcastbuf-$n" -n "$n" ./bcastbuf
+	expect_ok "bcastbuf big N=$n" "bcastbuf-big-$n" -n "$n" ./bcastbuf big
 	# page runs: scans, takeovers, allocation boundaries, mixed holders,
 	# write-back at exit; and the same at the end of a 1 MiB region
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs

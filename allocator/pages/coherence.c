@@ -467,36 +467,3 @@ void coh_node_died(struct pagetable *pt, struct coherence_io *io, uint32_t node)
 		pt_unlock_page(pt, page);
 	}
 }
-
-/*
- * The CHUNK message must reach the node before any revoke of those pages can:
- * every revoke is sent under its page's stripe lock, so hold all the chunk's
- * stripes (in ascending order, the only order in which more than one stripe
- * is ever held) while marking the pages and sending.
- */
-int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
-		    uint32_t count, int fresh)
-{
-	struct msg m = {.type = MSG_CHUNK, .flags = fresh ? MSGF_FRESH : 0, .page = count,
-			.arg = pt->base + (uint64_t)first * DSM_PAGE_SIZE};
-	uint32_t stripes = count >= PT_STRIPES ? PT_STRIPES : count;
-	int rc;
-
-	for (uint32_t s = 0; s < PT_STRIPES; s++)
-		if ((s + PT_STRIPES - first % PT_STRIPES) % PT_STRIPES < stripes)
-			pt_lock_stripe(pt, s);
-	/* the entries' first use: the table is mapped, not initialised */
-	pt_entries_init(pt, first, count);
-	for (uint32_t page = first; page < first + count; page++) {
-		struct page_entry *e = pt_entry(pt, page);
-
-		e->writer = fresh ? PT_NONE : (int32_t)node;
-		e->fresh = (uint8_t)fresh;
-	}
-	atomic_store_explicit(&pt->allocated, first + count, memory_order_release);
-	rc = io->send(io, node, &m, NULL);
-	for (uint32_t s = 0; s < PT_STRIPES; s++)
-		if ((s + PT_STRIPES - first % PT_STRIPES) % PT_STRIPES < stripes)
-			pt_unlock_stripe(pt, s);
-	return rc;
-}

@@ -127,6 +127,42 @@ void node_pong(struct pagetable *pt, uint32_t node)
 	atomic_store(&pt->nodes[node].ping_out, 0);
 }
 
+void node_bcast_allow(struct pagetable *pt, uint32_t node, uint64_t len)
+{
+	pt_lock_node(pt, node);
+	pt->nodes[node].bcast_next = 0;
+	pt->nodes[node].bcast_end = len;
+	pt_unlock_node(pt, node);
+}
+
+int node_bcast_forward(struct pagetable *pt, uint32_t root, const struct msg *m,
+		       const void *payload, const char **why)
+{
+	struct node_slot *s = &pt->nodes[root];
+	int ok = 0;
+
+	/* the piece must be the next one its GO allowed: a node cannot make
+	 * its proxy write into the others' links what nobody waits for */
+	pt_lock_node(pt, root);
+	if (s->bcast_next == s->bcast_end)
+		*why = "a broadcast piece no BCAST_BUF_GO allowed";
+	else if (m->arg != s->bcast_next)
+		*why = "a broadcast piece out of order (not at the offset where the last one ended)";
+	else if (m->length > s->bcast_end - s->bcast_next)
+		*why = "a broadcast piece past the length BCAST_BUF_GO allowed";
+	else
+		ok = 1, s->bcast_next += m->length;
+	pt_unlock_node(pt, root);
+	if (!ok)
+		return -1;
+	/* to every other node still in the job: all of them wait for it (a
+	 * node that left, died or was cut off is skipped by node_send) */
+	for (uint32_t n = 0; n < pt->nnodes; n++)
+		if (n != root)
+			node_send(pt, n, m, payload);
+	return 0;
+}
+
 size_t node_link_bound(const struct pagetable *pt)
 {
 	size_t window = pt->prefetch > 1 ? pt->prefetch : 1;

@@ -30,6 +30,16 @@ void node_mark_died(struct pagetable *pt, uint32_t node);
 void node_pong(struct pagetable *pt, uint32_t node);
 
 /*
+ * sm_bcast_buf: a BCAST_DATA piece from root (m: its header, arg = offset;
+ * payload: m->length bytes) goes to every other node still in the job, if
+ * it is the next piece the root's allowance (node_bcast_allow, pages.h)
+ * permits: at the offset where the last one ended, within the length. 0, or
+ * -1 with *why (nothing is sent then).
+ */
+int node_bcast_forward(struct pagetable *pt, uint32_t root, const struct msg *m,
+		       const void *payload, const char **why);
+
+/*
  * The most bytes the protocol can have on their way to one node at once
  * (docs/design.md, "Deadlock freedom", point 4), and making node's link
  * buffer that much where the kernel allows: a node that is stopped (in a

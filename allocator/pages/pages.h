@@ -74,10 +74,17 @@ int node_send_stop_on_signals(void);
  * unanswered. 0 when written or skipped, -1 as node_send(). */
 int node_send_ping(struct pagetable *pt, uint32_t node, uint64_t now);
 
+/*
+ * sm_bcast_buf: node, the root, may now send len bytes in BCAST_DATA pieces,
+ * in order from offset 0 (checked by its proxy, node_bcast_forward). Set
+ * under its send lock, before the allocator sends it BCAST_BUF_GO.
+ */
+void node_bcast_allow(struct pagetable *pt, uint32_t node, uint64_t len);
+
 /* The coherence engine's transport: node_send(), and the job log. */
 void nodelink_io_init(struct coherence_io *io, struct pagetable *pt);
 
-/* ---- chunks for sm_malloc (coherence.c) --------------------------------- */
+/* ---- handing pages out: sm_malloc, sm_malloc_collective (chunks.c) ----- */
 
 /*
  * Hand pages [first, first+count) to node and send it MSG_CHUNK: held
@@ -86,6 +93,16 @@ void nodelink_io_init(struct coherence_io *io, struct pagetable *pt);
  */
 int coh_grant_chunk(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint32_t first,
 		    uint32_t count, int fresh);
+
+/*
+ * The same for any message: pages [first, first+count) handed out, held
+ * writable by `writer`, or fresh (writer PT_NONE: nobody holds them, zero
+ * everywhere); m, when not NULL, is sent to node `to` while the pages'
+ * stripes are held, so it reaches `to` before any revoke of them can.
+ * 0, or -1 if m could not be sent (the node is gone).
+ */
+int coh_hand_out(struct pagetable *pt, struct coherence_io *io, uint32_t first, uint32_t count,
+		 int32_t writer, uint32_t to, const struct msg *m);
 
 /* ---- the proxies (proxystart.c, proxy.c) -------------------------------- */
 

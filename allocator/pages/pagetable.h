@@ -67,6 +67,11 @@ struct node_slot {
 		uint32_t next, window, used;
 	} ra[PT_STREAMS];
 	uint32_t ra_clock;
+	/* sm_bcast_buf: what this node, as the root, may still send, under
+	 * send_lock. Set by the allocator just before it sends the root
+	 * BCAST_BUF_GO (node_bcast_allow); the root's proxy forwards a
+	 * BCAST_DATA only at offset bcast_next and up to bcast_end */
+	uint64_t bcast_next, bcast_end;
 	struct node_stats stats;
 };
 

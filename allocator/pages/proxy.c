@@ -108,12 +108,20 @@ static int on_release(void *ctx, const struct msg *m, const uint8_t *payload, co
 	return coh_release(p->pt, &p->io, p->node, m->page, m->node, payload, why);
 }
 
-/* MALLOC, BARRIER, BCAST: served by the allocator */
+/* MALLOC, BARRIER, BCAST, BCAST_BUF: served by the allocator */
 static int on_service(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	(void)payload, (void)why;
 	to_allocator(ctx, m);
 	return 0;
+}
+
+/* sm_bcast_buf: a piece of the root's buffer, to every other node */
+static int on_bcast_data(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+
+	return node_bcast_forward(p->pt, p->node, m, payload, why);
 }
 
 static int on_pong(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
@@ -155,6 +163,8 @@ static const struct dispatch_row proxy_rows[] = {
 	{MSG_MALLOC, LIVE, on_service},
 	{MSG_BARRIER, LIVE, on_service},
 	{MSG_BCAST, LIVE, on_service},
+	{MSG_BCAST_BUF, LIVE, on_service},
+	{MSG_BCAST_DATA, LIVE, on_bcast_data},
 	{MSG_PONG, LIVE | LEFT, on_pong},
 	{MSG_EXIT, LIVE, on_node_exit},
 };

@@ -22,6 +22,7 @@ enum {
 	RAW_MALLOC = 10,
 	RAW_BARRIER = 12,
 	RAW_EXIT = 16,
+	RAW_BCAST_DATA = 29,
 };
 #define RAW_HEADER 24
 
