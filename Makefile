@@ -22,13 +22,15 @@ COMMON_SRC := common/message.c common/wire.c common/dispatch.c common/net.c
 LAUNCH_SRC := $(wildcard allocator/launch/*.c)
 # allocator/pages/: the page table, the coherence engine, the proxies
 PAGES_SRC  := $(wildcard allocator/pages/*.c)
+# allocator/locks/: the lock table and the proxies' side of sm_lock, sm_cond_*
+LOCKS_SRC  := $(wildcard allocator/locks/*.c)
 # allocator/: the job, its event loop, control channel, services, options, log and statistics
 JOB_SRC    := $(filter-out allocator/main.c,$(wildcard allocator/*.c))
-ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(JOB_SRC)
+ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(LOCKS_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
-              client/sigchain.c client/caller.c client/collective.c client/parmacs.c \
-              client/parmacs_sync.c
+              client/sigchain.c client/caller.c client/collective.c client/locks.c \
+              client/heldlocks.c client/parmacs.c client/parmacs_sync.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 # PARMACS test programs (SPLASH-style .C files): m4 with the macro file makes
@@ -140,7 +142,7 @@ $(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/a
 unit: $(B)/unit
 
 # ---- benchmarks ---------------------------------------------------------
-BENCH := baseline faults sync kernels remote
+BENCH := baseline faults sync kernels remote locks
 $(B)/bench/baseline: bench/baseline.c bench/stats.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@

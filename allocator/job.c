@@ -25,6 +25,7 @@
 #include "jobstart.h"
 #include "jobstats.h"
 #include "jobstatus.h"
+#include "locks/locks.h"
 #include "util.h"
 
 static void *xcalloc(size_t n, size_t size)
@@ -79,6 +80,10 @@ static void create_state(struct job *j, uint32_t npages)
 		die_errno("cannot create the page table for %u page%s", npages,
 			  npages == 1 ? "" : "s");
 	j->pt->prefetch = j->opt->prefetch;
+	/* the lock table: beside the page table, before the proxies fork */
+	j->pt->locks = lt_create(j->n, LT_SLOTS, LT_WAITERS);
+	if (!j->pt->locks)
+		die_errno("cannot create the lock table");
 	nodelink_io_init(&j->io, j->pt);
 	j->loop = ev_create();
 	if (services_init(&j->svc, j->pt, &j->io) < 0 || !j->loop)
@@ -307,6 +312,7 @@ static void teardown(struct job *j)
 	free(j->proxy_reaped);
 	free(j->reap_batch);
 	services_free(&j->svc);
+	lt_destroy(j->pt->locks);
 	pt_destroy(j->pt);
 }
 

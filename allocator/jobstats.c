@@ -75,9 +75,10 @@ static double ms(uint64_t us)
 void stats_print(FILE *out, struct node_stats *const *nodes, const char *const *hosts,
 		 uint32_t n)
 {
-	fprintf(out, "%-5s %-12s %7s %7s %7s %7s %7s %9s %9s %9s %9s %8s %8s %9s\n", "node",
-		"host", "rfault", "wfault", "upgr", "inval", "revoke", "pages-in", "pages-out",
-		"fault-ms", "barr-ms", "p50-us", "p95-us", "ping-us");
+	fprintf(out, "%-5s %-12s %7s %7s %7s %7s %7s %9s %9s %9s %9s %8s %8s %9s %7s %9s\n",
+		"node", "host", "rfault", "wfault", "upgr", "inval", "revoke", "pages-in",
+		"pages-out", "fault-ms", "barr-ms", "p50-us", "p95-us", "ping-us", "locks",
+		"lock-ms");
 	for (uint32_t i = 0; i < n; i++) {
 		struct node_stats *s = nodes[i];
 		uint64_t pings = atomic_load(&s->ping_count);
@@ -90,7 +91,7 @@ void stats_print(FILE *out, struct node_stats *const *nodes, const char *const *
 			snprintf(ping, sizeof(ping), "-");
 		fprintf(out,
 			"%-5u %-12.12s %7llu %7llu %7llu %7llu %7llu %9llu %9llu %9.1f %9.1f %8llu "
-			"%8llu %9s\n",
+			"%8llu %9s %7llu %9.1f\n",
 			i, hosts[i], (unsigned long long)atomic_load(&s->read_faults),
 			(unsigned long long)atomic_load(&s->write_faults),
 			(unsigned long long)atomic_load(&s->upgrades),
@@ -100,9 +101,12 @@ void stats_print(FILE *out, struct node_stats *const *nodes, const char *const *
 			(unsigned long long)atomic_load(&s->pages_out),
 			ms(atomic_load(&s->fault_wait_us)), ms(atomic_load(&s->barrier_wait_us)),
 			(unsigned long long)stats_quantile(s->latency, 0.5),
-			(unsigned long long)stats_quantile(s->latency, 0.95), ping);
+			(unsigned long long)stats_quantile(s->latency, 0.95), ping,
+			(unsigned long long)atomic_load(&s->locks_taken),
+			ms(atomic_load(&s->lock_wait_us)));
 	}
 	fprintf(out, "pages-in: pages sent to the node (grants with data); pages-out: pages it "
 		     "gave back; fault-ms, barr-ms: time spent waiting; p50/p95: fault latency "
-		     "(+-12%%); ping: mean round trip to the node's libsm\n");
+		     "(+-12%%); ping: mean round trip to the node's libsm; locks: sm_lock/sm_trylock/"
+		     "sm_cond_wait grants; lock-ms: time queued for them\n");
 }

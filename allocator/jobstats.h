@@ -1,7 +1,7 @@
 /*
  * jobstats.h - what `dsm -S` reports per node: fault counts by kind,
  * revokes and invalidations received, pages moved, time spent waiting in
- * faults and barriers, fault latency (median, 95th percentile) from a
+ * faults and barriers, locks taken and time queued for them, fault latency (median, 95th percentile) from a
  * log-scale histogram, and the node's ping time. The counters sit in the
  * shared node slots, so every proxy updates them with atomic adds, and the
  * allocator prints them when the job is over.
@@ -23,6 +23,7 @@ struct node_stats {
 	_Atomic uint64_t pages_in, pages_out; /* pages sent to / taken from the node */
 	_Atomic uint64_t fault_wait_us, barrier_wait_us;
 	_Atomic uint64_t ping_count, ping_sum_us, ping_min_us, ping_max_us;
+	_Atomic uint64_t locks_taken, lock_wait_us; /* sm_lock grants, time queued */
 	_Atomic uint32_t latency[STATS_BUCKETS];
 };
 

@@ -1,5 +1,5 @@
 /*
- * util.c - error reporting and the clock (see util.h).
+ * util.c - error reporting, the clock and robust mutexes (see util.h).
  */
 #include "util.h"
 
@@ -100,4 +100,29 @@ uint64_t mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int robust_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int rc = pthread_mutexattr_init(&a);
+
+	if (rc == 0)
+		rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (rc == 0)
+		rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (rc == 0)
+		rc = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc;
+}
+
+void robust_mutex_lock(pthread_mutex_t *m)
+{
+	int rc = pthread_mutex_lock(m);
+
+	if (rc == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	else if (rc != 0)
+		die_errno_code(rc, "pthread_mutex_lock");
 }

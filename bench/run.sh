@@ -30,10 +30,10 @@ trap 'rm -f "$raw" "$raw".*' EXIT
 # mib: the region of the remote reads and the bytes of each raw TCP size;
 # passes: of each kind of remote read; reps: runs of each kernel
 if [ "$smoke" = --smoke ]; then
-	iters=50 pages=40 syncs=20 mm=64 jn=128 jit=5 nodes_list="2 4"
+	iters=50 pages=40 syncs=20 locks=100 mm=64 jn=128 jit=5 nodes_list="2 4"
 	mib=1 passes=1 accesses=200 reps=2
 else
-	iters=5000 pages=500 syncs=300 mm=512 jn=2048 jit=100 nodes_list="2 4 8 16"
+	iters=5000 pages=500 syncs=300 locks=5000 mm=512 jn=2048 jit=100 nodes_list="2 4 8 16"
 	mib=64 passes=3 accesses=20000 reps=3
 fi
 
@@ -74,6 +74,8 @@ for placement in default pinned; do
 	# pages a run brought along would make the next accesses free
 	run "$placement" "$dsm" -P 0 -n 4 "$bin/faults" basic "$pages" || status=1
 	run "$placement" "$dsm" -n 2 "$bin/remote" "$mib" "$passes" "$accesses" || status=1
+	# sm_lock: a free lock's lock + unlock, and a handoff, on 2 nodes
+	run "$placement" "$dsm" -n 2 "$bin/locks" "$locks" || status=1
 	run "$placement" "$dsm" -P 0 -n 16 "$bin/faults" fanout "$pages" || status=1
 	for n in $nodes_list; do
 		run "$placement" "$dsm" -s 1G -n "$n" "$bin/sync" "$syncs" || status=1
@@ -165,7 +167,7 @@ if [ "$smoke" = --smoke ]; then
 	for name in rtt_4k rtt_16 segv_mprotect memcpy_4k read_fresh upgrade read_revoke \
 		write_revoke fanout_1 fanout_3 barrier_2 bcast_2 malloc_small_per_s \
 		malloc_chunk_per_s tcp_bw_4k tcp_bw_16k tcp_bw_64k tcp_bw_256k remote_seq_read \
-		remote_rand_read; do
+		remote_rand_read lock_pair_2 lock_handoff_2; do
 		for placement in default pinned; do
 			grep -q "^$placement,$name," "$out/latest.csv" ||
 				{ echo "bench: no $placement $name in latest.csv" >&2; status=1; }

@@ -109,6 +109,9 @@ void sm__pump(void);                      /* handle everything that arrived */
  * is handled blocks it around the call too (the blocks nest).
  */
 void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply);
+/* the same with a payload of m->length bytes */
+void sm__request_payload(const struct msg *m, const void *payload, uint8_t reply_type,
+			 struct msg *reply);
 void sm__send(const struct msg *m, const void *payload); /* after what is queued */
 void sm__flush(void);                     /* send the queued answers */
 /* answer a revoke/invalidation of a run: data is count pages, or NULL */
@@ -183,6 +186,12 @@ void sm__caller_check(const char *call, int cheap);
 /* a fault in the region taken by anyone but the node: say so and return 1
  * (the SIGSEGV handler then lets the access kill the process) */
 int sm__caller_fault(const void *addr);
+
+/* heldlocks.c: the set of locks this node holds (their addresses), so that
+ * misuse is reported in the caller before any message goes out */
+int sm__held_has(uint64_t lock);
+void sm__held_add(uint64_t lock);
+void sm__held_remove(uint64_t lock);
 
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */

@@ -211,7 +211,8 @@ static int on_error(void *ctx, const struct msg *m, const uint8_t *payload, cons
 	return 0;
 }
 
-/* CHUNK, BARRIER_DONE, BCAST_DONE, EXIT_ACK: the reply a blocked call waits for */
+/* CHUNK, BARRIER_DONE, BCAST_DONE, EXIT_ACK, LOCK_GRANT: the reply a blocked
+ * call waits for */
 static int on_reply(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
 {
 	(void)ctx, (void)payload;
@@ -240,6 +241,8 @@ static const struct dispatch_row link_rows[] = {
 	{MSG_BCAST_BUF_GO, IN_JOB, sm__on_bcast_go},   /* collective.c */
 	{MSG_BCAST_DATA, IN_JOB, sm__on_bcast_data},
 	{MSG_EXIT_ACK, LEAVING, on_reply},
+	/* sm_lock, sm_trylock, sm_cond_wait (locks.c checks which lock) */
+	{MSG_LOCK_GRANT, IN_JOB, on_reply},
 };
 #undef JOINING
 #undef IN_JOB
@@ -354,15 +357,21 @@ void sm__wait_link(void)
 	sm__pump();
 }
 
-void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+void sm__request_payload(const struct msg *m, const void *payload, uint8_t reply_type,
+			 struct msg *reply)
 {
 	sigset_t old;
 
 	sm__block_sigio(&old);
-	sm__send(m, NULL);
+	sm__send(m, payload);
 	wait_reply(reply_type);
 	*reply = sm__st.reply;
 	sm__restore_sigmask(&old);
+}
+
+void sm__request(const struct msg *m, uint8_t reply_type, struct msg *reply)
+{
+	sm__request_payload(m, NULL, reply_type, reply);
 }
 
 void sm__wait_fault(void)

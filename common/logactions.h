@@ -37,6 +37,11 @@
 	X(COLLECTIVE_FAILED, "collective-failed")        \
 	X(PING, "ping")                                  \
 	X(PREFETCH, "prefetch")                          \
+	X(LOCK, "lock")                                  \
+	X(LOCK_WAIT, "lock-wait")                        \
+	X(UNLOCK, "unlock")                              \
+	X(COND_WAIT, "cond-wait")                        \
+	X(COND_SIGNAL, "cond-signal")                    \
 	X(EXIT, "exit")                                  \
 	X(LINK_LOST, "link-lost")
 

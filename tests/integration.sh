@@ -216,6 +216,9 @@ for n in $nodes_list; do
 	# sm_bcast_buf: 0 bytes to 8 MiB from several roots; and 64 MiB
 	expect_ok "bcastbuf N=$n" "bcastbuf-$n" -n "$n" ./bcastbuf
 	expect_ok "bcastbuf big N=$n" "bcastbuf-big-$n" -n "$n" ./bcastbuf big
+	# sm_lock_t and sm_cond_t (misuse and holders that go: failures.d/locks.sh)
+	expect_ok "locks N=$n" "locks-$n" -n "$n" ./locks
+	expect_ok "condvar N=$n" "condvar-$n" -n "$n" ./condvar
 	# page runs: scans, takeovers, allocation boundaries, mixed holders,
 	# write-back at exit; and the same at the end of a 1 MiB region
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs

@@ -2,6 +2,9 @@
 # man.sh - check that every manual page in man/ renders without a warning:
 # `man --warnings -l PAGE` at 80 columns must print nothing on stderr and
 # exit 0, and the page must have a NAME and a SEE ALSO or EXAMPLES section.
+# A page that is only `.so manN/OTHER.N` (another name for a page that covers
+# several functions, e.g. sm_unlock.3 for sm_lock.3) must name a page in
+# the same directory whose NAME line lists it.
 #
 # usage: tests/man.sh [MANDIR]      (default: man/ next to tests/)
 #
@@ -25,6 +28,17 @@ fi
 for page in "$dir"/*.[1-9]; do
 	[ -f "$page" ] || continue
 	name=$(basename "$page")
+	if [ "$(wc -l <"$page")" -eq 1 ] && grep -q '^\.so ' "$page"; then
+		target=$(sed -n 's|^\.so man[1-9]/||p' "$page")
+		func=${name%.*}
+		if [ -n "$target" ] && [ -f "$dir/$target" ] &&
+			grep -A1 '^\.SH NAME' "$dir/$target" | grep -Eq "(^|[ ,])$func(,| )"; then
+			result_ok "man $name (.so $target)"
+		else
+			result_fail "man $name (.so to a page that is missing or does not name $func)"
+		fi
+		continue
+	fi
 	# stderr into the pipe, the rendered page thrown away
 	warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
 	status=$?

@@ -15,21 +15,6 @@ static size_t round_up(size_t v, size_t to)
 	return (v + to - 1) / to * to;
 }
 
-static int init_robust_mutex(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t a;
-	int rc = pthread_mutexattr_init(&a);
-
-	if (rc == 0)
-		rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	if (rc == 0)
-		rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	if (rc == 0)
-		rc = pthread_mutex_init(m, &a);
-	pthread_mutexattr_destroy(&a);
-	return rc;
-}
-
 struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base)
 {
 	uint32_t words = (nnodes + 63) / 64;
@@ -55,12 +40,12 @@ struct pagetable *pt_create(uint32_t nnodes, uint32_t npages, uint64_t base)
 	pt->entries = (struct page_entry *)((uint8_t *)pt + entries_off);
 	pt->store = (uint8_t *)pt + store_off;
 	for (uint32_t i = 0; i < PT_STRIPES; i++)
-		if ((rc = init_robust_mutex(&pt->stripes[i])) != 0)
+		if ((rc = robust_mutex_init(&pt->stripes[i])) != 0)
 			goto fail;
 	for (uint32_t i = 0; i < nnodes; i++) {
 		struct node_slot *s = &pt->nodes[i];
 
-		if ((rc = init_robust_mutex(&s->send_lock)) != 0)
+		if ((rc = robust_mutex_init(&s->send_lock)) != 0)
 			goto fail;
 		s->fd = -1;
 		s->state = NODE_LIVE;
@@ -81,25 +66,9 @@ void pt_destroy(struct pagetable *pt)
 		munmap(pt, pt->map_size);
 }
 
-/*
- * A robust mutex tells the next locker when its owner died. Only a proxy can
- * die holding one, and the allocator ends the whole job when a proxy dies, so
- * the state it guarded is only read for the teardown: mark it consistent and
- * go on rather than wedge everyone.
- */
-static void lock_robust(pthread_mutex_t *m)
-{
-	int rc = pthread_mutex_lock(m);
-
-	if (rc == EOWNERDEAD)
-		pthread_mutex_consistent(m);
-	else if (rc != 0)
-		die_errno_code(rc, "pthread_mutex_lock");
-}
-
 void pt_lock_stripe(struct pagetable *pt, uint32_t stripe)
 {
-	lock_robust(&pt->stripes[stripe]);
+	robust_mutex_lock(&pt->stripes[stripe]);
 }
 
 void pt_unlock_stripe(struct pagetable *pt, uint32_t stripe)
@@ -156,7 +125,7 @@ void pt_entries_init(struct pagetable *pt, uint32_t first, uint32_t count)
 
 void pt_lock_node(struct pagetable *pt, uint32_t node)
 {
-	lock_robust(&pt->nodes[node].send_lock);
+	robust_mutex_lock(&pt->nodes[node].send_lock);
 }
 
 void pt_unlock_node(struct pagetable *pt, uint32_t node)

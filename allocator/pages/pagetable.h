@@ -38,6 +38,8 @@
  * array and writes a fourth, interleaved; each is a stream of its own. */
 #define PT_STREAMS 8
 
+struct locktable;
+
 enum node_state {
 	NODE_LIVE = 0,
 	NODE_EXITED = 1, /* left with sm_node_exit: wrote back everything */
@@ -99,6 +101,9 @@ struct pagetable {
 	_Atomic uint32_t allocated; /* pages [0, allocated) were handed out */
 	uint32_t prefetch;    /* dsm -P: the longest run a fault may grow to (0: one page) */
 	size_t map_size;
+	/* the job's lock table (allocator/locks/), in a mapping of its own,
+	 * created and destroyed beside this one (job.c); NULL in unit tests */
+	struct locktable *locks;
 	pthread_mutex_t stripes[PT_STRIPES];
 	struct page_entry *entries;
 	uint8_t *store;

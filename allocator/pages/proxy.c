@@ -19,6 +19,7 @@
 #include "../../common/wire.h"
 #include "coherence.h"
 #include "../joblog.h"
+#include "../locks/locks.h"
 #include "nodelink.h"
 
 struct proxy {
@@ -58,6 +59,7 @@ static noreturn void finish(struct proxy *p, int status)
 	 * pending bit would hold the page for ever; nothing is lost then, the
 	 * node wrote back every page it held writable */
 	coh_node_died(p->pt, &p->io, p->node);
+	lock_node_gone(p->pt, &p->io, p->node); /* nothing left after EXIT */
 	__atomic_store_n(&p->pt->nodes[p->node].proxy, 0, __ATOMIC_RELEASE);
 	_exit(status);
 }
@@ -148,7 +150,20 @@ static int on_node_exit(void *ctx, const struct msg *m, const uint8_t *payload, 
 	if (node_send_exit_ack(p->pt, p->node) < 0 && node_stopped_reading(p->pt, p->node))
 		finish(p, 0);
 	p->left = 1;
+	/* the locks it holds are orphaned, their waiters told */
+	lock_node_gone(p->pt, &p->io, p->node);
 	to_allocator(p, m);
+	return 0;
+}
+
+/* LOCK, UNLOCK, COND_WAIT, COND_SIGNAL: served against the lock table; a bad
+ * address is answered with an ERROR, the link stays */
+static int on_lock(void *ctx, const struct msg *m, const uint8_t *payload, const char **why)
+{
+	struct proxy *p = ctx;
+
+	(void)why;
+	lock_serve(p->pt, &p->io, p->node, m, payload);
 	return 0;
 }
 
@@ -167,6 +182,10 @@ static const struct dispatch_row proxy_rows[] = {
 	{MSG_BCAST_DATA, LIVE, on_bcast_data},
 	{MSG_PONG, LIVE | LEFT, on_pong},
 	{MSG_EXIT, LIVE, on_node_exit},
+	{MSG_LOCK, LIVE, on_lock},
+	{MSG_UNLOCK, LIVE, on_lock},
+	{MSG_COND_WAIT, LIVE, on_lock},
+	{MSG_COND_SIGNAL, LIVE, on_lock},
 };
 #undef LIVE
 #undef LEFT
