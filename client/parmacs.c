@@ -37,8 +37,10 @@ static const char *plural(long n, const char *one, const char *more)
 
 /*
  * The program cannot run as it is: node 0 prints why (one line, whichever
- * nodes found it), the others wait until it has left, so that its line is
- * out before the job ends, and every node exits 1.
+ * nodes found it) and exits 1; the others wait until it has left and exit
+ * 0, so that node 0 is the only node that failed: dsm then waits for node 0's
+ * end, with its line, instead of ending the job at the first other node's
+ * status, which over ssh can arrive before node 0's line does.
  */
 static void job_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void job_error(const char *fmt, ...)
@@ -48,7 +50,7 @@ static void job_error(const char *fmt, ...)
 
 	if (sm__st.nid != 0) {
 		sm_barrier();
-		exit(1);
+		exit(0);
 	}
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
