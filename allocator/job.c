@@ -228,8 +228,10 @@ static void say_starting(const struct job *j, const char *executable, uint32_t n
 	if (humanize_number(size, sizeof(size), (int64_t)j->opt->region_size, "B", HN_AUTOSCALE,
 			    HN_NOSPACE | HN_DECIMAL | HN_IEC_PREFIXES) < 0)
 		snprintf(size, sizeof(size), "?");
-	report("starting %u node%s of %s; shared region of %s (%u page%s) at %#llx; "
-	       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, size, npages,
+	report("starting %u node%s of %s with %s; shared region of %s (%u page%s) at %#llx; "
+	       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable,
+	       j->launcher == LAUNCHER_SRUN ? "srun" : j->launcher == LAUNCHER_LOCAL ?
+	       "fork/exec" : "fork/exec or ssh", size, npages,
 	       npages == 1 ? "" : "s", (unsigned long long)DSM_REGION_BASE, spec->connect_host,
 	       spec->port);
 }

@@ -3,7 +3,8 @@
 # the integration suite again built with AddressSanitizer + UBSan, the
 # examples, the launch checks (tests/launch.sh), the manual pages, dsm-plot,
 # the log action names of docs/protocol.md, a short fuzzing run of the
-# message decoder, and (as root, with sshd) the remote and failure tests.
+# message decoder, (as root, with sshd) the remote and failure tests, and (as
+# root, with slurm-wlm) the srun launcher under a private Slurm.
 # Ends with one line "N passed, N failed" summing them.
 # Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
 #
@@ -144,5 +145,9 @@ fi
 if [ -x "$here/remote.sh" ]; then
 	other_suite "remote and failure tests" remote.sh "$build/dsm" "$build/tests"
 fi
+
+# the srun launcher under a private Slurm (root and slurm-wlm; otherwise a
+# "skip:" line and one skipped)
+other_suite "Slurm (srun launcher)" slurm.sh "$build/dsm" "$build/tests"
 
 finish
