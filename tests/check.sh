@@ -20,6 +20,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 only=${DSM_TEST_ONLY:-}
+# run inside a Slurm allocation, dsm would start every node with srun (its
+# default there) and take -n from it: the suites test the launcher each asks
+# for, and tests/slurm.sh starts a Slurm of its own
+unset SLURM_JOB_ID SLURM_JOBID SLURM_JOB_NODELIST SLURM_NTASKS SLURM_TASKS_PER_NODE
 
 finish() {
 	results_line

@@ -6,6 +6,7 @@
 #   - the integration programs at 2, 4 and 8 nodes with the srun launcher
 #     (tests/integration.sh inside `salloc -n 8`, label "srun");
 #   - dsm's defaults inside an allocation: srun, and -n from the task count;
+#   - standard input (node 0's, -i K, -i all) and -t through srun;
 #   - scancel of a batch job: every process of the job gone within 2 s, dsm
 #     ending with "Terminated: ending the job" and status 143;
 #   - kill -9 of one task: dsm blames that node (status 137);
@@ -153,6 +154,42 @@ elif [ "$(grep -c '^dsm: node [0-2] (.*) exited with status 0$' "$tmp/defaults.o
 else
 	result_ok "$title"
 fi
+
+# ---- standard input and tagged output through srun: node 0 (or -i's node)
+# reads dsm's standard input, the others nothing; -i all, every node all of
+# a file; -t tags every line with the node and its host
+cp "$progdir/stdin" "$bin/"
+printf 'from a file\n' >"$tmp/input"
+host=$(hostname -s)
+# srun_stdin TITLE INPUT WANT-ALL DSM-ARG...: each node K prints "stdin: node
+# K read B bytes: TEXT"; node K must read INPUT if it is in WANT-ALL, else
+# nothing
+srun_stdin() {
+	local title=$1 input=$2 readers=" $3 " k line want bad=
+	shift 3
+	(cd "$bin" && timeout -k 5 60 salloc --quiet -n 3 "$dsm" -L srun -t -n 3 "$@" ./stdin) \
+		<"$input" >"$tmp/stdin.out" 2>&1
+	st=$?
+	for k in 0 1 2; do
+		if [[ $readers == *" $k "* ]]; then
+			want="[node $k@$host] stdin: node $k read 12 bytes: from a file\\n"
+		else
+			want="[node $k@$host] stdin: node $k read 0 bytes: "
+		fi
+		line=$(grep -F "stdin: node $k read" "$tmp/stdin.out")
+		[ "$line" = "$want" ] || bad="node $k printed '$line', not '$want'"
+	done
+	if [ "$st" -ne 0 ]; then
+		result_fail "$title" "$tmp/stdin.out" "exit $st"
+	elif [ -n "$bad" ]; then
+		result_fail "$title" "$tmp/stdin.out" "$bad"
+	else
+		result_ok "$title"
+	fi
+}
+srun_stdin "slurm: srun passes dsm's standard input to node 0 alone" "$tmp/input" "0"
+srun_stdin "slurm: srun passes dsm's standard input to -i 2's node alone" "$tmp/input" "2" -i 2
+srun_stdin "slurm: -i all: every node reads the file through srun" "$tmp/input" "0 1 2" -i all
 
 # ---- scancel of a batch job: every process gone within 2 s ----------------
 title="slurm: scancel of a batch job ends every process within 2 s"
