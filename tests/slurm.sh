@@ -7,6 +7,7 @@
 #     (tests/integration.sh inside `salloc -n 8`, label "srun");
 #   - dsm's defaults inside an allocation: srun, and -n from the task count;
 #   - standard input (node 0's, -i K, -i all) and -t through srun;
+#   - examples/hello.sbatch through sbatch;
 #   - scancel of a batch job: every process of the job gone within 2 s, dsm
 #     ending with "Terminated: ending the job" and status 143;
 #   - kill -9 of one task: dsm blames that node (status 137);
@@ -190,6 +191,23 @@ srun_stdin() {
 srun_stdin "slurm: srun passes dsm's standard input to node 0 alone" "$tmp/input" "0"
 srun_stdin "slurm: srun passes dsm's standard input to -i 2's node alone" "$tmp/input" "2" -i 2
 srun_stdin "slurm: -i all: every node reads the file through srun" "$tmp/input" "0 1 2" -i all
+
+# ---- the example batch script, as its comment says to run it
+title="slurm: sbatch examples/hello.sbatch"
+root=$(cd "$here/.." && pwd)
+(cd "$root" && DSM=$dsm EXAMPLES=$(dirname "$progdir")/examples \
+	timeout -k 5 60 sbatch --wait --quiet --output="$tmp/hello.out" examples/hello.sbatch) \
+	>"$tmp/hello.sbatch.out" 2>&1
+st=$?
+cat "$tmp/hello.out" >>"$tmp/hello.sbatch.out" 2>/dev/null
+if [ "$st" -ne 0 ]; then
+	result_fail "$title" "$tmp/hello.sbatch.out" "exit $st"
+elif [ "$(grep -Ec "^\[node [0-3]@$host\] hello from node [0-3] of 4\$" "$tmp/hello.out")" -ne 4 ] ||
+	! grep -qx "\[node 0@$host\] slot 3 holds 103" "$tmp/hello.out"; then
+	result_fail "$title" "$tmp/hello.sbatch.out" "not 4 hellos and 'slot 3 holds 103', tagged"
+else
+	result_ok "$title"
+fi
 
 # ---- scancel of a batch job: every process gone within 2 s ----------------
 title="slurm: scancel of a batch job ends every process within 2 s"
