@@ -110,7 +110,7 @@ static void start(int which)
 	cr_assert_eq(output_sink_init(&sink, out[0], &sink_hooks), 0);
 	for (int k = 0; k < NODES; k++)
 		for (int w = 0; w < 2; w++) {
-			char tag[16];
+			char tag[32];
 
 			snprintf(tag, sizeof(tag), "[%d.%d] ", k, w);
 			cr_assert_eq(output_init_fed(&streams[2 * k + w], &sink, tag), 0);
