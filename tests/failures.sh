@@ -61,7 +61,9 @@ if [ "${DSM_FAILURE_LAUNCHER:-}" = srun ]; then
 		echo "$0: DSM_FAILURE_LAUNCHER=srun and a HOSTFILE do not go together" >&2
 		exit 2
 	fi
+	# shellcheck disable=SC2034 # the scenario sets use both
 	srun=1
+	# shellcheck disable=SC2034
 	hostargs=(-L srun)
 	label=failures-srun
 elif [ -n "${DSM_FAILURE_LAUNCHER:-}" ]; then

@@ -121,7 +121,7 @@ alive() {
 # shims and srun (they carry the copied programs' path)
 job_pids() {
 	local pid kids=()
-	echo "$(pids_of "$1" "$2")"
+	pids_of "$1" "$2"
 	for pid in $(pgrep -f -- "$bin/") $(pgrep -f -- " $1\$"); do
 		echo "$pid"
 		read -r -a kids 2>/dev/null <"/proc/$pid/task/$pid/children"
