@@ -224,21 +224,38 @@ static int read_count(const char **p, uint32_t *v)
 	return 0;
 }
 
+/* The item of SLURM_TASKS_PER_NODE at *p, "COUNT" or "COUNT(xTIMES)", and
+ * the comma after it unless it is the last: 1, 0 at the end, -1 if malformed. */
+static int next_tasks(const char **p, uint32_t *count, uint32_t *times)
+{
+	*times = 1;
+	if (read_count(p, count) < 0)
+		return -1;
+	if (**p == '(') {
+		(*p)++;
+		if (*(*p)++ != 'x' || read_count(p, times) < 0 || *(*p)++ != ')')
+			return -1;
+	}
+	if (**p == ',' && (*p)[1])
+		(*p)++;
+	else if (**p)
+		return -1;
+	return 1;
+}
+
+#define TASKS_BAD TASKS_VAR "=%s: expected task counts per host such as 2(x3),1"
+
 int clusterhosts_parse_tasks(const char *value, uint32_t *slots, size_t nhosts, char *err,
 			     size_t errlen)
 {
 	const char *p = value;
 	size_t at = 0;
+	uint32_t count, times;
 
-	for (;;) {
-		uint32_t count, times = 1;
-
-		if (read_count(&p, &count) < 0)
-			goto bad;
-		if (*p == '(') {
-			p++;
-			if (*p++ != 'x' || read_count(&p, &times) < 0 || *p++ != ')')
-				goto bad;
+	do {
+		if (next_tasks(&p, &count, &times) < 0) {
+			snprintf(err, errlen, TASKS_BAD, value);
+			return -1;
 		}
 		if (times > nhosts - at) {
 			snprintf(err, errlen, TASKS_VAR "=%s names more hosts than the %zu of "
@@ -247,27 +264,20 @@ int clusterhosts_parse_tasks(const char *value, uint32_t *slots, size_t nhosts, 
 		}
 		while (times--)
 			slots[at++] = count;
-		if (!*p)
-			break;
-		if (*p++ != ',')
-			goto bad;
-	}
+	} while (*p);
 	if (at != nhosts) {
 		snprintf(err, errlen, TASKS_VAR "=%s names %zu host%s, " SLURM_VAR " %zu", value,
 			 at, at == 1 ? "" : "s", nhosts);
 		return -1;
 	}
 	return 0;
-bad:
-	snprintf(err, errlen, TASKS_VAR "=%s: expected task counts per host such as 2(x3),1",
-		 value);
-	return -1;
 }
 
 int clusterhosts_task_count(uint32_t *count, char *err, size_t errlen)
 {
 	const char *ntasks = getenv(NTASKS_VAR), *tasks = getenv(TASKS_VAR), *p;
 	uint64_t sum = 0;
+	uint32_t n, times;
 
 	if (ntasks && *ntasks) {
 		p = ntasks;
@@ -280,28 +290,16 @@ int clusterhosts_task_count(uint32_t *count, char *err, size_t errlen)
 	if (!tasks || !*tasks)
 		return 0;
 	/* the sum of "2(x3),1": no host list needed for that */
-	for (p = tasks;;) {
-		uint32_t n, times = 1;
-
-		if (read_count(&p, &n) < 0)
-			goto bad;
-		if (*p == '(') {
-			p++;
-			if (*p++ != 'x' || read_count(&p, &times) < 0 || *p++ != ')')
-				goto bad;
+	p = tasks;
+	do {
+		if (next_tasks(&p, &n, &times) < 0) {
+			snprintf(err, errlen, TASKS_BAD, tasks);
+			return -1;
 		}
 		sum += (uint64_t)n * times;
-		if (!*p)
-			break;
-		if (*p++ != ',')
-			goto bad;
-	}
+	} while (*p);
 	*count = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
 	return 1;
-bad:
-	snprintf(err, errlen, TASKS_VAR "=%s: expected task counts per host such as 2(x3),1",
-		 tasks);
-	return -1;
 }
 
 /* Slurm's hosts, each with its slots from SLURM_TASKS_PER_NODE when set. */
