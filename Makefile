@@ -48,7 +48,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
-        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke stress
+        integration deps fuzz fuzz-smoke remote slurm bench bench-build bench-smoke stress
 all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc $(B)/dsm-plot \
      $(addprefix $(B)/tests/,$(TEST_PROGS) $(PARMACS_PROGS)) \
      $(addprefix $(B)/examples/,$(EXAMPLES))
@@ -64,6 +64,7 @@ help:
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
 	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}, speedup.svg"
 	@echo "make remote     integration and failure tests through a private sshd (root)"
+	@echo "make slurm      the srun launcher under a private Slurm cluster (root)"
 	@echo "make stress     failure and fault scenarios STRESS_RUNS times (default 20)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
@@ -204,6 +205,9 @@ integration: all
 
 remote: all
 	tests/remote.sh $(B)/dsm $(B)/tests
+
+slurm: all
+	tests/slurm.sh $(B)/dsm $(B)/tests
 
 # the failure and fault scenarios STRESS_RUNS times (default 20), to catch flaky ones
 STRESS_RUNS ?= 20

@@ -87,7 +87,9 @@ struct sm_state {
 
 extern struct sm_state sm__st;
 
-/* args.c: find and remove the argument dsm added. 0, or -1 if absent/bad. */
+/* args.c: find and remove the argument dsm added. 0, or -1 if absent/bad;
+ * -2 when it says the id comes from Slurm and SLURM_PROCID is not set or
+ * not a node id of the job (the argument is left in place). */
 int sm__args_take(int *argc, char ***argv, struct node_args *out);
 
 /*

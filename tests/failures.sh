@@ -9,6 +9,11 @@
 #   HOSTFILE  run every scenario with `-H HOSTFILE` (remote nodes; DSM_SSH in
 #             the environment says how to reach them); without it, locally
 #
+# DSM_FAILURE_LAUNCHER=srun runs every scenario with `-L srun` instead (one
+# srun step for every node: inside a Slurm allocation of at least 4 tasks,
+# see tests/slurm.sh); the scenarios that only mean something for one
+# launcher say so and are left out for the others.
+#
 # The scenarios are in tests/failures.d, one file per set (basic.sh: nodes
 # and dsm killed, bad hosts and programs, strangers; ending.sh: how a job
 # ends, its status and its output; collective.sh: sm_malloc_collective and
@@ -50,6 +55,22 @@ if [ -n "$hostfile" ]; then
 	hostargs=(-H "$hostfile")
 	label=failures-remote
 fi
+# shellcheck disable=SC2034 # the scenario sets use it
+srun=
+if [ "${DSM_FAILURE_LAUNCHER:-}" = srun ]; then
+	if [ -n "$hostfile" ]; then
+		echo "$0: DSM_FAILURE_LAUNCHER=srun and a HOSTFILE do not go together" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2034 # the scenario sets use both
+	srun=1
+	# shellcheck disable=SC2034
+	hostargs=(-L srun)
+	label=failures-srun
+elif [ -n "${DSM_FAILURE_LAUNCHER:-}" ]; then
+	echo "$0: DSM_FAILURE_LAUNCHER=${DSM_FAILURE_LAUNCHER}: only srun is known" >&2
+	exit 2
+fi
 
 # PIDs this script started: the subshells running timeout, the fake node
 started=()
@@ -86,8 +107,9 @@ bin=$tmp/bin
 mkdir "$bin" "$tmp/run" || exit 2
 cp "$progdir/linger" "$progdir/segv" "$progdir/fork_child" "$progdir/flood" \
 	"$progdir/wrongstate" "$progdir/collfail" "$progdir/lockfail" "$bin/" || exit 2
-# what pgrep -f looks for: node programs, their wrappers, ssh clients and
-# remote shells all carry the executable's absolute path
+# what pgrep -f looks for: node programs, their wrappers, ssh clients,
+# remote shells, srun and its tasks' shims all carry the executable's
+# absolute path
 pattern=$bin/
 
 # The segv scenario must not leave core files behind.

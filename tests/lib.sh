@@ -95,12 +95,14 @@ timed_out() {
 	[ "$1" -eq 124 ] || [ "$1" -eq 137 ]
 }
 
-# add_results NAME LINE: add a suite's last line, "P passed, F failed", to
-# the counts; any other line counts as one failure ("NAME did not finish").
+# add_results NAME LINE: add a suite's last line, "P passed, F failed" (and
+# ", S skipped"), to the counts; any other line counts as one failure ("NAME
+# did not finish").
 add_results() {
-	if [[ "$2" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	if [[ "$2" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
 		passed=$((passed + BASH_REMATCH[1]))
 		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
 	else
 		echo "$1 did not finish"
 		failed=$((failed + 1))
