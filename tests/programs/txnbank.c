@@ -155,6 +155,8 @@ int main(int argc, char **argv)
 		if (sum != (int64_t)ACCOUNTS * INITIAL)
 			fail("the balances sum to %lld, not %d", (long long)sum, ACCOUNTS * INITIAL);
 	}
+	free(log);
+	free(replay);
 	sm_barrier();
 	if (nid == 0)
 		printf("txnbank: ok: %d nodes, %ld transfers each, %s\n", nodes, per_node,
