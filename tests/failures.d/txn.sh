@@ -32,7 +32,7 @@ conclude "a genuine SIGFPE in a transaction" 136 \
 # opens it)
 go() {
 	# shellcheck disable=SC2016 # $1 is the inner shell's
-	timeout 5 sh -c 'echo go >"$1"' sh "$dir/go.$1" 2>/dev/null ||
+	timeout 5 sh -c 'echo go >"$1"' sh "$fifos/go.$1" 2>/dev/null ||
 		fail_because "node $1 did not read its fifo"
 }
 # wait_stdout REGEX: up to 10 s for a line matching it on dsm's stdout
@@ -43,10 +43,13 @@ wait_stdout() {
 	done
 	return 1
 }
-launch txn-killed -- "${hostargs[@]}" -n 4 ./txnfail killed "$tmp/run/txn-killed"
+# (the fifos are made before the job starts: a node may open its own at once)
+fifos=$tmp/run/txn-killed-fifos
+mkdir "$fifos"
 for k in 0 2 3; do
-	mkfifo "$dir/go.$k"
+	mkfifo "$fifos/go.$k"
 done
+launch txn-killed -- "${hostargs[@]}" -n 4 ./txnfail killed "$tmp/run/txn-killed" "$fifos"
 if wait_pidfiles 4; then
 	go 2
 	wait_stdout '^txnfail: node 2: ' || fail_because "node 2 did not print A"

@@ -3,12 +3,12 @@
  *
  * usage: dsm -n N ./txnfail MODE [DIR]
  *
- *   killed DIR  (4 nodes) node 0 writes A = 1, B = 2 and C = 3 (three
+ *   killed DIR FIFOS  (4 nodes) node 0 writes A = 1, B = 2 and C = 3 (three
  *               pages). Node 1 begins a transaction, reads C, writes
  *               A = 101 and B = 102, writes its pid file DIR/node.1 and
  *               waits inside the transaction until it is killed. The
  *               others write their pid files and wait on the fifos
- *               DIR/go.K, whose lines the test writes:
+ *               FIFOS/go.K, whose lines the test writes:
  *                 go.2 (node 1 alive, inside): node 2 reads A and prints it;
  *                 then node 1 is killed;
  *                 go.0: node 0 reads A and C and prints them;
@@ -39,7 +39,7 @@ static void write_pid(const char *dir)
 		fail("cannot write %s", final);
 }
 
-/* Block until the test writes a line into DIR/go.K. */
+/* Block until the test writes a line into FIFOS/go.K. */
 static void wait_go(const char *dir)
 {
 	char path[4096], line[16];
@@ -86,7 +86,7 @@ int main(int argc, char *argv[])
 			divide_by_zero();
 			sm_txn_commit(&t);
 		}
-	} else if (strcmp(mode, "killed") == 0 && argc > 2 && nodes == 4) {
+	} else if (strcmp(mode, "killed") == 0 && argc > 3 && nodes == 4) {
 		volatile long *volatile a, *volatile b, *volatile c;
 		long seen;
 
@@ -110,7 +110,7 @@ int main(int argc, char *argv[])
 				pause(); /* until killed, inside the transaction */
 		}
 		write_pid(argv[2]);
-		wait_go(argv[2]);
+		wait_go(argv[3]);
 		if (nid == 2) {
 			printf("txnfail: node 2: A = %ld while node 1 was inside its transaction\n", *a);
 		} else if (nid == 0) {
@@ -122,7 +122,7 @@ int main(int argc, char *argv[])
 		for (;;)
 			pause(); /* until the job ends */
 	} else {
-		fail("usage: txnfail killed DIR (4 nodes) | barrier | commit | fpe");
+		fail("usage: txnfail killed DIR FIFOS (4 nodes) | barrier | commit | fpe");
 	}
 	sm_node_exit();
 	return 0;
