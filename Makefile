@@ -30,7 +30,8 @@ ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(LOCKS_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
               client/sigchain.c client/caller.c client/collective.c client/locks.c \
-              client/heldlocks.c client/parmacs.c client/parmacs_sync.c
+              client/heldlocks.c client/parmacs.c client/parmacs_sync.c \
+              client/txn.c client/txnlog.c client/txnsig.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 # PARMACS test programs (SPLASH-style .C files): m4 with the macro file makes
@@ -137,13 +138,14 @@ $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 # the unit tests link everything but the files that fork proxies or run the job
 UNIT_ALLOC := $(filter-out allocator/pages/proxy.c allocator/pages/proxystart.c \
                            allocator/job.c allocator/jobstart.c,$(ALLOC_SRC))
-$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o \
+        $(B)/obj/client/txnlog.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit
 
 # ---- benchmarks ---------------------------------------------------------
-BENCH := baseline faults sync kernels remote locks
+BENCH := baseline faults sync kernels remote locks txn
 $(B)/bench/baseline: bench/baseline.c bench/stats.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@

@@ -73,3 +73,17 @@ SM_API void *sm_malloc(size_t size)
 	}
 	return p;
 }
+
+void sm__alloc_mark(struct sm_alloc_mark *m)
+{
+	m->next = chunk_next;
+	m->end = chunk_end;
+}
+
+/* A rolled-back transaction's allocations from the chunk it began in are
+ * free again; a chunk fetched meanwhile is not given back (sm_txn(3)). */
+void sm__alloc_rewind(const struct sm_alloc_mark *m)
+{
+	chunk_next = m->next;
+	chunk_end = m->end;
+}

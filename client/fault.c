@@ -127,10 +127,12 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	uint32_t page, first, count = 1;
 	int write;
 
-	/* not ours (sent by kill(), or outside the region): the program's */
+	/* not ours (sent by kill(), or outside the region): the program's,
+	 * unless a transaction runs, which restarts (txnsig.c) */
 	if (si->si_code <= 0 || !sm__st.base || addr < sm__st.base ||
 	    addr >= sm__st.base + sm__st.size) {
-		sm__segv_chain(sig, si, ctx);
+		if (!sm__txn_signal(sig, si))
+			sm__segv_chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
@@ -156,8 +158,15 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	/* the hold ends (a nested fault of one instruction: a pair asks for
 	 * both pages again below, holding nothing while it waits) */
 	sm__serve_deferred();
+	/* a transaction's first access to a page it holds: marked, no message */
+	if (sm__txn_running() && sm__txn_fault_local(page, write)) {
+		errno = saved;
+		return;
+	}
 	if (sm__st.access[page] == PA_WRITE || (sm__st.access[page] == PA_READ && !write)) {
-		errno = saved; /* already granted meanwhile */
+		/* already granted meanwhile, or left closed by a transaction */
+		sm__region_view(page, 1);
+		errno = saved;
 		return;
 	}
 	/* a pair never asks to read a page this node holds writable */
@@ -180,7 +189,12 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	if (sm__st.fault_error.type == MSG_ERROR) {
 		report_fault_error(&sm__st.fault_error, addr);
 		sm__segv_default();
-	} else if (sm__holding()) {
+		errno = saved;
+		return;
+	}
+	if (sm__txn_running())
+		sm__txn_faulted(first, count, write); /* marked, or rolled back */
+	if (sm__holding()) {
 		sm__st.held_ip = ip;
 		sm__st.held_addr = (uintptr_t)addr;
 		sm__st.held_write = write;

@@ -195,6 +195,40 @@ int sm__held_has(uint64_t lock);
 void sm__held_add(uint64_t lock);
 void sm__held_remove(uint64_t lock);
 
+/* alloc.c: where sm_malloc's current chunk stands, to rewind a rolled-back
+ * transaction's allocations */
+struct sm_alloc_mark {
+	uint8_t *next, *end;
+};
+void sm__alloc_mark(struct sm_alloc_mark *m);
+void sm__alloc_rewind(const struct sm_alloc_mark *m);
+
+/* region.c: set the program's view of pages [first, first+count) to what
+ * the node holds, capped by a running transaction (sm__txn_cap) */
+void sm__region_view(uint32_t first, uint32_t count);
+void sm__region_close(void); /* the whole view closed */
+
+/*
+ * txn.c: transactions (docs/design.md, "Transactions"). The hooks: the cap
+ * on a page's view while one runs (PA_WRITE: none); a revoke or invalidation
+ * about to be answered; a fault inside one, before any message (1: served
+ * locally) and after its pages came.
+ */
+int sm__txn_running(void);
+uint8_t sm__txn_cap(uint32_t page);
+void sm__txn_taking(uint32_t first, uint32_t count, int invalidate);
+int sm__txn_fault_local(uint32_t page, int write);
+void sm__txn_faulted(uint32_t first, uint32_t count, int write);
+void sm__txn_forbid(const char *call);      /* a call that talks to other nodes */
+void sm__txn_abandon(void);                 /* roll back, no restart (leaving) */
+void sm__txn_restart(void) __attribute__((noreturn)); /* roll back, run again */
+/* txnsig.c: a synchronous signal inside a transaction restarts it (no
+ * return); 0: not the transaction's, the signal keeps its meaning */
+int sm__txn_signal(int sig, const siginfo_t *si);
+void sm__txn_signals_on(void);
+void sm__txn_signals_off(void);
+void sm__txn_signals_reset(void);
+
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */
 void sm__say(const char *first, ...) __attribute__((sentinel));

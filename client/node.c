@@ -45,6 +45,7 @@ static void leave(void)
 
 	sm__block_sigio(&old);
 	sm__serve_deferred();
+	sm__txn_abandon(); /* an unfinished transaction's writes are not written back */
 	sm__region_release_all();
 	sm__st.leaving = 1; /* from here EXIT_ACK is what it waits for */
 	/* answer revokes until dsm confirms we are out */

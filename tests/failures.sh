@@ -5,7 +5,7 @@
 #
 #   DSM       the dsm binary (a path, or a command name found in PATH)
 #   PROGDIR   directory holding the built test programs (linger, segv,
-#             fork_child, flood, wrongstate, collfail and lockfail)
+#             fork_child, flood, wrongstate, collfail, lockfail and txnfail)
 #   HOSTFILE  run every scenario with `-H HOSTFILE` (remote nodes; DSM_SSH in
 #             the environment says how to reach them); without it, locally
 #
@@ -18,7 +18,8 @@
 # and dsm killed, bad hosts and programs, strangers; ending.sh: how a job
 # ends, its status and its output; collective.sh: sm_malloc_collective and
 # sm_bcast_buf called wrongly; locks.sh: misused locks, lock holders
-# that go); DSM_FAILURE_SETS="SET..." runs only those. They use the helpers below.
+# that go; txn.sh: transactions misused, faulting, or killed);
+# DSM_FAILURE_SETS="SET..." runs only those. They use the helpers below.
 #
 # Each scenario runs `timeout -k 5 60 dsm ... -n 4 ./linger DIR` (or ./segv)
 # from a private copy of the programs in a fresh temporary directory, so
@@ -34,7 +35,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 runner_args 2 3 "DSM PROGDIR [HOSTFILE]" "$@"
 hostfile=${3:-}
-for prog in linger segv fork_child flood wrongstate collfail lockfail; do
+for prog in linger segv fork_child flood wrongstate collfail lockfail txnfail; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2
 		exit 2
@@ -106,7 +107,8 @@ runner_tmp failures
 bin=$tmp/bin
 mkdir "$bin" "$tmp/run" || exit 2
 cp "$progdir/linger" "$progdir/segv" "$progdir/fork_child" "$progdir/flood" \
-	"$progdir/wrongstate" "$progdir/collfail" "$progdir/lockfail" "$bin/" || exit 2
+	"$progdir/wrongstate" "$progdir/collfail" "$progdir/lockfail" "$progdir/txnfail" \
+	"$bin/" || exit 2
 # what pgrep -f looks for: node programs, their wrappers, ssh clients,
 # remote shells, srun and its tasks' shims all carry the executable's
 # absolute path

@@ -219,6 +219,16 @@ for n in $nodes_list; do
 	# sm_lock_t and sm_cond_t (misuse and holders that go: failures.d/locks.sh)
 	expect_ok "locks N=$n" "locks-$n" -n "$n" ./locks
 	expect_ok "condvar N=$n" "condvar-$n" -n "$n" ./condvar
+	# transactions (sm_txn(3)): opacity and signals that restart one;
+	# cancel, retry, 100 pages, nesting; the bank at N = 2, 4, 8 (2,000
+	# transfers per node, the sum and every node's log checked exactly),
+	# its accounts packed and one per page
+	expect_ok "txnconsistent N=$n" "txnconsistent-$n" -n "$n" ./txnconsistent
+	expect_ok "txnmisc N=$n" "txnmisc-$n" -n "$n" ./txnmisc
+	if [ "$n" -ge 2 ] && [ "$n" -le 8 ]; then
+		expect_ok "txnbank N=$n" "txnbank-$n" -n "$n" ./txnbank 2000
+		expect_ok "txnbank spread N=$n" "txnbank-spread-$n" -n "$n" ./txnbank 2000 spread
+	fi
 	# page runs: scans, takeovers, allocation boundaries, mixed holders,
 	# write-back at exit; and the same at the end of a 1 MiB region
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs
