@@ -44,17 +44,8 @@ for prog in /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/srun 
 	fi
 done
 
-child=
-tailer=
 cleanup() {
-	if [ -n "$child" ]; then
-		kill -TERM "$child" 2>/dev/null
-		wait "$child" 2>/dev/null
-	fi
-	if [ -n "$tailer" ]; then
-		kill -TERM "$tailer" 2>/dev/null
-		wait "$tailer" 2>/dev/null
-	fi
+	suite_end
 	"$here/slurmcluster.sh" stop "$tmp/cluster"
 }
 runner_tmp slurm
@@ -68,24 +59,6 @@ fi
 export SLURM_CONF=$tmp/cluster/slurm.conf
 # no Slurm job of the caller's may leak in
 unset SLURM_JOB_ID SLURM_JOBID SLURM_JOB_NODELIST SLURM_NTASKS SLURM_TASKS_PER_NODE
-
-# suite NAME COMMAND...: as in tests/remote.sh, in the background so that a
-# signal to this script is acted on at once; its last line is added up
-suite() {
-	local name=$1 log=$tmp/suite.log
-	shift
-	echo "== $name"
-	: >"$log"
-	"$@" >"$log" 2>&1 &
-	child=$!
-	tail -n +1 -f --pid="$child" "$log" &
-	tailer=$!
-	wait "$child"
-	child=
-	wait "$tailer"
-	tailer=
-	add_results "$name" "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)"
-}
 
 suite "integration (srun)" timeout -k 5 300 salloc --quiet -n 8 \
 	env DSM_TEST_ARGS="-L srun" DSM_TEST_NODES="2 4 8" "$here/integration.sh" "$dsm" "$progdir" srun
