@@ -1,8 +1,9 @@
 /*
  * launch.c - starting a node by fork/exec here or through ssh, and checking
- * DSM_WRAPPER, DSM_SSH and DSM_SRUN before any starts (see launch.h). Which
- * node reads dsm's standard input is nodeinput.c's; one srun step for every
- * node is srun.c's.
+ * DSM_WRAPPER, DSM_SSH and DSM_SRUN before any starts (see launch.h); and
+ * what a launcher's child shares with srun.c's (launchchild.h). Which node
+ * reads dsm's standard input is nodeinput.c's; one srun step for every node
+ * is srun.c's.
  */
 #include "launch.h"
 
@@ -134,7 +135,7 @@ int launch_check_env(char *err, size_t errlen)
 	return 0;
 }
 
-static size_t count(char **v)
+size_t launch_argv_count(char **v)
 {
 	size_t n = 0;
 
@@ -143,10 +144,33 @@ static size_t count(char **v)
 	return n;
 }
 
+int launch_close_fds(const int *fds, size_t n)
+{
+	int saved = errno;
+
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	errno = saved;
+	return -1;
+}
+
+void launch_child_clean_slate(void)
+{
+	sigset_t none;
+
+	closefrom(3);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
 char **launch_program_argv(const struct launch_spec *spec, const char *token)
 {
 	char **wrap = wrapper_words(spec->executable);
-	size_t nw = count(wrap), k = 0;
+	size_t nw = launch_argv_count(wrap), k = 0;
 	char **argv = calloc(nw + 3 + (size_t)spec->user_argc, sizeof(*argv));
 
 	if (!argv)
@@ -209,7 +233,7 @@ static char **ssh_argv(const struct launch_spec *spec, const char *host, const c
 	if (!(cmd = realloc(cmd, len + sizeof(remote_epilogue))))
 		launch_child_fail("cannot start", spec->executable);
 	strcpy(cmd + len, remote_epilogue);
-	nw = count(words);
+	nw = launch_argv_count(words);
 	argv = calloc(nw + 4 + 3, sizeof(*argv));
 	if (!argv)
 		launch_child_fail("cannot start", spec->executable);
@@ -234,18 +258,10 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 	    (!remote || pipe2(in, O_CLOEXEC) == 0) &&
 	    (remote || nodeinput_relay(spec, nid, relay) == 0))
 		pid = fork();
-	if (pid < 0) {
-		int saved = errno;
-
-		for (int i = 0; i < 7; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		errno = saved;
-		return -1;
-	}
+	if (pid < 0)
+		return launch_close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 	if (pid == 0) {
 		char *token, **argv;
-		sigset_t none;
 
 		setpgid(0, 0);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -255,12 +271,7 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 			_exit(127);
 		if (!remote && nodeinput_child(spec, nid, *relay) < 0)
 			launch_child_fail("cannot set up the standard input of", spec->executable);
-		closefrom(3);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		launch_child_clean_slate();
 		if (asprintf(&token, "--dsm-node=%u,%u,%u,%s", nid, spec->nnodes, spec->port,
 			     spec->connect_host) < 0)
 			launch_child_fail("cannot start", spec->executable);

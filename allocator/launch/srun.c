@@ -39,15 +39,6 @@ static const char shim[] =
 	"printf '\\001dsm-srun-task end %s\\n' $s >&3; "
 	"exit $s";
 
-static size_t count(char **v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
 /* In the child: SRUN OPTIONS /bin/sh -c SHIM dsm-node PROGRAM... */
 static char **srun_argv(const struct launch_spec *spec, const char *token)
 {
@@ -55,7 +46,7 @@ static char **srun_argv(const struct launch_spec *spec, const char *token)
 	const char *name = strrchr(spec->executable, '/');
 	char **words, **prog = launch_program_argv(spec, token), **argv;
 	char *ntasks, *input, *jobname;
-	size_t nw, np = count(prog), k = 0;
+	size_t nw, np = launch_argv_count(prog), k = 0;
 
 	if (shellwords_split(srun && *srun ? srun : "srun", &words) < 1) {
 		errno = EINVAL;
@@ -66,7 +57,7 @@ static char **srun_argv(const struct launch_spec *spec, const char *token)
 						  : asprintf(&input, "--input=%u", spec->stdin_node)) < 0 ||
 	    asprintf(&jobname, "--job-name=%s", name ? name + 1 : spec->executable) < 0)
 		launch_child_fail("cannot start", spec->executable);
-	nw = count(words);
+	nw = launch_argv_count(words);
 	argv = calloc(nw + 11 + np, sizeof(*argv));
 	if (!argv)
 		launch_child_fail("cannot start", spec->executable);
@@ -97,18 +88,10 @@ int launch_srun(const struct launch_spec *spec, pid_t *pid_out, int *out_fd, int
 	if (pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 &&
 	    nodeinput_relay(spec, reader, relay) == 0)
 		pid = fork();
-	if (pid < 0) {
-		int saved = errno;
-
-		for (int i = 0; i < 5; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		errno = saved;
-		return -1;
-	}
+	if (pid < 0)
+		return launch_close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 	if (pid == 0) {
 		char *token, **argv;
-		sigset_t none;
 
 		setpgid(0, 0);
 		/* srun ends its step on SIGTERM: a killed dsm leaves no task behind */
@@ -119,12 +102,7 @@ int launch_srun(const struct launch_spec *spec, pid_t *pid_out, int *out_fd, int
 		/* srun reads what the node that reads dsm's standard input gets */
 		if (nodeinput_child(spec, reader, *relay) < 0)
 			launch_child_fail("cannot set up the standard input of", "srun");
-		closefrom(3);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		launch_child_clean_slate();
 		if (asprintf(&token, "--dsm-node=slurm,%u,%u,%s", spec->nnodes, spec->port,
 			     spec->connect_host) < 0)
 			launch_child_fail("cannot start", spec->executable);
