@@ -26,19 +26,6 @@
 #include "sm.h"
 #include "check.h"
 
-static void write_pid(const char *dir)
-{
-	char tmp[4096], final[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s/.node.%d.tmp", dir, nid);
-	snprintf(final, sizeof(final), "%s/node.%d", dir, nid);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0 ||
-	    rename(tmp, final) != 0)
-		fail("cannot write %s", final);
-}
-
 /* Block until the test writes a line into FIFOS/go.K. */
 static void wait_go(const char *dir)
 {
@@ -105,11 +92,11 @@ int main(int argc, char *argv[])
 			seen = *c;
 			*a = 100 + seen - 2;
 			*b = 102;
-			write_pid(argv[2]);
+			write_pid_file(argv[2]);
 			for (;;)
 				pause(); /* until killed, inside the transaction */
 		}
-		write_pid(argv[2]);
+		write_pid_file(argv[2]);
 		wait_go(argv[3]);
 		if (nid == 2) {
 			printf("txnfail: node 2: A = %ld while node 1 was inside its transaction\n", *a);
