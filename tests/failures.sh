@@ -337,6 +337,20 @@ stop_job() {
 	fi
 }
 
+# kill_behind_dsm K [COMMAND...]: stop dsm, kill -9 node K (its pid from
+# DIR/node.K), run COMMAND, and give the proxies, which keep running, 1 s
+# before dsm goes on: what they do about the death (and what COMMAND set
+# off) comes before dsm can end the job.
+kill_behind_dsm() {
+	local k=$1
+	shift
+	kill -STOP "$dsmpid"
+	kill -KILL "$(cat "$dir/node.$k")"
+	"$@"
+	sleep 1
+	kill -CONT "$dsmpid"
+}
+
 # port_of: "HOST PORT" from dsm's -v line "nodes connect to HOST:PORT"
 port_of() {
 	sed -nE 's/.*nodes connect to ([^ :]+):([0-9]+).*/\1 \2/p' "$err" | head -n 1

@@ -18,11 +18,8 @@ conclude "kill -9 node 2" 137 'node 2 \(.*\) killed by signal 9'
 # closed first (a race CI once hit, made deterministic here)
 launch kill-node-late -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-node-late" hold
 if wait_pidfiles 4; then
-	kill -STOP "$dsmpid"
-	kill -KILL "$(cat "$dir/node.2")"
-	: >"$dir/touch"
-	sleep 1 # the proxies keep running: the others fault and die meanwhile
-	kill -CONT "$dsmpid"
+	# the others read node 2's page at once: they fault and die meanwhile
+	kill_behind_dsm 2 touch "$dir/touch"
 else
 	stop_job
 fi

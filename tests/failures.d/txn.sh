@@ -47,6 +47,13 @@ if [ -z "$srun" ]; then
 		done
 		return 1
 	}
+	# after_node1: once node 1 is killed (dsm stopped), its proxy sees its
+	# link close and marks its pages (1 s); then nodes 0 and 3 read
+	after_node1() {
+		sleep 1
+		go 0
+		go 3
+	}
 	# (the fifos are made before the job starts: a node may open its own at once)
 	fifos=$tmp/run/txn-killed-fifos
 	mkdir "$fifos"
@@ -57,13 +64,7 @@ if [ -z "$srun" ]; then
 	if wait_pidfiles 4; then
 		go 2
 		wait_stdout '^txnfail: node 2: ' || fail_because "node 2 did not print A"
-		kill -STOP "$dsmpid"
-		kill -KILL "$(cat "$dir/node.1")"
-		sleep 1 # node 1's proxy sees its link close and marks its pages
-		go 0
-		go 3
-		sleep 1
-		kill -CONT "$dsmpid"
+		kill_behind_dsm 1 after_node1
 	else
 		stop_job
 	fi
