@@ -155,6 +155,15 @@ int launch_close_fds(const int *fds, size_t n)
 	return -1;
 }
 
+void launch_child_begin(pid_t parent, int deathsig, int out_fd, int err_fd)
+{
+	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, deathsig) < 0 || getppid() != parent)
+		_exit(127);
+	if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
+		_exit(127);
+}
+
 void launch_child_clean_slate(void)
 {
 	sigset_t none;
@@ -263,11 +272,8 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 	if (pid == 0) {
 		char *token, **argv;
 
-		setpgid(0, 0);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(127);
-		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0 ||
-		    (remote && dup2(in[0], STDIN_FILENO) < 0))
+		launch_child_begin(parent, SIGKILL, out[1], err[1]);
+		if (remote && dup2(in[0], STDIN_FILENO) < 0)
 			_exit(127);
 		if (!remote && nodeinput_child(spec, nid, *relay) < 0)
 			launch_child_fail("cannot set up the standard input of", spec->executable);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "launchchild.h"
@@ -93,12 +92,8 @@ int launch_srun(const struct launch_spec *spec, pid_t *pid_out, int *out_fd, int
 	if (pid == 0) {
 		char *token, **argv;
 
-		setpgid(0, 0);
 		/* srun ends its step on SIGTERM: a killed dsm leaves no task behind */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-			_exit(127);
-		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
-			_exit(127);
+		launch_child_begin(parent, SIGTERM, out[1], err[1]);
 		/* srun reads what the node that reads dsm's standard input gets */
 		if (nodeinput_child(spec, reader, *relay) < 0)
 			launch_child_fail("cannot set up the standard input of", "srun");
