@@ -30,23 +30,30 @@ ALLOC_SRC  := $(LAUNCH_SRC) $(PAGES_SRC) $(LOCKS_SRC) $(JOB_SRC)
 CLIENT_SRC := client/args.c client/link.c client/region.c client/fault.c \
               client/node.c client/alloc.c client/sync.c client/report.c \
               client/sigchain.c client/caller.c client/statelock.c client/threads.c \
-              client/wait.c client/hold.c client/locks.c client/heldlocks.c \
-              client/collective.c
+              client/wait.c client/hold.c client/collective.c client/locks.c \
+              client/heldlocks.c client/parmacs.c client/parmacs_sync.c \
+              client/txn.c client/txnlog.c client/txnsig.c
 TEST_PROGS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+# PARMACS test programs (SPLASH-style .C files): m4 with the macro file makes
+# $(B)/parmacs/NAME.c, built like the other test programs as parmacs-NAME
+PARMACS_M4 := tools/parmacs/c.m4.dsm
+PARMACS_PROGS := $(patsubst tests/parmacs/%.C,parmacs-%,$(wildcard tests/parmacs/*.C))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 MAN1       := $(wildcard man/*.1)
 MAN3       := $(wildcard man/*.3)
 MAN5       := $(wildcard man/*.5)
+MAN7       := $(wildcard man/*.7)
 MANDIR     := $(PREFIX)/share/man
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(B)/pic/%.o,$(1))
 
 .PHONY: all check demo install uninstall clean help unit asan tsan valgrind \
-        integration deps fuzz fuzz-smoke remote bench bench-build bench-smoke stress
+        integration deps fuzz fuzz-smoke remote slurm bench bench-build bench-smoke stress
 all: $(B)/dsm $(B)/libsm.a $(B)/libsm.so $(B)/dsmcc $(B)/dsm-plot \
-     $(addprefix $(B)/tests/,$(TEST_PROGS)) $(addprefix $(B)/examples/,$(EXAMPLES))
+     $(addprefix $(B)/tests/,$(TEST_PROGS) $(PARMACS_PROGS)) \
+     $(addprefix $(B)/examples/,$(EXAMPLES))
 
 help:
 	@echo "make            build dsm, libsm and the tests into $(B)/"
@@ -59,6 +66,7 @@ help:
 	@echo "make fuzz       fuzz the message decoder (FUZZ_TIME seconds, default 3600)"
 	@echo "make bench      benchmarks: table, bench/results/latest.{json,csv,svg}, speedup.svg"
 	@echo "make remote     integration and failure tests through a private sshd (root)"
+	@echo "make slurm      the srun launcher under a private Slurm cluster (root)"
 	@echo "make stress     failure and fault scenarios STRESS_RUNS times (default 20)"
 	@echo "make install    install into PREFIX (default /usr/local), honouring DESTDIR"
 
@@ -81,8 +89,8 @@ $(B)/dsm-plot: $(call obj,$(PLOT_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@
 
 # One relocatable object with the internal symbols made local, so the static
-# library exports exactly what the shared one does: the sm_ functions of sm.h,
-# and sigaction and signal (client/sigchain.c).
+# library exports exactly what the shared one does: the sm_ functions of sm.h
+# and sm_parmacs.h, and sigaction and signal (client/sigchain.c).
 $(B)/libsm.o: $(call pic,$(CLIENT_SRC) $(COMMON_SRC))
 	ld -r -o $@.tmp $^
 	objcopy --localize-hidden $@.tmp $@
@@ -117,6 +125,18 @@ $(B)/tests/openmp: tests/programs/openmp.c tests/programs/check.h $(B)/libsm.a c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fopenmp -Iclient $< $(B)/libsm.a $(LDFLAGS) -fopenmp -o $@
 
+# m4 -s: #line directives, so the compiler names lines of the .C file (kept
+# in $(B)/parmacs/ for reading)
+.PRECIOUS: $(B)/parmacs/%.c
+$(B)/parmacs/%.c: tests/parmacs/%.C $(PARMACS_M4)
+	@mkdir -p $(dir $@)
+	m4 -s $(PARMACS_M4) $< > $@.tmp
+	mv $@.tmp $@
+
+$(B)/tests/parmacs-%: $(B)/parmacs/%.c tests/parmacs/pmcheck.h $(B)/libsm.a client/sm.h client/sm_parmacs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iclient -Itests/parmacs $< $(B)/libsm.a $(LDFLAGS) -lm -o $@
+
 $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
@@ -124,13 +144,14 @@ $(B)/examples/%: examples/%.c $(B)/libsm.a client/sm.h
 # the unit tests link everything but the files that fork proxies or run the job
 UNIT_ALLOC := $(filter-out allocator/pages/proxy.c allocator/pages/proxystart.c \
                            allocator/job.c allocator/jobstart.c,$(ALLOC_SRC))
-$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o
+$(B)/unit: $(UNIT_SRC) $(call obj,$(COMMON_SRC) $(UNIT_ALLOC)) $(B)/obj/client/args.o \
+        $(B)/obj/client/txnlog.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclient $^ $(LDFLAGS) -lcriterion $(LIBBSD) -o $@
 
 unit: $(B)/unit
 
 # ---- benchmarks ---------------------------------------------------------
-BENCH := baseline faults sync kernels remote locks
+BENCH := baseline faults sync kernels remote locks txn
 $(B)/bench/baseline: bench/baseline.c bench/stats.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@
@@ -193,6 +214,9 @@ integration: all
 remote: all
 	tests/remote.sh $(B)/dsm $(B)/tests
 
+slurm: all
+	tests/slurm.sh $(B)/dsm $(B)/tests
+
 # the failure and fault scenarios STRESS_RUNS times (default 20), to catch flaky ones
 STRESS_RUNS ?= 20
 stress: all unit
@@ -224,10 +248,13 @@ tsan:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 	           $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(MANDIR)/man1 \
-	           $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
+	           $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 \
+	           $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(PREFIX)/share/dsm
 	install -m 755 $(B)/dsm $(DESTDIR)$(PREFIX)/bin/dsm
 	install -m 755 $(B)/dsm-plot $(DESTDIR)$(PREFIX)/bin/dsm-plot
 	install -m 644 client/sm.h $(DESTDIR)$(PREFIX)/include/sm.h
+	install -m 644 client/sm_parmacs.h $(DESTDIR)$(PREFIX)/include/sm_parmacs.h
+	install -m 644 $(PARMACS_M4) $(DESTDIR)$(PREFIX)/share/dsm/c.m4.dsm
 	install -m 644 $(B)/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.a
 	install -m 755 $(B)/libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION)
 	ln -sf libsm.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION)
@@ -243,9 +270,11 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/dsm $(DESTDIR)$(PREFIX)/include/sm.h \
+	      $(DESTDIR)$(PREFIX)/include/sm_parmacs.h $(DESTDIR)$(PREFIX)/share/dsm/c.m4.dsm \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.a $(DESTDIR)$(PREFIX)/lib/libsm.so \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(SOVERSION) \
 	      $(DESTDIR)$(PREFIX)/lib/libsm.so.$(VERSION) \
@@ -253,7 +282,9 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/bin/dsm-plot \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
-	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	-rmdir $(DESTDIR)$(PREFIX)/share/dsm 2>/dev/null
 
 clean:
 	rm -rf build

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jobsrun.h"
 #include "jobstart.h"
 #include "jobstats.h"
 #include "jobstatus.h"
@@ -52,23 +53,119 @@ static void raise_fd_limit(uint32_t n)
 		    n == 1 ? " needs" : "s need", 5 * n + 64, (unsigned long long)rl.rlim_cur);
 }
 
-/* The hosts file, else the batch system's hosts, and the address to listen on. */
-static void find_hosts(const struct options *opt, uint32_t n, struct hostlist *hosts,
-		       struct job_address *addr)
+/* -L as asked, else srun inside a Slurm allocation and ssh elsewhere. */
+static int resolve_launcher(const struct options *opt)
+{
+	const char *id = getenv("SLURM_JOB_ID");
+
+	if (opt->launcher != LAUNCHER_DEFAULT)
+		return opt->launcher;
+	return id && *id ? LAUNCHER_SRUN : LAUNCHER_SSH;
+}
+
+/* Without -n, when nodes go where Slurm says: the allocation's task count. */
+static uint32_t node_count(const struct options *opt, int from_slurm)
 {
 	char err[512];
+	uint32_t n;
+	int rc;
 
-	if (hostfile_load(opt->hostfile, hosts, err, sizeof(err)) < 0)
+	if (opt->nodes_given || !from_slurm)
+		return opt->nodes;
+	rc = clusterhosts_task_count(&n, err, sizeof(err));
+	if (rc < 0)
 		die(2, "%s", err);
-	if (!opt->hostfile_given && hosts->count == 0 &&
+	if (rc == 0)
+		return opt->nodes;
+	if (n > DSM_MAX_NODES)
+		die(2, "the Slurm allocation has %u tasks and dsm runs at most %u nodes: use -n", n,
+		    DSM_MAX_NODES);
+	return n;
+}
+
+/*
+ * srun places the nodes on any host of the allocation: where to listen is
+ * chosen for all of them (one slot each). Outside an allocation the hosts
+ * are unknown: nodes connect to this machine's name.
+ */
+static int srun_address(const struct options *opt, const struct hostlist *hosts,
+			struct job_address *addr, char *err, size_t errlen)
+{
+	struct hostlist each = {.count = hosts->count};
+	char self[HOST_NAME_LEN];
+	int rc;
+
+	if (opt->address || hosts->count == 0) {
+		if (!opt->address && gethostname(self, sizeof(self)) < 0)
+			die_errno("gethostname");
+		self[sizeof(self) - 1] = '\0';
+		return address_choose(hosts, 0, opt->address ? opt->address : self, addr, err,
+				      errlen);
+	}
+	each.hosts = calloc(hosts->count, sizeof(*each.hosts));
+	if (!each.hosts)
+		die(1, "out of memory");
+	for (size_t i = 0; i < hosts->count; i++) {
+		each.hosts[i] = hosts->hosts[i];
+		each.hosts[i].slots = 1;
+	}
+	rc = address_choose(&each, (uint32_t)(hosts->count > DSM_MAX_NODES ? DSM_MAX_NODES
+									 : hosts->count),
+			    NULL, addr, err, errlen);
+	free(each.hosts);
+	return rc;
+}
+
+/*
+ * The hosts (the hosts file, else the batch system's; Slurm's alone with
+ * srun; none with -L local), the node count, and the address to listen on.
+ */
+static uint32_t find_hosts(const struct options *opt, int launcher, struct hostlist *hosts,
+			   struct job_address *addr)
+{
+	const char *slurm = getenv("SLURM_JOB_NODELIST");
+	struct hostlist none = {0};
+	struct options checked = *opt;
+	char err[512];
+	uint32_t n;
+
+	hosts->hosts = NULL;
+	hosts->count = 0;
+	if (launcher != LAUNCHER_SSH && opt->hostfile_given)
+		die(2, "-H %s: with -L %s, %s", opt->hostfile, launcher_name(launcher),
+		    launcher == LAUNCHER_LOCAL ? "every node runs on this machine"
+					       : "Slurm places the nodes (-L ssh starts them "
+						 "on the hosts of a file)");
+	if (launcher == LAUNCHER_SSH && hostfile_load(opt->hostfile, hosts, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if ((launcher == LAUNCHER_SSH || (launcher == LAUNCHER_SRUN && slurm && *slurm)) &&
+	    !opt->hostfile_given && hosts->count == 0 &&
 	    clusterhosts_load(hosts, err, sizeof(err)) < 0)
 		die(2, "%s", err);
 	if (opt->hostfile_given && hosts->count == 0 && access(opt->hostfile, R_OK) < 0)
 		die(2, "%s: %s", opt->hostfile, strerror(errno));
+	/* from Slurm: srun, or ssh to the hosts of SLURM_JOB_NODELIST */
+	n = node_count(opt, launcher == LAUNCHER_SRUN ||
+				    (launcher == LAUNCHER_SSH && hosts->count > 0 &&
+				     !opt->hostfile_given && slurm && *slurm &&
+				     access(opt->hostfile, F_OK) < 0));
+	checked.nodes = n;
+	if (options_check_stdin(&checked, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if (launcher == LAUNCHER_SRUN) {
+		if (srun_address(opt, hosts, addr, err, sizeof(err)) < 0)
+			die(2, "%s", err);
+		/* every node reads what srun passes on: no host rules apply */
+		if (launch_check_stdin(opt->stdin_node, opt->stdin_given, &none, n, err,
+				       sizeof(err)) < 0)
+			die(2, "%s", err);
+		return n;
+	}
 	if (address_choose(hosts, n, opt->address, addr, err, sizeof(err)) < 0)
 		die(2, "%s", err);
 	if (launch_check_stdin(opt->stdin_node, opt->stdin_given, hosts, n, err, sizeof(err)) < 0)
 		die(2, "%s", err);
+	return n;
 }
 
 /* The shared page table, the services, and the job's own bookkeeping. */
@@ -136,8 +233,10 @@ static void say_starting(const struct job *j, const char *executable, uint32_t n
 	if (humanize_number(size, sizeof(size), (int64_t)j->opt->region_size, "B", HN_AUTOSCALE,
 			    HN_NOSPACE | HN_DECIMAL | HN_IEC_PREFIXES) < 0)
 		snprintf(size, sizeof(size), "?");
-	report("starting %u node%s of %s; shared region of %s (%u page%s) at %#llx; "
-	       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable, size, npages,
+	report("starting %u node%s of %s with %s; shared region of %s (%u page%s) at %#llx; "
+	       "nodes connect to %s:%u", j->n, j->n == 1 ? "" : "s", executable,
+	       j->launcher == LAUNCHER_SRUN ? "srun" : j->launcher == LAUNCHER_LOCAL ?
+	       "fork/exec" : "fork/exec or ssh", size, npages,
 	       npages == 1 ? "" : "s", (unsigned long long)DSM_REGION_BASE, spec->connect_host,
 	       spec->port);
 }
@@ -202,6 +301,8 @@ static int output_flushed(const struct job *j)
 	for (uint32_t k = 0; k < 2 * j->n; k++)
 		if (!output_done(&j->outs[k]))
 			return 0;
+	if (j->srun && !jobsrun_output_done(j))
+		return 0;
 	return output_done(&j->reports) && output_sink_idle(&j->sinks[0]) &&
 	       output_sink_idle(&j->sinks[1]);
 }
@@ -295,6 +396,7 @@ static void stop_proxies(struct job *j)
 
 static void teardown(struct job *j)
 {
+	jobsrun_free(j);
 	rendezvous_free(&j->rv);
 	control_free(j->control, j->n);
 	close(j->listen_fd);
@@ -321,7 +423,8 @@ static int job_finished(void *ctx)
 {
 	const struct job *j = ctx;
 
-	return j->reaped == j->n && (j->signalled || output_flushed(j));
+	return j->reaped == j->n && (!j->srun || j->srun->reaped) &&
+	       (j->signalled || output_flushed(j));
 }
 
 static int all_written(void *ctx)
@@ -333,7 +436,7 @@ static int all_written(void *ctx)
 
 int job_run(const struct options *opt, const char *executable)
 {
-	struct job job = {.opt = opt, .n = opt->nodes, .listen_fd = -1, .first_lost = -1};
+	struct job job = {.opt = opt, .listen_fd = -1, .first_lost = -1};
 	struct job *j = &job;
 	struct hostlist hosts;
 	struct job_address addr;
@@ -341,7 +444,8 @@ int job_run(const struct options *opt, const char *executable)
 	unsigned port;
 	uint32_t npages = (uint32_t)(opt->region_size / DSM_PAGE_SIZE);
 
-	find_hosts(opt, j->n, &hosts, &addr);
+	j->launcher = resolve_launcher(opt);
+	j->n = find_hosts(opt, j->launcher, &hosts, &addr);
 	if (!getcwd(cwd, sizeof(cwd)))
 		die_errno("getcwd");
 	create_state(j, npages);
@@ -365,7 +469,10 @@ int job_run(const struct options *opt, const char *executable)
 	if (opt->verbose)
 		say_starting(j, executable, npages, &spec);
 	job_arm_timer(j, (int)opt->join_timeout);
-	launch_nodes(j, &spec, &hosts);
+	if (j->launcher == LAUNCHER_SRUN)
+		jobsrun_start(j, &spec);
+	else
+		launch_nodes(j, &spec, &hosts);
 	explicit_bzero(secret_hex, sizeof(secret_hex));
 
 	if (ev_run(j->loop, job_finished, j) < 0)

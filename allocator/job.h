@@ -22,6 +22,8 @@
 #include "pages/pages.h"
 #include "services.h"
 
+struct srun_step;
+
 struct job {
 	const struct options *opt;
 	struct pagetable *pt;
@@ -29,6 +31,8 @@ struct job {
 	struct services svc;
 	struct ev_loop *loop;
 	uint32_t n;
+	int launcher;     /* enum launcher, as resolved: ssh, srun or local */
+	struct srun_step *srun; /* -L srun: the one srun and its output (jobsrun.h) */
 	struct node_proc *procs;
 	struct output_stream *outs; /* 2 per node: stdout, stderr */
 	struct output_sink sinks[2];  /* dsm's stdout, stderr */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "jobsrun.h"
 #include "jobstatus.h"
 #include "util.h"
 
@@ -32,7 +33,7 @@ static int node_joined(void *ctx, uint32_t node, int fd)
 static void start_proxies(struct job *j)
 {
 	size_t nclose = 0;
-	int *close_fds = calloc(3 * (size_t)j->n + 5, sizeof(*close_fds));
+	int *close_fds = calloc(3 * (size_t)j->n + 8, sizeof(*close_fds));
 	int *control = calloc(j->n, sizeof(*control));
 
 	if (!close_fds || !control)
@@ -48,6 +49,8 @@ static void start_proxies(struct job *j)
 	close_fds[nclose++] = j->signal_fd;
 	close_fds[nclose++] = j->timer_fd;
 	close_fds[nclose++] = j->ping_fd;
+	if (j->srun)
+		jobsrun_fds(j, close_fds, &nclose);
 	proxies_start(j->pt, close_fds, nclose, j->proxies, control);
 	for (uint32_t i = 0; i < j->n; i++)
 		if (control_open(&j->control[i], control[i]) < 0)

@@ -21,6 +21,7 @@
 
 #include "job.h"
 #include "joblog.h"
+#include "jobsrun.h"
 #include "util.h"
 
 #define KILL_GRACE_S 1
@@ -36,12 +37,14 @@ void job_arm_timer(struct job *j, int seconds)
 		die_errno("timerfd_settime");
 }
 
-/* The remote node whose status decides the job's and is still on its way. */
+/* The remote node (or srun task) whose status decides the job's and is
+ * still on its way. */
 static int32_t awaited(const struct job *j)
 {
 	int32_t f = j->first_lost;
 
-	return j->blame_deferred && f >= 0 && j->procs[f].remote && !j->procs[f].reaped ? f : -1;
+	return j->blame_deferred && f >= 0 && (j->procs[f].remote || j->procs[f].via_srun) &&
+	       !j->procs[f].reaped ? f : -1;
 }
 
 /*
@@ -94,6 +97,8 @@ void job_end(struct job *j, int status)
 		if (j->pt->nodes[i].fd >= 0)
 			shutdown(j->pt->nodes[i].fd, SHUT_RDWR);
 	}
+	if (j->srun)
+		jobsrun_end(j);
 	job_arm_timer(j, KILL_GRACE_S);
 }
 
@@ -122,14 +127,33 @@ static int left_the_job(const struct job *j, uint32_t i)
 /* A node that exited 0 without leaving (see left_the_job). */
 static int exited_without_leaving(const struct job *j, uint32_t i, int st)
 {
-	return j->procs[i].joined && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !left_the_job(j, i);
+	return j->procs[i].joined && !j->procs[i].no_status && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == 0 && !left_the_job(j, i);
+}
+
+/* How srun itself ended (st: its wait status), for a node it said nothing of. */
+static void describe_srun(int st, char *out, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(out, len, "srun exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(out, len, "srun was killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else
+		snprintf(out, len, "srun ended");
 }
 
 static void describe_status(const struct node_proc *p, int st, char *out, size_t len)
 {
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	char srun[96];
 
-	if (p && p->remote && code == 255 && !p->joined)
+	if (p && p->no_status) {
+		describe_srun(st, srun, sizeof(srun));
+		snprintf(out, len, "ended without its shim saying how (%s)", srun);
+	} else if (p && p->via_srun && code > 128 && code < 128 + NSIG)
+		snprintf(out, len, "killed by signal %d (%s)", code - 128, strsignal(code - 128));
+	else if (p && p->remote && code == 255 && !p->joined)
 		snprintf(out, len, "could not be started: ssh failed (status 255)");
 	else if (p && p->remote && code == 255)
 		snprintf(out, len, "lost: its ssh connection failed (status 255)");
@@ -158,7 +182,7 @@ static int status_code(int st)
 static void node_ended(struct job *j, uint32_t i, int st)
 {
 	struct node_proc *p = &j->procs[i];
-	char how[128];
+	char how[192];
 
 	close_stdin(p);
 	/* the node is gone: everything it wrote is in its pipes already */
@@ -182,11 +206,16 @@ static void node_ended(struct job *j, uint32_t i, int st)
 	if (!p->joined && p->remote && WIFEXITED(st) && WEXITSTATUS(st) == 255) {
 		report("node %u (%s) %s; see ssh's message above", i, p->host, how);
 		job_end(j, 255);
+	} else if (!p->joined && p->no_status) {
+		describe_srun(st, how, sizeof(how));
+		report("node %u could not be started: %s; see srun's message above", i, how);
+		job_end(j, status_code(st) ? status_code(st) : 1);
 	} else if (!p->joined) {
 		report("node %u (%s) %s before joining the job; is it linked with libsm and does "
 		       "it call sm_node_init?", i, p->host, how);
 		job_end(j, status_code(st) ? status_code(st) : 1);
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && left_the_job(j, i)) {
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && left_the_job(j, i) &&
+		   !p->no_status) {
 		if (j->opt->verbose)
 			report("node %u (%s) exited with status 0", i, p->host);
 	} else {
@@ -211,7 +240,7 @@ static void node_gone(struct job *j, uint32_t i)
 
 static void proxy_ended(struct job *j, uint32_t i, int st)
 {
-	char how[128];
+	char how[192];
 
 	j->proxy_reaped[i] = 1;
 	if (j->ending || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
@@ -226,13 +255,17 @@ static void proxy_ended(struct job *j, uint32_t i, int st)
  * whose link closed first (if it is among them) before the others, so that
  * the node that failed first is named first, not one that died because of it.
  */
-static void reap(struct job *j)
+void job_reap(struct job *j)
 {
 	int st;
 	pid_t pid;
 	uint32_t nbatch = 0;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (j->srun && pid == j->srun->pid) {
+			jobsrun_reaped(j, st);
+			continue;
+		}
 		for (uint32_t i = 0; i < j->n; i++) {
 			if (j->procs[i].pid == pid) {
 				j->procs[i].reaped = 1;
@@ -249,6 +282,8 @@ static void reap(struct job *j)
 	}
 	if (pid < 0 && errno != ECHILD)
 		die_errno("waitpid");
+	if (j->srun)
+		jobsrun_collect(j, &nbatch);
 	for (uint32_t k = 0; k < nbatch; k++)
 		if ((int32_t)j->reap_batch[k] == j->first_lost)
 			node_ended(j, j->reap_batch[k], j->procs[j->reap_batch[k]].status);
@@ -267,7 +302,7 @@ void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
 	(void)loop;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
-			reap(j);
+			job_reap(j);
 			continue;
 		}
 		/* told to end: output nobody reads no longer holds dsm up */
@@ -279,6 +314,8 @@ void job_on_signal(struct ev_loop *loop, int fd, void *ctx)
 			job_end(j, 128 + (int)si.ssi_signo);
 		} else {
 			signal_nodes(j, SIGKILL, -1); /* asked twice: do not wait */
+			if (j->srun)
+				jobsrun_kill(j);
 			j->killed = 1;
 		}
 	}
@@ -305,7 +342,12 @@ void job_on_timer(struct ev_loop *loop, int fd, void *ctx)
 	}
 	/* the grace period is over; the node awaited for the job's status
 	 * gets a while longer, once */
-	if (!j->killed && awaited(j) >= 0) {
+	if (j->srun) {
+		int again = jobsrun_on_grace(j, awaited(j));
+
+		if (again)
+			job_arm_timer(j, again);
+	} else if (!j->killed && awaited(j) >= 0) {
 		signal_nodes(j, SIGKILL, awaited(j));
 		job_arm_timer(j, BLAME_WAIT_S);
 	} else {

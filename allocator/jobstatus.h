@@ -27,6 +27,13 @@ void job_arm_timer(struct job *j, int seconds);
 /* node's proxy saw its link close without EXIT at time `at` (mono_us). */
 void job_link_lost(struct job *j, uint32_t node, uint64_t at);
 
+/*
+ * Reap every child that has ended (and, with srun, every node whose status
+ * came), then judge the nodes among them, the one whose link closed first
+ * before the others.
+ */
+void job_reap(struct job *j);
+
 /* Handlers for the job's signalfd and timerfd (ctx: the job). */
 void job_on_signal(struct ev_loop *loop, int fd, void *ctx);
 void job_on_timer(struct ev_loop *loop, int fd, void *ctx);

@@ -21,7 +21,14 @@ const char options_usage[] =
 	"  -H HOSTFILE  hosts to start nodes on (default: ./hosts; when it is\n"
 	"               missing or empty, the hosts in SLURM_JOB_NODELIST or\n"
 	"               PBS_NODEFILE, else localhost only)\n"
-	"  -n N         number of nodes to start (default 1, at most 1024)\n"
+	"  -n N         number of nodes to start (at most 1024; default: the task\n"
+	"               count of the Slurm allocation dsm runs in when the nodes\n"
+	"               go where Slurm says, else 1)\n"
+	"  -L, --launcher=ssh|srun|local\n"
+	"               how nodes are started: srun (one Slurm job step; the\n"
+	"               default inside a Slurm allocation), ssh (this machine by\n"
+	"               fork/exec, other hosts by ssh; the default elsewhere) or\n"
+	"               local (every node on this machine)\n"
 	"  -l LOGFILE   write one line per allocator action to LOGFILE\n"
 	"  -s SIZE      size of the shared region, e.g. 64M or 2G\n"
 	"               (default 65535 pages, 256M less one page)\n"
@@ -43,7 +50,8 @@ const char options_usage[] =
 	"  -h           show this help and exit\n"
 	"\n"
 	"Hosts other than this machine are started with ssh (BatchMode); set\n"
-	"DSM_SSH to replace the ssh command, e.g. DSM_SSH=\"ssh -F my_config\".\n"
+	"DSM_SSH to replace the ssh command, e.g. DSM_SSH=\"ssh -F my_config\",\n"
+	"and DSM_SRUN to replace srun, e.g. DSM_SRUN=\"srun --quiet\".\n"
 	"The executable must exist at the same absolute path on every host.\n"
 	"\n"
 	"NODE-OPTIONs are passed to every node unchanged. dsm exits 0 when every\n"
@@ -84,9 +92,50 @@ int parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+static const char *const launcher_names[] = {
+	[LAUNCHER_DEFAULT] = "default",
+	[LAUNCHER_SSH] = "ssh",
+	[LAUNCHER_SRUN] = "srun",
+	[LAUNCHER_LOCAL] = "local",
+};
+
+const char *launcher_name(int launcher)
+{
+	if (launcher < 0 || launcher > LAUNCHER_LOCAL)
+		return "?";
+	return launcher_names[launcher];
+}
+
+static int parse_launcher(const char *s)
+{
+	for (int l = LAUNCHER_SSH; l <= LAUNCHER_LOCAL; l++)
+		if (strcmp(s, launcher_names[l]) == 0)
+			return l;
+	return -1;
+}
+
+static const struct option long_options[] = {
+	{"launcher", required_argument, NULL, 'L'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int options_check_stdin(const struct options *o, char *err, size_t errlen)
+{
+	if (o->stdin_node == OPTIONS_STDIN_ALL || o->stdin_node < o->nodes)
+		return 0;
+	if (o->nodes == 1)
+		snprintf(err, errlen, "-i %u: there is no node %u; the only node is 0",
+			 o->stdin_node, o->stdin_node);
+	else
+		snprintf(err, errlen, "-i %u: there is no node %u; the nodes are 0 to %u",
+			 o->stdin_node, o->stdin_node, o->nodes - 1);
+	return -1;
+}
+
 int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
-	int c;
+	int c, longind;
 	const char *errstr;
 
 	memset(o, 0, sizeof(*o));
@@ -98,7 +147,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" */
 	/* '+': stop at the first non-option, the executable */
-	while ((c = getopt(argc, argv, "+:H:n:l:s:A:T:P:i:tSvh")) != -1) {
+	while ((c = getopt_long(argc, argv, "+:H:n:l:s:A:T:P:i:L:tSvh", long_options,
+				&longind)) != -1) {
 		switch (c) {
 		case 'H':
 			o->hostfile = optarg;
@@ -109,6 +159,15 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			if (errstr) {
 				snprintf(err, errlen, "-n %s: the node count must be a number from 1 to %u",
 					 optarg, DSM_MAX_NODES);
+				return -1;
+			}
+			o->nodes_given = 1;
+			break;
+		case 'L':
+			o->launcher = parse_launcher(optarg);
+			if (o->launcher < 0) {
+				snprintf(err, errlen, "-L %s: the launcher must be ssh, srun or local",
+					 optarg);
 				return -1;
 			}
 			break;
@@ -166,10 +225,16 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			o->help = 1;
 			return 0;
 		case ':':
-			snprintf(err, errlen, "option -%c needs an argument", optopt);
+			if (optopt == 'L' && argv[optind - 1][1] == '-')
+				snprintf(err, errlen, "option --launcher needs an argument");
+			else
+				snprintf(err, errlen, "option -%c needs an argument", optopt);
 			return -1;
 		default:
-			snprintf(err, errlen, "unknown option -%c", optopt);
+			if (optopt)
+				snprintf(err, errlen, "unknown option -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -177,15 +242,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		snprintf(err, errlen, "no executable given");
 		return -1;
 	}
-	if (o->stdin_node != OPTIONS_STDIN_ALL && o->stdin_node >= o->nodes) {
-		if (o->nodes == 1)
-			snprintf(err, errlen, "-i %u: there is no node %u; the only node is 0",
-				 o->stdin_node, o->stdin_node);
-		else
-			snprintf(err, errlen, "-i %u: there is no node %u; the nodes are 0 to %u",
-				 o->stdin_node, o->stdin_node, o->nodes - 1);
+	/* without -n the count may still come from Slurm: the job checks then */
+	if (o->nodes_given && options_check_stdin(o, err, errlen) < 0)
 		return -1;
-	}
 	o->executable = argv[optind];
 	o->node_argv = argv + optind + 1;
 	o->node_argc = argc - optind - 1;

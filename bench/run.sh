@@ -31,10 +31,11 @@ trap 'rm -f "$raw" "$raw".*' EXIT
 # mib: the region of the remote reads and the bytes of each raw TCP size;
 # passes: of each kind of remote read; reps: runs of each kernel
 if [ "$smoke" = --smoke ]; then
-	iters=50 pages=40 syncs=20 locks=100 mm=64 jn=128 jit=5 nodes_list="2 4"
+	iters=50 pages=40 syncs=20 locks=100 mm=64 jn=128 jit=5 nodes_list="2 4" transfers=100
 	mib=1 passes=1 accesses=200 reps=2
 else
 	iters=5000 pages=500 syncs=300 locks=5000 mm=512 jn=2048 jit=100 nodes_list="2 4 8 16"
+	transfers=2000
 	mib=64 passes=3 accesses=20000 reps=3
 fi
 
@@ -89,6 +90,22 @@ for placement in default pinned; do
 		run "$placement" "$dsm" -s 1G -n "$n" "$bin/sync" "$syncs" || status=1
 	done
 done
+# transactions against one global sm_lock and a lock per account: 1,000
+# accounts packed (two pages) and one per page, at 1, 2, 4 and 8 nodes (2 and
+# 4 for --smoke), default placement; each run's TXN line (with the abort
+# rate) goes to txn.txt too
+: >"$out/txn.txt"
+txn_nodes="1 2 4 8"
+[ "$smoke" = --smoke ] && txn_nodes="2 4"
+for layout in packed spread; do
+	for n in $txn_nodes; do
+		for mode in txn global per; do
+			run default "$dsm" -n "$n" "$bin/txn" "$mode" "$layout" "$transfers" || status=1
+			grep '^TXN ' "$raw.out" >>"$out/txn.txt"
+		done
+	done
+done
+
 # kernels: default placement only (a speedup needs more than one CPU), with
 # dsm's default options; the runs of plain C and of every node count take
 # turns, so a change of load spreads over all of them

@@ -123,6 +123,8 @@ END {
 		target(p, "random 8-byte read / read fault (fresh)", r(v(p, "remote_rand_read", "median_us"), v(p, "read_fresh", "median_us")), "<=", 1.1)
 	}
 	p = "default"
+	target(p, "txn / one global sm_lock, 1000 packed accounts, 4 nodes", r(v(p, "txn_bank_txn_packed_4", "per_s"), v(p, "txn_bank_global_packed_4", "per_s")), ">=", 1)
+	target(p, "txn / one global sm_lock, 1000 accounts one per page, 4 nodes", r(v(p, "txn_bank_txn_spread_4", "per_s"), v(p, "txn_bank_global_spread_4", "per_s")), ">=", 1)
 	target(p, "jacobi " jn "/" jit ": plain C / dsm on 2 nodes", r(secs("jacobi_" jn "_seq_p1"), secs("jacobi_" jn "_dsm_p2")), ">=", 1.6)
 	target(p, "matmul " mm " i-j-k: plain C / dsm on 2 nodes", r(secs("matmul_ijk_" mm "_seq_p1"), secs("matmul_ijk_" mm "_dsm_p2")), ">=", 1.8)
 	target(p, "matmul " mm " i-k-j: plain C / dsm on 2 nodes", r(secs("matmul_" mm "_seq_p1"), secs("matmul_" mm "_dsm_p2")), ">=", 1.4)

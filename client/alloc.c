@@ -6,8 +6,10 @@
  * chunk (MSG_MALLOC -> MSG_CHUNK). Pages of a fresh chunk arrive writable at
  * this node, so first writes do not fault. Requests larger than half a chunk
  * get pages of their own, contiguous, and leave the current chunk in use.
- * Any thread may call it: the chunk is guarded by a mutex of its own (never
- * taken in a signal handler), held while a new chunk is asked for.
+ * Any thread may call it: the chunk is guarded by a mutex of its own, held
+ * while a new chunk is asked for. A transaction's rollback gives back what
+ * it allocated (txn.c): while one runs, sm_malloc from the node's other
+ * threads waits for its end.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -56,6 +58,11 @@ SM_API void *sm_malloc(size_t size)
 		return NULL;
 	bytes = ((uint64_t)(size ? size : 1) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
 	pthread_mutex_lock(&chunk_lock);
+	while (sm__txn_other(sm__self_known())) {
+		pthread_mutex_unlock(&chunk_lock);
+		sm__txn_wait_outside("sm_malloc");
+		pthread_mutex_lock(&chunk_lock);
+	}
 	if (chunk_next && bytes <= (uint64_t)(chunk_end - chunk_next)) {
 		p = chunk_next;
 		chunk_next += bytes;
@@ -68,4 +75,24 @@ SM_API void *sm_malloc(size_t size)
 	}
 	pthread_mutex_unlock(&chunk_lock);
 	return p;
+}
+
+void sm__alloc_mark(struct sm_alloc_mark *m)
+{
+	pthread_mutex_lock(&chunk_lock);
+	m->next = chunk_next;
+	m->end = chunk_end;
+	pthread_mutex_unlock(&chunk_lock);
+}
+
+/* A rolled-back transaction's allocations from the chunk it began in are
+ * free again; a chunk fetched meanwhile is not given back (sm_txn(3)). */
+void sm__alloc_rewind(const struct sm_alloc_mark *m)
+{
+	/* under the state lock: while a transaction runs, no other thread
+	 * holds chunk_lock for longer than a look at `owner` */
+	pthread_mutex_lock(&chunk_lock);
+	chunk_next = m->next;
+	chunk_end = m->end;
+	pthread_mutex_unlock(&chunk_lock);
 }

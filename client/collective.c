@@ -45,6 +45,7 @@ SM_API void *sm_malloc_collective(size_t size)
 	if (!sm__st.joined || sm__st.exited)
 		return NULL;
 	sm__caller_check("sm_malloc_collective", 0);
+	sm__txn_forbid("sm_malloc_collective");
 	/* in a job of one node the pages are marked ours before any message
 	 * about them is handled */
 	sm__block_sigio(&old);
@@ -161,6 +162,7 @@ SM_API void sm_bcast_buf(void *buf, size_t len, int root)
 	if (!sm__st.joined || sm__st.exited)
 		return;
 	sm__caller_check("sm_bcast_buf", 0);
+	sm__txn_forbid("sm_bcast_buf");
 	if (root < 0 || (uint32_t)root >= sm__st.nnodes) {
 		char r[24], last[24];
 

@@ -103,8 +103,12 @@ static int fetch(struct sm_thread *me, uint32_t page, uint32_t first, uint32_t c
 	for (;;) {
 		struct msg m = {.type = MSG_FAULT, .page = first, .node = count};
 
-		if (sufficient(page, write))
-			return 0; /* granted meanwhile (to another thread) */
+		if (sufficient(page, write)) {
+			/* granted meanwhile (to another thread), or left closed
+			 * by a transaction that has ended */
+			sm__region_view(page, 1);
+			return 0;
+		}
 		/* a pair never asks to read a page this node holds writable */
 		for (uint32_t p = first; p < first + count; p++)
 			if (sm__st.access[p] == PA_WRITE)
@@ -154,10 +158,12 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	struct sm_thread *me;
 	struct msg error;
 
-	/* not ours (sent by kill(), or outside the region): the program's */
+	/* not ours (sent by kill(), or outside the region): the program's,
+	 * unless this thread runs a transaction, which restarts (txnsig.c) */
 	if (si->si_code <= 0 || !sm__st.base || addr < sm__st.base ||
 	    addr >= sm__st.base + sm__st.size) {
-		sm__segv_chain(sig, si, ctx);
+		if (!sm__txn_signal(sig, si))
+			sm__segv_chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
@@ -187,6 +193,16 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	/* the hold ends (a nested fault of one instruction: a pair asks for
 	 * both pages again below, holding nothing while it waits) */
 	sm__hold_end(me);
+	/* another thread's transaction caps the view: wait for its end */
+	sm__txn_wait_turn(me);
+	/* this thread's transaction: its first access to a page the node
+	 * holds is marked, with no message; a doomed one restarts here */
+	if (sm__txn_mine(me) && sm__txn_fault_local(me, page, write)) {
+		me->looks_at_hold = 0;
+		sm__release();
+		errno = saved;
+		return;
+	}
 	if (fetch(me, page, first, count, write, &error) < 0) {
 		/* the hold of a pair's other page ends with the node */
 		me->looks_at_hold = 0;
@@ -194,6 +210,8 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		report_fault_error(&error, addr);
 		sm__segv_default();
 	} else {
+		if (sm__txn_mine(me)) /* marked, or rolled back */
+			sm__txn_faulted(me, first, count, write);
 		if (sm__holding(me))
 			sm__hold_start(me, ip, (uintptr_t)addr, write);
 		/* a revoke may have come right behind the grant */

@@ -1,8 +1,8 @@
 /*
  * libsm.h - state and internal functions shared by the files of libsm.
  * Nothing here is exported: the library is built with -fvisibility=hidden and
- * only the sm_ functions of sm.h are visible to programs, and the
- * sigaction() and signal() that sigchain.c interposes.
+ * only the sm_ functions of sm.h and sm_parmacs.h are visible to programs,
+ * and the sigaction() and signal() that sigchain.c interposes.
  *
  * Concurrency model (docs/design.md, "Threads inside a node"): any thread of
  * the node may fault or call an sm_ function, and SIGIO goes to whichever
@@ -28,7 +28,8 @@
 #include "../common/protocol.h"
 #include "../common/wire.h"
 
-/* Marks what libsm exports: the sm_ functions of sm.h, sigaction, signal. */
+/* Marks what libsm exports: the functions of sm.h and sm_parmacs.h,
+ * sigaction, signal. */
 #define SM_API __attribute__((visibility("default")))
 
 /*
@@ -72,6 +73,8 @@ enum sm_wait {
 	SM_WAIT_FOLLOW, /* another thread's fetch of the page it faulted on */
 	SM_WAIT_SLOT,   /* a free fault slot: DSM_MAX_NODE_FAULTS are out */
 	SM_WAIT_REPLY,  /* the reply to an API call (CHUNK, BARRIER_DONE, ...) */
+	SM_WAIT_TXN,    /* the end of another thread's transaction (txn.c): on
+			 * its futex word only, never the leader */
 };
 
 /*
@@ -163,7 +166,9 @@ struct sm_state {
 
 extern struct sm_state sm__st;
 
-/* args.c: find and remove the argument dsm added. 0, or -1 if absent/bad. */
+/* args.c: find and remove the argument dsm added. 0, or -1 if absent/bad;
+ * -2 when it says the id comes from Slurm and SLURM_PROCID is not set or
+ * not a node id of the job (the argument is left in place). */
 int sm__args_take(int *argc, char ***argv, struct node_args *out);
 
 /*
@@ -326,11 +331,53 @@ int sm__held_has(uint64_t lock);
 void sm__held_add(uint64_t lock);
 void sm__held_remove(uint64_t lock);
 
+/* alloc.c: where sm_malloc's current chunk stands, to rewind a rolled-back
+ * transaction's allocations */
+struct sm_alloc_mark {
+	uint8_t *next, *end;
+};
+void sm__alloc_mark(struct sm_alloc_mark *m);
+void sm__alloc_rewind(const struct sm_alloc_mark *m);
+
+/* region.c: set the program's view of pages [first, first+count) to what
+ * the node holds, capped by a running transaction (sm__txn_cap) */
+void sm__region_view(uint32_t first, uint32_t count);
+void sm__region_close(void); /* the whole view closed */
+
+/*
+ * txn.c: transactions (docs/design.md, "Transactions"). The hooks: the cap
+ * on a page's view while one runs (PA_WRITE: none); a revoke or invalidation
+ * about to be answered; a fault inside one, before any message (1: served
+ * locally) and after its pages came.
+ */
+int sm__txn_running(void);                   /* in any thread */
+int sm__txn_mine(const struct sm_thread *me);  /* in this one */
+int sm__txn_other(const struct sm_thread *me); /* in another one (no lock needed) */
+void sm__txn_wait_turn(struct sm_thread *me);  /* until another's ends (locked) */
+void sm__txn_wait_outside(const char *call);   /* the same, not locked */
+uint8_t sm__txn_cap(uint32_t page);
+void sm__txn_taking(uint32_t first, uint32_t count, int invalidate);
+int sm__txn_fault_local(struct sm_thread *me, uint32_t page, int write);
+void sm__txn_faulted(struct sm_thread *me, uint32_t first, uint32_t count, int write);
+void sm__txn_forbid(const char *call);      /* a call that talks to other nodes */
+void sm__txn_abandon(void);                 /* roll back, no restart (leaving; locked) */
+/* roll back, let the state lock go, run again */
+void sm__txn_restart(struct sm_thread *me) __attribute__((noreturn));
+/* txnsig.c: a synchronous signal inside a transaction restarts it (no
+ * return); 0: not the transaction's, the signal keeps its meaning */
+int sm__txn_signal(int sig, const siginfo_t *si);
+void sm__txn_signals_on(void);
+void sm__txn_signals_off(void);
+void sm__txn_signals_reset(void);
+
 /* report.c: async-signal-safe messages */
 /* sm__say("a", "b", NULL) prints "dsm: node K: ab" */
 void sm__say(const char *first, ...) __attribute__((sentinel));
 void sm__die(const char *first, ...) __attribute__((sentinel, noreturn));
 char *sm__fmt_u64(char buf[24], uint64_t v);
 char *sm__fmt_hex(char buf[24], uint64_t v);
+
+/* parmacs.c: no CREATE has run yet (the PARMACS start-up, sm_parmacs.h) */
+int sm__parmacs_in_startup(void);
 
 #endif /* LIBSM_H */

@@ -67,6 +67,7 @@ static void enter(const char *call)
 		exit(1);
 	}
 	sm__caller_check(call, 0);
+	sm__txn_forbid(call);
 	if (sm__st.exited) {
 		sm__say(call, " called after sm_node_exit: this node has left the job", NULL);
 		exit(1);

@@ -57,6 +57,7 @@ static void leave(void)
 	n = atomic_load(&sm__st.nthreads);
 	for (uint32_t k = 0; k < n; k++)
 		sm__hold_end(&sm__st.threads[k]);
+	sm__txn_abandon(); /* an unfinished transaction's writes are not written back */
 	sm__region_release_all();
 	sm__st.leaving = 1; /* from here EXIT_ACK is what it waits for */
 	sm__release();
@@ -85,6 +86,7 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 	struct node_args a;
 	uint8_t secret[DSM_SECRET_LEN];
 	sigset_t old;
+	int taken = -1;
 
 	if (sm__st.joined || sm__st.exited) {
 		if (sm__caller(0) == SM_CALLER_CHILD)
@@ -94,7 +96,12 @@ SM_API int sm_node_init(int *argc, char **argv[], int *nodes, int *nid)
 			sm__say("sm_node_init called twice", NULL);
 		return -1;
 	}
-	if (!nodes || !nid || sm__args_take(argc, argv, &a) < 0) {
+	if (nodes && nid && (taken = sm__args_take(argc, argv, &a)) == -2) {
+		fprintf(stderr, "dsm: sm_node_init: started by srun for dsm, but SLURM_PROCID is "
+				"missing or not a node id below the node count\n");
+		return -1;
+	}
+	if (!nodes || !nid || taken < 0) {
 		fprintf(stderr, "dsm: sm_node_init: this program must be started by dsm, "
 				"e.g. dsm -n 4 %s\n", argc && argv && *argv && **argv ? (*argv)[0] : "PROGRAM");
 		return -1;

@@ -104,12 +104,43 @@ int sm__region_map(uint64_t base, uint32_t npages)
 	return 0;
 }
 
+static const int prot[] = {[PA_NONE] = PROT_NONE, [PA_READ] = PROT_READ,
+			   [PA_WRITE] = PROT_READ | PROT_WRITE};
+
+/* What the program may do with a page: the node's access, capped by a
+ * running transaction's mark. */
+static uint8_t view_of(uint32_t page)
+{
+	uint8_t a = sm__st.access[page], cap = sm__txn_cap(page);
+
+	return a < cap ? a : cap;
+}
+
+void sm__region_view(uint32_t first, uint32_t count)
+{
+	uint32_t end = first + count, p = first;
+
+	while (p < end) {
+		uint8_t v = view_of(p);
+		uint32_t q = p + 1;
+
+		while (q < end && view_of(q) == v)
+			q++;
+		protect(p, q - p, prot[v]);
+		p = q;
+	}
+}
+
+/* Close the whole view: a transaction begins, or is doomed. */
+void sm__region_close(void)
+{
+	protect(0, sm__st.npages, PROT_NONE);
+}
+
 /* Set the program's protection of pages [first, first+count) whose access
  * is not `keep`, one mprotect per stretch of such pages. */
 static void set_access(uint32_t first, uint32_t count, uint8_t access, uint8_t keep)
 {
-	static const int prot[] = {[PA_NONE] = PROT_NONE, [PA_READ] = PROT_READ,
-				   [PA_WRITE] = PROT_READ | PROT_WRITE};
 	uint32_t end = first + count, p = first;
 
 	while (p < end) {
@@ -121,7 +152,10 @@ static void set_access(uint32_t first, uint32_t count, uint8_t access, uint8_t k
 		}
 		for (q = p; q < end && sm__st.access[q] != keep && sm__st.access[q] != access; q++)
 			sm__st.access[q] = access;
-		protect(p, q - p, prot[access]);
+		if (sm__txn_running())
+			sm__region_view(p, q - p); /* capped by the transaction's marks */
+		else
+			protect(p, q - p, prot[access]);
 		p = q;
 	}
 }
@@ -148,6 +182,7 @@ static const uint8_t *alias_of(uint32_t page)
 /* A revoke of a run: keep read copies, send the pages in one message. */
 void sm__region_revoke(uint32_t first, uint32_t count)
 {
+	sm__txn_taking(first, count, 0); /* a page it wrote: its pre-image goes */
 	set_access(first, count, PA_READ, PA_NONE);
 	sm__region_reply(MSG_PAGE_DATA, first, count, alias_of(first));
 }
@@ -155,6 +190,7 @@ void sm__region_revoke(uint32_t first, uint32_t count)
 /* An invalidation of a run: drop it; send it if asked (it was the writer's). */
 void sm__region_invalidate(uint32_t first, uint32_t count, int want_data)
 {
+	sm__txn_taking(first, count, 1);
 	set_access(first, count, PA_NONE, PA_NONE);
 	if (want_data)
 		sm__region_reply(MSG_PAGE_DATA, first, count, alias_of(first));

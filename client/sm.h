@@ -12,9 +12,10 @@
  *
  * Limits worth knowing:
  *  - Threads: every thread of a node (pthreads, OpenMP) shares the node's
- *    copy of every page and may touch shared memory and call sm_malloc (and
- *    sm_node_exit, once the others are done with shared memory). The
- *    collectives, sm_barrier and sm_bcast, are among nodes: one thread per
+ *    copy of every page and may touch shared memory and call sm_malloc, the
+ *    locks (a lock is a thread's) and transactions (one at a time per node;
+ *    the other threads wait), and sm_node_exit, once the others are done
+ *    with shared memory. The collectives are among nodes: one thread per
  *    node calls them (two threads of a node in them at once end the node
  *    with a message). A thread that touches shared memory must not block
  *    SIGRTMAX-2, and not every thread may block SIGIO. At most 256 threads
@@ -47,6 +48,7 @@
 #ifndef SM_H
 #define SM_H
 
+#include <setjmp.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -141,6 +143,55 @@ void *sm_malloc_collective(size_t size);
  * same len and root; it is also a barrier. sm_bcast_buf(3)
  */
 void sm_bcast_buf(void *buf, size_t len, int root);
+
+/*
+ * Transactions: update shared memory atomically without choosing locks.
+ * Optimistic: a transaction's writes stay private to this node until its
+ * commit, which succeeds only if nothing it read or wrote was taken by
+ * another node meanwhile, and then makes them all visible at once; a failed
+ * commit rolls them back and runs the transaction again from its
+ * SM_TXN_BEGIN. Nested transactions are flattened into the outermost.
+ * sm_txn(3)
+ *
+ *	sm_txn_t t;
+ *	SM_TXN_BEGIN(&t);
+ *	a->balance -= 10;
+ *	b->balance += 10;
+ *	sm_txn_commit(&t);
+ *
+ * The function that runs SM_TXN_BEGIN must not return before the
+ * transaction ends (a restart jumps back into it), and locals it changes
+ * inside the transaction must be volatile to be read after a restart.
+ */
+typedef struct {
+	sigjmp_buf sm_env;
+} sm_txn_t;
+
+/* Begin a transaction; a restart comes back here. */
+#define SM_TXN_BEGIN(t)                            \
+	do {                                       \
+		if (sigsetjmp((t)->sm_env, 1) != 0) \
+			sm_txn_begin_((t), 1);      \
+		else                               \
+			sm_txn_begin_((t), 0);      \
+	} while (0)
+
+/* What SM_TXN_BEGIN calls (restarted: 1 after a rollback); not for programs. */
+void sm_txn_begin_(sm_txn_t *t, int restarted);
+
+/* sm_txn_commit's value when a nested level cancelled the transaction */
+#define SM_TXN_CANCELLED 1
+
+/*
+ * Commit: 0 when committed (or, nested, when this level is closed); a
+ * commit that fails does not return, the transaction runs again.
+ * SM_TXN_CANCELLED when an inner level's sm_txn_cancel ended it.
+ */
+int sm_txn_commit(sm_txn_t *t);
+/* Discard the transaction's writes and end it; the program goes on after the call. */
+void sm_txn_cancel(sm_txn_t *t);
+/* Discard the transaction's writes and run it again from SM_TXN_BEGIN. */
+void sm_txn_retry(sm_txn_t *t) __attribute__((noreturn));
 
 #ifdef __cplusplus
 }

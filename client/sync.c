@@ -43,6 +43,7 @@ SM_API void sm_barrier(void)
 	if (!sm__st.joined || sm__st.exited)
 		return;
 	sm__caller_check("sm_barrier", 0);
+	sm__txn_forbid("sm_barrier");
 	sm__request(&m, MSG_BARRIER_DONE, &reply);
 	if (reply.type == MSG_ERROR)
 		sm__collective_failed("sm_barrier", &reply, -1);
@@ -56,6 +57,7 @@ SM_API void sm_bcast(void **addr, int root_nid)
 	if (!sm__st.joined || sm__st.exited)
 		return;
 	sm__caller_check("sm_bcast", 0);
+	sm__txn_forbid("sm_bcast");
 	if (root_nid < 0 || (uint32_t)root_nid >= sm__st.nnodes) {
 		fprintf(stderr, "dsm: node %u: sm_bcast: root %d is not a node id (0..%u)\n",
 			sm__st.nid, root_nid, sm__st.nnodes - 1);

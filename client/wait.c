@@ -64,7 +64,8 @@ static void pass_on(struct sm_thread *me)
 	for (uint32_t k = 0; k < n; k++) {
 		struct sm_thread *t = &sm__st.threads[k];
 
-		if (t != me && t->waiting != SM_WAIT_NONE && !t->done) {
+		/* (one waiting for a transaction's end sleeps on its word only) */
+		if (t != me && t->waiting != SM_WAIT_NONE && t->waiting != SM_WAIT_TXN && !t->done) {
 			atomic_store(&sm__st.leader, (int)k);
 			sm__wake(t);
 			return;

@@ -2,8 +2,10 @@
 # check.sh - what `make check` runs: the unit tests, the integration suite,
 # the integration suite again built with AddressSanitizer + UBSan, the
 # examples, the launch checks (tests/launch.sh), the manual pages, dsm-plot,
+# `make install` (tests/install.sh: files, exported symbols, PARMACS builds),
 # the log action names of docs/protocol.md, a short fuzzing run of the
-# message decoder, and (as root, with sshd) the remote and failure tests.
+# message decoder, (as root, with sshd) the remote and failure tests, and (as
+# root, with slurm-wlm) the srun launcher under a private Slurm.
 # Ends with one line "N passed, N failed" summing them.
 # Usage: tests/check.sh BUILD_DIR ASAN_BUILD_DIR [FUZZER]
 #
@@ -19,6 +21,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 only=${DSM_TEST_ONLY:-}
+# run inside a Slurm allocation, dsm would start every node with srun (its
+# default there) and take -n from it: the suites test the launcher each asks
+# for, and tests/slurm.sh starts a Slurm of its own
+unset SLURM_JOB_ID SLURM_JOBID SLURM_JOB_NODELIST SLURM_NTASKS SLURM_TASKS_PER_NODE
 
 finish() {
 	results_line
@@ -123,6 +129,10 @@ one_check() {
 	fi
 }
 
+# make install into a scratch PREFIX: the files, libsm's exports against the
+# installed headers, PARMACS programs built from the installed files
+other_suite "install" install.sh "$build"
+
 # the log actions docs/protocol.md names are those of common/logactions.h
 one_check "log action names in docs/protocol.md" "$build/logactions.log" "$here/logactions.sh"
 
@@ -144,5 +154,9 @@ fi
 if [ -x "$here/remote.sh" ]; then
 	other_suite "remote and failure tests" remote.sh "$build/dsm" "$build/tests"
 fi
+
+# the srun launcher under a private Slurm (root and slurm-wlm; otherwise a
+# "skip:" line and one skipped)
+other_suite "Slurm (srun launcher)" slurm.sh "$build/dsm" "$build/tests"
 
 finish

@@ -5,15 +5,21 @@
 #
 #   DSM       the dsm binary (a path, or a command name found in PATH)
 #   PROGDIR   directory holding the built test programs (linger, segv,
-#             fork_child, flood, wrongstate and lockfail, collfail)
+#             fork_child, flood, wrongstate, collfail, lockfail and txnfail)
 #   HOSTFILE  run every scenario with `-H HOSTFILE` (remote nodes; DSM_SSH in
 #             the environment says how to reach them); without it, locally
 #
+# DSM_FAILURE_LAUNCHER=srun runs every scenario with `-L srun` instead (one
+# srun step for every node: inside a Slurm allocation of at least 4 tasks,
+# see tests/slurm.sh); the scenarios that only mean something for one
+# launcher say so and are left out for the others.
+#
 # The scenarios are in tests/failures.d, one file per set (basic.sh: nodes
 # and dsm killed, bad hosts and programs, strangers; ending.sh: how a job
-# ends, its status and its output; locks.sh: misused locks, lock holders
-# that go; collective.sh: sm_malloc_collective and
-# sm_bcast_buf called wrongly); DSM_FAILURE_SETS="SET..." runs only those. They use the helpers below.
+# ends, its status and its output; collective.sh: sm_malloc_collective and
+# sm_bcast_buf called wrongly; locks.sh: misused locks, lock holders
+# that go; txn.sh: transactions misused, faulting, or killed);
+# DSM_FAILURE_SETS="SET..." runs only those. They use the helpers below.
 #
 # Each scenario runs `timeout -k 5 60 dsm ... -n 4 ./linger DIR` (or ./segv)
 # from a private copy of the programs in a fresh temporary directory, so
@@ -29,7 +35,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 runner_args 2 3 "DSM PROGDIR [HOSTFILE]" "$@"
 hostfile=${3:-}
-for prog in linger segv fork_child flood wrongstate lockfail collfail; do
+for prog in linger segv fork_child flood wrongstate collfail lockfail txnfail; do
 	if [ ! -x "$progdir/$prog" ]; then
 		echo "$0: $progdir/$prog: not built" >&2
 		exit 2
@@ -49,6 +55,22 @@ if [ -n "$hostfile" ]; then
 	# shellcheck disable=SC2034 # the scenario sets use it
 	hostargs=(-H "$hostfile")
 	label=failures-remote
+fi
+# shellcheck disable=SC2034 # the scenario sets use it
+srun=
+if [ "${DSM_FAILURE_LAUNCHER:-}" = srun ]; then
+	if [ -n "$hostfile" ]; then
+		echo "$0: DSM_FAILURE_LAUNCHER=srun and a HOSTFILE do not go together" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2034 # the scenario sets use both
+	srun=1
+	# shellcheck disable=SC2034
+	hostargs=(-L srun)
+	label=failures-srun
+elif [ -n "${DSM_FAILURE_LAUNCHER:-}" ]; then
+	echo "$0: DSM_FAILURE_LAUNCHER=${DSM_FAILURE_LAUNCHER}: only srun is known" >&2
+	exit 2
 fi
 
 # PIDs this script started: the subshells running timeout, the fake node
@@ -85,9 +107,11 @@ runner_tmp failures
 bin=$tmp/bin
 mkdir "$bin" "$tmp/run" || exit 2
 cp "$progdir/linger" "$progdir/segv" "$progdir/fork_child" "$progdir/flood" \
-	"$progdir/wrongstate" "$progdir/lockfail" "$progdir/collfail" "$bin/" || exit 2
-# what pgrep -f looks for: node programs, their wrappers, ssh clients and
-# remote shells all carry the executable's absolute path
+	"$progdir/wrongstate" "$progdir/collfail" "$progdir/lockfail" "$progdir/txnfail" \
+	"$bin/" || exit 2
+# what pgrep -f looks for: node programs, their wrappers, ssh clients,
+# remote shells, srun and its tasks' shims all carry the executable's
+# absolute path
 pattern=$bin/
 
 # The segv scenario must not leave core files behind.
@@ -311,6 +335,20 @@ stop_job() {
 		done
 		running && kill -TERM "$dsmpid" 2>/dev/null
 	fi
+}
+
+# kill_behind_dsm K [COMMAND...]: stop dsm, kill -9 node K (its pid from
+# DIR/node.K), run COMMAND, and give the proxies, which keep running, 1 s
+# before dsm goes on: what they do about the death (and what COMMAND set
+# off) comes before dsm can end the job.
+kill_behind_dsm() {
+	local k=$1
+	shift
+	kill -STOP "$dsmpid"
+	kill -KILL "$(cat "$dir/node.$k")"
+	"$@"
+	sleep 1
+	kill -CONT "$dsmpid"
 }
 
 # port_of: "HOST PORT" from dsm's -v line "nodes connect to HOST:PORT"

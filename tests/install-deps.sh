@@ -9,10 +9,14 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok install
 # (the decoder fuzz target), the OpenSSH server and client (remote-node tests),
 # man-db and groff-base (the manual pages render without warnings),
 # libxml2-utils (xmllint: dsm-plot's SVG is well-formed), gnuplot-nox (the
-# benchmark plot)
+# benchmark plot), m4 (the PARMACS test programs, tests/parmacs/*.C),
+# slurm-wlm (slurmctld, slurmd, slurm-client) and munge (tests/slurm.sh: the
+# srun launcher under a private Slurm, whose daemons tests/slurmcluster.sh
+# starts with their own configuration; the packages' system services are not
+# used)
 for pkg in build-essential libbsd-dev libcriterion-dev pkg-config binutils \
 	clang libclang-rt-dev openssh-client openssh-server procps man-db groff-base \
-	libxml2-utils gnuplot-nox; do
+	libxml2-utils gnuplot-nox m4 slurm-wlm slurmctld slurmd slurm-client munge; do
 	have_pkg "$pkg" || needed+=("$pkg")
 done
 if [ "${#needed[@]}" -eq 0 ]; then

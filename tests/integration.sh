@@ -212,9 +212,6 @@ for n in $nodes_list; do
 	expect_ok "malloc N=$n" "malloc-$n" -s 4M -n "$n" ./malloc
 	expect_ok "exit_writeback N=$n" "exit_writeback-$n" -n "$n" ./exit_writeback
 	expect_ok "atomic N=$n" "atomic-$n" -n "$n" ./atomic
-	# sm_lock_t and sm_cond_t (misuse and holders that go: failures.d/locks.sh)
-	expect_ok "locks N=$n" "locks-$n" -n "$n" ./locks
-	expect_ok "condvar N=$n" "condvar-$n" -n "$n" ./condvar
 	# C11 atomics, compare-and-swap, a spinlock, lock xadd across two pages
 	expect_ok "atomics N=$n" "atomics-$n" -n "$n" ./atomics
 	# sm_malloc_collective: mixed sizes, the same addresses everywhere
@@ -222,6 +219,19 @@ for n in $nodes_list; do
 	# sm_bcast_buf: 0 bytes to 8 MiB from several roots; and 64 MiB
 	expect_ok "bcastbuf N=$n" "bcastbuf-$n" -n "$n" ./bcastbuf
 	expect_ok "bcastbuf big N=$n" "bcastbuf-big-$n" -n "$n" ./bcastbuf big
+	# sm_lock_t and sm_cond_t (misuse and holders that go: failures.d/locks.sh)
+	expect_ok "locks N=$n" "locks-$n" -n "$n" ./locks
+	expect_ok "condvar N=$n" "condvar-$n" -n "$n" ./condvar
+	# transactions (sm_txn(3)): opacity and signals that restart one;
+	# cancel, retry, 100 pages, nesting; the bank at N = 2, 4, 8 (2,000
+	# transfers per node, the sum and every node's log checked exactly),
+	# its accounts packed and one per page
+	expect_ok "txnconsistent N=$n" "txnconsistent-$n" -n "$n" ./txnconsistent
+	expect_ok "txnmisc N=$n" "txnmisc-$n" -n "$n" ./txnmisc
+	if [ "$n" -ge 2 ] && [ "$n" -le 8 ]; then
+		expect_ok "txnbank N=$n" "txnbank-$n" -n "$n" ./txnbank 2000
+		expect_ok "txnbank spread N=$n" "txnbank-spread-$n" -n "$n" ./txnbank 2000 spread
+	fi
 	# page runs: scans, takeovers, allocation boundaries, mixed holders,
 	# write-back at exit; and the same at the end of a 1 MiB region
 	expect_ok "runs N=$n" "runs-$n" -n "$n" ./runs
@@ -321,6 +331,96 @@ expect_exit "threads collective N=2" "threads-collective" 1 \
 # and about sleeping (interrupted by traffic; sleep until a deadline)
 expect_ok "syscalls efault N=2" syscalls-efault -n 2 ./syscalls efault
 expect_ok "syscalls sleep N=2" syscalls-sleep -S -n 2 ./syscalls sleep
+
+# ---- PARMACS programs (tests/parmacs/*.C, m4 with tools/parmacs/c.m4.dsm) ---
+# SPLASH-3 style, one CREATE(f, P): a work queue under a lock, a prefix sum
+# on an array of locks, producers and consumers on event flags, getopt()
+# before the environment is set up; SPLASH-2 style, CREATE(f) once per
+# process: blocked LU, and a counter with per-process allocations and
+# global subscripts; and the worked example of docs/porting.md. Each checks
+# its result exactly and prints one line "parmacs-NAME: ok: P processes ..."
+# (expect_line); at 1, 2, 4 and 8 nodes.
+# The five ways of writing main are among them (see each program).
+
+# expect_line TITLE FILE-NAME PATTERNS ARG...: the run must exit 0 with
+# exactly one line on stdout matching each of PATTERNS (extended regexes,
+# one per line).
+expect_line() {
+	local title=$1 name=$2 patterns=$3 pattern got why=
+	shift 3
+	run_case "$title" "$name" "$@" || return 0
+	while IFS= read -r pattern; do
+		got=$(grep -Ec -- "$pattern" "$out")
+		if [ "$got" -ne 1 ]; then
+			why="$got lines '$pattern' on stdout, expected 1"
+			break
+		fi
+	done <<<"$patterns"
+	if [ "$status" -ne 0 ]; then
+		report FAIL "$title"
+	elif [ -n "$why" ]; then
+		report FAIL "$title" "$why"
+	else
+		report ok "$title"
+	fi
+}
+
+# plural N WORD WORDS
+plural() {
+	if [ "$1" -eq 1 ]; then echo "$2"; else echo "$3"; fi
+}
+
+getopt_args=(-s "two words" -v -- last "-n 5")
+for n in $nodes_list; do
+	[ "$n" -le 8 ] || continue
+	ok="^parmacs-[a-z]+: ok: $n processes[ ,]"
+	expect_line "parmacs-queue N=$n" "parmacs-queue-$n" "$ok" -n "$n" ./parmacs-queue "$n"
+	expect_line "parmacs-prefix N=$n" "parmacs-prefix-$n" "$ok" -n "$n" ./parmacs-prefix
+	expect_line "parmacs-pause N=$n" "parmacs-pause-$n" "$ok" -n "$n" ./parmacs-pause
+	expect_line "parmacs-getopt N=$n" "parmacs-getopt-$n" \
+		"$ok"'parsed argc 9, -p [0-9]+, -s \[two words\], -v, then \[last\] \[-n 5\]$' \
+		-n "$n" ./parmacs-getopt -p "$n" "${getopt_args[@]}"
+	expect_line "parmacs-lu N=$n" "parmacs-lu-$n" "$ok" -n "$n" ./parmacs-lu "$n"
+	expect_line "parmacs-count N=$n" "parmacs-count-$n" "$ok" -n "$n" ./parmacs-count "$n"
+	# the worked example of docs/porting.md: the master alone prints in the
+	# start-up, and the sum is exact
+	expect_line "parmacs-sum N=$n" "parmacs-sum-$n" \
+		"^summing 100000 numbers with $n processes\$"$'\n'"^sum 4999950000 in [0-9.]+ s\$" \
+		-n "$n" ./parmacs-sum -p "$n"
+done
+
+# The program runs P processes but dsm started N nodes: node 0 says so in
+# one line naming both (or, when it cannot know P, how many at least) and
+# how to run it, and every node exits 1. One case per place that notices:
+# CREATE(f, P), BARINIT and BARRIER, CREATE(f) once too often, and
+# WAIT_FOR_END for a SPLASH-2 program that created too few.
+for n in 1 2 4; do
+	case " $nodes_list " in *" $n "*) ;; *) continue ;; esac
+	says="^dsm: node 0: "
+	nodes="$n $(plural "$n" node nodes)"
+	more=$((n + 1))
+	runs="the program runs $more processes but dsm started $nodes; run it with dsm -n $more\$"
+	expect_exit "parmacs-getopt P=$more N=$n" "parmacs-getopt-more-$n" 1 \
+		"${says}CREATE\(f, $more\): $runs" 1 \
+		-n "$n" ./parmacs-getopt -p "$more" "${getopt_args[@]}"
+	expect_exit "parmacs-queue P=$more N=$n" "parmacs-queue-more-$n" 1 \
+		"${says}BARINIT\(b, $more\): $runs" 1 -n "$n" ./parmacs-queue "$more"
+	expect_exit "parmacs-lu P=$more N=$n" "parmacs-lu-more-$n" 1 \
+		"${says}CREATE\(f\): the program runs more processes than the $nodes dsm started \(at least $more\); run it with dsm -n P, P being its number of processes\$" \
+		1 -n "$n" ./parmacs-lu "$more"
+	[ "$n" -gt 1 ] || continue
+	less=$((n - 1))
+	runs="the program runs $less $(plural "$less" process processes)"
+	expect_exit "parmacs-getopt P=$less N=$n" "parmacs-getopt-less-$n" 1 \
+		"${says}CREATE\(f, $less\): $runs but dsm started $nodes; run it with dsm -n $less\$" 1 \
+		-n "$n" ./parmacs-getopt -p "$less" "${getopt_args[@]}"
+	expect_exit "parmacs-lu P=$less N=$n" "parmacs-lu-less-$n" 1 \
+		"${says}BARRIER\(b, $less\): $runs but dsm started $nodes \(a dsm barrier waits for every node\); run it with dsm -n $less\$" \
+		1 -n "$n" ./parmacs-lu "$less"
+	expect_exit "parmacs-count P=$less N=$n" "parmacs-count-less-$n" 1 \
+		"${says}WAIT_FOR_END: $runs \(the master and $((less - 1)) from CREATE\) but dsm started $nodes; run it with dsm -n $less\$" \
+		1 -n "$n" ./parmacs-count "$less"
+done
 
 if [ -z "$only" ]; then
 	expect_usage "nonexistent program" nonexistent yes -n 2 ./no-such-program

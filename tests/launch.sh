@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # launch.sh - what dsm does before and around starting the nodes, end to end:
 # the standard input of the nodes (dsm -i), dsm started with a standard
-# descriptor closed, usage errors in the hosts file, DSM_WRAPPER and
-# DSM_SSH, and counts in messages ("1 node", not "1 nodes").
+# descriptor closed, usage errors in the hosts file, DSM_WRAPPER, DSM_SSH
+# and DSM_SRUN, the launcher (-L) with Slurm's hosts, slots and task count
+# (without a Slurm: srun itself is tests/slurm.sh's), and counts in messages
+# ("1 node", not "1 nodes").
 #
 # usage: tests/launch.sh DSM PROGDIR [HOSTFILE]
 #
@@ -281,6 +283,53 @@ conclude "DSM_SSH that does not parse" 2
 launch blank-ssh null 'DSM_SSH=  ' -- -n 2 "$bin/stdin"
 expect_err 'dsm: cannot parse DSM_SSH=  : it names no command'
 conclude "DSM_SSH of blanks" 2
+
+launch blank-srun null 'DSM_SRUN=  ' -- -L srun -n 2 "$bin/stdin"
+expect_err 'dsm: cannot parse DSM_SRUN=  : it names no command'
+conclude "DSM_SRUN of blanks" 2
+
+# ---- the launcher (-L): its usage errors, and Slurm's hosts, slots and
+# task count without a Slurm (srun itself: tests/slurm.sh) ----------------
+launch bad-launcher null -- -L rsh -n 2 "$bin/stdin"
+expect_err 'dsm: -L rsh: the launcher must be ssh, srun or local'
+conclude "-L that names no launcher" 2
+
+printf 'localhost\n' >"$tmp/one-host"
+launch srun-hosts null -- -L srun -H "$tmp/one-host" -n 2 "$bin/stdin"
+expect_err "dsm: -H $tmp/one-host: with -L srun, Slurm places the nodes (-L ssh starts them on the hosts of a file)"
+conclude "-H with -L srun" 2
+
+launch local-hosts null -- --launcher=local -H "$tmp/one-host" -n 2 "$bin/stdin"
+expect_err "dsm: -H $tmp/one-host: with -L local, every node runs on this machine"
+conclude "-H with -L local" 2
+
+# a Slurm allocation of 3 tasks, 2 on this machine and 1 on a host that
+# does not exist: -L ssh without -n starts 3 nodes, node 2 there (its
+# "ssh" fails as ssh does, with 255)
+slurm_env=(SLURM_JOB_ID=42 "SLURM_JOB_NODELIST=localhost,far.invalid"
+	"SLURM_TASKS_PER_NODE=2,1" SLURM_NTASKS=)
+launch slurm-ssh null "${slurm_env[@]}" "DSM_SSH=sh -c 'exit 255'" -- -v -L ssh "$bin/stdin"
+grep -q "^dsm: starting 3 nodes of $bin/stdin with fork/exec or ssh; " "$err" ||
+	fail_because "no 'dsm: starting 3 nodes of ... with fork/exec or ssh'"
+expect_err "dsm: node 2 (far.invalid) could not be started: ssh failed (status 255); see ssh's message above"
+conclude "-L ssh in an allocation: Slurm's slots and task count" 255
+
+# -L local in the same allocation: one node (no -n from Slurm), here
+launch slurm-local null "${slurm_env[@]}" -- -v -L local "$bin/stdin"
+grep -q "^dsm: starting 1 node of $bin/stdin with fork/exec; " "$err" ||
+	fail_because "no 'dsm: starting 1 node of ... with fork/exec'"
+expect_out "$(read0 0 0 '')"
+conclude "-L local in an allocation: every node here" 0
+
+launch slurm-local-n null "${slurm_env[@]}" -- -L local -n 3 "$bin/stdin"
+expect_out "$(read0 2 0 '')"
+expect_no 'far\.invalid' "$err"
+conclude "-L local -n 3 in an allocation: no ssh" 0
+
+launch bad-tasks null SLURM_JOB_NODELIST=localhost "SLURM_TASKS_PER_NODE=2(x2)" -- \
+	-L ssh "$bin/stdin"
+expect_err 'dsm: SLURM_TASKS_PER_NODE=2(x2) names more hosts than the 1 of SLURM_JOB_NODELIST'
+conclude "SLURM_TASKS_PER_NODE that does not match the hosts" 2
 
 # ---- counts: "1 node", "1 page" -----------------------------------------
 launch one-node null -- -v -s 4K -n 1 "$bin/stdin"

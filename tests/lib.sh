@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # lib.sh - what the test runners share (sourced, not run): argument checks,
-# a private directory cleaned up on every exit, and counting and printing
-# results ("ok   TITLE", "FAIL TITLE", "P passed, F failed").
+# a private directory cleaned up on every exit, counting and printing
+# results ("ok   TITLE", "FAIL TITLE", "P passed, F failed"), and running
+# whole suites under a runner (suite, suite_end).
 
 # absolute_command CMD: print CMD as an absolute path (a path is made
 # absolute, a bare name is looked up in PATH), or say why not on stderr and
@@ -95,12 +96,14 @@ timed_out() {
 	[ "$1" -eq 124 ] || [ "$1" -eq 137 ]
 }
 
-# add_results NAME LINE: add a suite's last line, "P passed, F failed", to
-# the counts; any other line counts as one failure ("NAME did not finish").
+# add_results NAME LINE: add a suite's last line, "P passed, F failed" (and
+# ", S skipped"), to the counts; any other line counts as one failure ("NAME
+# did not finish").
 add_results() {
-	if [[ "$2" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	if [[ "$2" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
 		passed=$((passed + BASH_REMATCH[1]))
 		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
 	else
 		echo "$1 did not finish"
 		failed=$((failed + 1))
@@ -116,4 +119,39 @@ results_line() {
 		echo "$passed passed, $failed failed"
 	fi
 	[ "$failed" -eq 0 ]
+}
+
+# suite NAME COMMAND...: run one suite (a runner), pass its output through as
+# it comes, and add up its last line of the form "P passed, F failed" (what
+# a wrapper such as salloc prints after it does not count). The suite runs in
+# the background, so that a signal to this runner is acted on at once: the
+# runner's cleanup() calls suite_end. Needs runner_tmp's $tmp.
+suite_child=
+suite_tailer=
+suite() {
+	local name=$1 log=$tmp/suite.log
+	shift
+	echo "== $name"
+	: >"$log"
+	"$@" >"$log" 2>&1 &
+	suite_child=$!
+	tail -n +1 -f --pid="$suite_child" "$log" &
+	suite_tailer=$!
+	wait "$suite_child"
+	suite_child=
+	wait "$suite_tailer"
+	suite_tailer=
+	add_results "$name" "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)"
+}
+
+# suite_end: end the suite still running, if any (for a runner's cleanup()).
+suite_end() {
+	if [ -n "$suite_child" ]; then
+		kill -TERM "$suite_child" 2>/dev/null
+		wait "$suite_child" 2>/dev/null
+	fi
+	if [ -n "$suite_tailer" ]; then
+		kill -TERM "$suite_tailer" 2>/dev/null
+		wait "$suite_tailer" 2>/dev/null
+	fi
 }

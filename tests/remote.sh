@@ -25,19 +25,10 @@ if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
 	exit 1
 fi
 
-child=
-tailer=
 # always: end a suite still running, stop the sshd (even one half started);
 # runner_exit then removes its keys
 cleanup() {
-	if [ -n "$child" ]; then
-		kill -TERM "$child" 2>/dev/null
-		wait "$child" 2>/dev/null
-	fi
-	if [ -n "$tailer" ]; then
-		kill -TERM "$tailer" 2>/dev/null
-		wait "$tailer" 2>/dev/null
-	fi
+	suite_end
 	"$here/sshd.sh" stop "$tmp"
 }
 runner_tmp remote
@@ -50,25 +41,6 @@ fi
 hosts=$tmp/hosts
 printf '127.0.0.%s\n' 2 3 4 5 >"$hosts"
 export DSM_SSH="ssh -F $tmp/ssh_config"
-
-# suite NAME COMMAND...: run one suite, pass its output through, add up its
-# last line "P passed, F failed". The suite runs in the background, so that a
-# signal to this script is acted on at once (cleanup ends the suite).
-suite() {
-	local name=$1 log=$tmp/suite.log
-	shift
-	echo "== $name"
-	: >"$log"
-	"$@" >"$log" 2>&1 &
-	child=$!
-	tail -n +1 -f --pid="$child" "$log" &
-	tailer=$!
-	wait "$child"
-	child=
-	wait "$tailer"
-	tailer=
-	add_results "$name" "$(tail -n 1 "$log")"
-}
 
 suite "integration (ssh)" env DSM_TEST_ARGS="-H $hosts" DSM_TEST_NODES="4 8" \
 	"$here/integration.sh" "$dsm" "$progdir" ssh

@@ -1,7 +1,8 @@
 /*
  * clusterhosts.c - hosts from Slurm (SLURM_JOB_NODELIST) and PBS/Torque
  * (PBS_NODEFILE), the fallback when dsm has no hosts file (see
- * clusterhosts.h and dsm-hosts(5)). Only parsing: name checks, growing the
+ * clusterhosts.h and dsm-hosts(5)), with Slurm's slots per host
+ * (SLURM_TASKS_PER_NODE) and task count (SLURM_NTASKS). Only parsing: name checks, growing the
  * list, walking lines and reading the node file are hostfile.c's, placement
  * and starting nodes are hostfile.c's and launch.c's.
  */
@@ -14,6 +15,8 @@
 #include <string.h>
 
 #define SLURM_VAR "SLURM_JOB_NODELIST"
+#define TASKS_VAR "SLURM_TASKS_PER_NODE"
+#define NTASKS_VAR "SLURM_NTASKS"
 #define PBS_VAR   "PBS_NODEFILE"
 
 /* Append a host with one slot; -1 with a message when the list is full. */
@@ -209,6 +212,123 @@ fail:
 	return -1;
 }
 
+/* A count from 1 to CLUSTERHOSTS_MAX at *p, moving *p past it; -1 if none. */
+static int read_count(const char **p, uint32_t *v)
+{
+	unsigned long n;
+	int width;
+
+	if (read_number(p, &n, &width) < 0 || n == 0 || n > CLUSTERHOSTS_MAX)
+		return -1;
+	*v = (uint32_t)n;
+	return 0;
+}
+
+/* The item of SLURM_TASKS_PER_NODE at *p, "COUNT" or "COUNT(xTIMES)", and
+ * the comma after it unless it is the last: 1, 0 at the end, -1 if malformed. */
+static int next_tasks(const char **p, uint32_t *count, uint32_t *times)
+{
+	*times = 1;
+	if (read_count(p, count) < 0)
+		return -1;
+	if (**p == '(') {
+		(*p)++;
+		if (*(*p)++ != 'x' || read_count(p, times) < 0 || *(*p)++ != ')')
+			return -1;
+	}
+	if (**p == ',' && (*p)[1])
+		(*p)++;
+	else if (**p)
+		return -1;
+	return 1;
+}
+
+#define TASKS_BAD TASKS_VAR "=%s: expected task counts per host such as 2(x3),1"
+
+int clusterhosts_parse_tasks(const char *value, uint32_t *slots, size_t nhosts, char *err,
+			     size_t errlen)
+{
+	const char *p = value;
+	size_t at = 0;
+	uint32_t count, times;
+
+	do {
+		if (next_tasks(&p, &count, &times) < 0) {
+			snprintf(err, errlen, TASKS_BAD, value);
+			return -1;
+		}
+		if (times > nhosts - at) {
+			snprintf(err, errlen, TASKS_VAR "=%s names more hosts than the %zu of "
+				 SLURM_VAR, value, nhosts);
+			return -1;
+		}
+		while (times--)
+			slots[at++] = count;
+	} while (*p);
+	if (at != nhosts) {
+		snprintf(err, errlen, TASKS_VAR "=%s names %zu host%s, " SLURM_VAR " %zu", value,
+			 at, at == 1 ? "" : "s", nhosts);
+		return -1;
+	}
+	return 0;
+}
+
+int clusterhosts_task_count(uint32_t *count, char *err, size_t errlen)
+{
+	const char *ntasks = getenv(NTASKS_VAR), *tasks = getenv(TASKS_VAR), *p;
+	uint64_t sum = 0;
+	uint32_t n, times;
+
+	if (ntasks && *ntasks) {
+		p = ntasks;
+		if (read_count(&p, count) < 0 || *p) {
+			snprintf(err, errlen, NTASKS_VAR "=%s: expected a task count", ntasks);
+			return -1;
+		}
+		return 1;
+	}
+	if (!tasks || !*tasks)
+		return 0;
+	/* the sum of "2(x3),1": no host list needed for that */
+	p = tasks;
+	do {
+		if (next_tasks(&p, &n, &times) < 0) {
+			snprintf(err, errlen, TASKS_BAD, tasks);
+			return -1;
+		}
+		sum += (uint64_t)n * times;
+	} while (*p);
+	*count = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+	return 1;
+}
+
+/* Slurm's hosts, each with its slots from SLURM_TASKS_PER_NODE when set. */
+static int load_slurm(const char *list, struct hostlist *out, char *err, size_t errlen)
+{
+	const char *tasks = getenv(TASKS_VAR);
+	uint32_t *slots;
+
+	if (clusterhosts_parse_slurm(list, out, err, errlen) < 0)
+		return -1;
+	if (!tasks || !*tasks || out->count == 0)
+		return 0;
+	slots = calloc(out->count, sizeof(*slots));
+	if (!slots) {
+		snprintf(err, errlen, TASKS_VAR ": out of memory");
+		hostlist_free(out);
+		return -1;
+	}
+	if (clusterhosts_parse_tasks(tasks, slots, out->count, err, errlen) < 0) {
+		free(slots);
+		hostlist_free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < out->count; i++)
+		out->hosts[i].slots = slots[i];
+	free(slots);
+	return 0;
+}
+
 int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
 {
 	const char *slurm = getenv(SLURM_VAR), *pbs = getenv(PBS_VAR);
@@ -219,7 +339,7 @@ int clusterhosts_load(struct hostlist *out, char *err, size_t errlen)
 	out->hosts = NULL;
 	out->count = 0;
 	if (slurm && *slurm)
-		return clusterhosts_parse_slurm(slurm, out, err, errlen);
+		return load_slurm(slurm, out, err, errlen);
 	if (!pbs || !*pbs)
 		return 0;
 	text = read_text_file(pbs, &len);

@@ -9,6 +9,7 @@
 #define DSM_CLUSTERHOSTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hostfile.h"
 #include "launch.h"
@@ -24,6 +25,15 @@
  * 0, or -1 with a message in err (and an empty list).
  */
 int clusterhosts_parse_slurm(const char *list, struct hostlist *out, char *err, size_t errlen);
+
+/*
+ * Parse SLURM_TASKS_PER_NODE ("2(x3),1": two tasks on each of three hosts,
+ * then one; "4"; "1(x2)") into slots[0..nhosts), one count per host of
+ * SLURM_JOB_NODELIST in its order; it must name exactly nhosts hosts.
+ * Returns 0, or -1 with a message in err.
+ */
+int clusterhosts_parse_tasks(const char *value, uint32_t *slots, size_t nhosts, char *err,
+			     size_t errlen);
 
 /*
  * Parse the text of a PBS node file: one host per line, surrounding blanks and

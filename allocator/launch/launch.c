@@ -1,7 +1,9 @@
 /*
  * launch.c - starting a node by fork/exec here or through ssh, and checking
- * DSM_WRAPPER and DSM_SSH before any starts (see launch.h). Which node reads
- * dsm's standard input is nodeinput.c's.
+ * DSM_WRAPPER, DSM_SSH and DSM_SRUN before any starts (see launch.h); and
+ * what a launcher's child shares with srun.c's (launchchild.h). Which node
+ * reads dsm's standard input is nodeinput.c's; one srun step for every node
+ * is srun.c's.
  */
 #include "launch.h"
 
@@ -20,6 +22,7 @@
 
 #include "../../common/protocol.h"
 #include "hostfile.h"
+#include "launchchild.h"
 #include "nodeinput.h"
 #include "shellwords.h"
 
@@ -82,7 +85,7 @@ char *resolve_executable(const char *name)
 	return NULL;
 }
 
-static noreturn void child_fail(const char *what, const char *exe)
+noreturn void launch_child_fail(const char *what, const char *exe)
 {
 	char line[512];
 	int n = snprintf(line, sizeof(line), "dsm: %s %s: %s\n", what, exe, strerror(errno));
@@ -100,14 +103,14 @@ static char **wrapper_words(const char *exe)
 
 	if (shellwords_split(w ? w : "", &words) < 0) {
 		errno = EINVAL;
-		child_fail("cannot parse DSM_WRAPPER to start", exe);
+		launch_child_fail("cannot parse DSM_WRAPPER to start", exe);
 	}
 	return words;
 }
 
 int launch_check_env(char *err, size_t errlen)
 {
-	static const char *const vars[] = {"DSM_WRAPPER", "DSM_SSH"};
+	static const char *const vars[] = {"DSM_WRAPPER", "DSM_SSH", "DSM_SRUN"};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		const char *value = getenv(vars[i]), *why;
@@ -123,15 +126,16 @@ int launch_check_env(char *err, size_t errlen)
 		}
 		shellwords_free(words);
 		/* an empty DSM_SSH means plain ssh; one of blanks names nothing */
-		if (n == 0 && *value && strcmp(vars[i], "DSM_SSH") == 0) {
-			snprintf(err, errlen, "cannot parse DSM_SSH=%s: it names no command", value);
+		if (n == 0 && *value && strcmp(vars[i], "DSM_WRAPPER") != 0) {
+			snprintf(err, errlen, "cannot parse %s=%s: it names no command", vars[i],
+				 value);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static size_t count(char **v)
+size_t launch_argv_count(char **v)
 {
 	size_t n = 0;
 
@@ -140,15 +144,46 @@ static size_t count(char **v)
 	return n;
 }
 
-/* In the child: [wrapper...] EXE TOKEN ARGS... */
-static char **program_argv(const struct launch_spec *spec, const char *token)
+int launch_close_fds(const int *fds, size_t n)
+{
+	int saved = errno;
+
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	errno = saved;
+	return -1;
+}
+
+void launch_child_begin(pid_t parent, int deathsig, int out_fd, int err_fd)
+{
+	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, deathsig) < 0 || getppid() != parent)
+		_exit(127);
+	if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
+		_exit(127);
+}
+
+void launch_child_clean_slate(void)
+{
+	sigset_t none;
+
+	closefrom(3);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
+char **launch_program_argv(const struct launch_spec *spec, const char *token)
 {
 	char **wrap = wrapper_words(spec->executable);
-	size_t nw = count(wrap), k = 0;
+	size_t nw = launch_argv_count(wrap), k = 0;
 	char **argv = calloc(nw + 3 + (size_t)spec->user_argc, sizeof(*argv));
 
 	if (!argv)
-		child_fail("cannot start", spec->executable);
+		launch_child_fail("cannot start", spec->executable);
 	for (size_t i = 0; i < nw; i++)
 		argv[k++] = wrap[i];
 	argv[k++] = (char *)spec->executable;
@@ -186,31 +221,31 @@ static const char remote_epilogue[] =
 static char **ssh_argv(const struct launch_spec *spec, const char *host, const char *token)
 {
 	const char *ssh = getenv("DSM_SSH");
-	char **words, **prog = program_argv(spec, token), **argv, *cmd = NULL;
+	char **words, **prog = launch_program_argv(spec, token), **argv, *cmd = NULL;
 	size_t len = 0, nw, k = 0;
 	static const char *const options[] = {"-o", "BatchMode=yes", "-T", "-x"};
 
 	if (shellwords_split(ssh && *ssh ? ssh : "ssh", &words) < 1) {
 		errno = EINVAL;
-		child_fail("cannot parse DSM_SSH to start", spec->executable);
+		launch_child_fail("cannot parse DSM_SSH to start", spec->executable);
 	}
 	if (shellwords_append_quoted(&cmd, &len, "cd") < 0 ||
 	    shellwords_append_quoted(&cmd, &len, spec->cwd) < 0)
-		child_fail("cannot start", spec->executable);
+		launch_child_fail("cannot start", spec->executable);
 	if (!(cmd = realloc(cmd, len + sizeof(remote_prologue))))
-		child_fail("cannot start", spec->executable);
+		launch_child_fail("cannot start", spec->executable);
 	strcpy(cmd + len, remote_prologue);
 	len += strlen(remote_prologue);
 	for (char **p = prog; *p; p++)
 		if (shellwords_append_quoted(&cmd, &len, *p) < 0)
-			child_fail("cannot start", spec->executable);
+			launch_child_fail("cannot start", spec->executable);
 	if (!(cmd = realloc(cmd, len + sizeof(remote_epilogue))))
-		child_fail("cannot start", spec->executable);
+		launch_child_fail("cannot start", spec->executable);
 	strcpy(cmd + len, remote_epilogue);
-	nw = count(words);
+	nw = launch_argv_count(words);
 	argv = calloc(nw + 4 + 3, sizeof(*argv));
 	if (!argv)
-		child_fail("cannot start", spec->executable);
+		launch_child_fail("cannot start", spec->executable);
 	for (size_t i = 0; i < nw; i++)
 		argv[k++] = words[i];
 	for (size_t i = 0; i < 4; i++)
@@ -232,50 +267,34 @@ int launch_node(const struct launch_spec *spec, uint32_t nid, const char *host,
 	    (!remote || pipe2(in, O_CLOEXEC) == 0) &&
 	    (remote || nodeinput_relay(spec, nid, relay) == 0))
 		pid = fork();
-	if (pid < 0) {
-		int saved = errno;
-
-		for (int i = 0; i < 7; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		errno = saved;
-		return -1;
-	}
+	if (pid < 0)
+		return launch_close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 	if (pid == 0) {
 		char *token, **argv;
-		sigset_t none;
 
-		setpgid(0, 0);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(127);
-		if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0 ||
-		    (remote && dup2(in[0], STDIN_FILENO) < 0))
+		launch_child_begin(parent, SIGKILL, out[1], err[1]);
+		if (remote && dup2(in[0], STDIN_FILENO) < 0)
 			_exit(127);
 		if (!remote && nodeinput_child(spec, nid, *relay) < 0)
-			child_fail("cannot set up the standard input of", spec->executable);
-		closefrom(3);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+			launch_child_fail("cannot set up the standard input of", spec->executable);
+		launch_child_clean_slate();
 		if (asprintf(&token, "--dsm-node=%u,%u,%u,%s", nid, spec->nnodes, spec->port,
 			     spec->connect_host) < 0)
-			child_fail("cannot start", spec->executable);
+			launch_child_fail("cannot start", spec->executable);
 		if (remote) {
 			argv = ssh_argv(spec, host, token);
 			execvp(argv[0], argv);
-			child_fail("cannot execute the ssh client", argv[0]);
+			launch_child_fail("cannot execute the ssh client", argv[0]);
 		}
 		if (setenv("DSM_SECRET", spec->secret_hex, 1) < 0)
-			child_fail("cannot start", spec->executable);
-		argv = program_argv(spec, token);
+			launch_child_fail("cannot start", spec->executable);
+		argv = launch_program_argv(spec, token);
 		if (argv[0] != spec->executable) {
 			execvp(argv[0], argv);
-			child_fail("cannot execute DSM_WRAPPER", argv[0]);
+			launch_child_fail("cannot execute DSM_WRAPPER", argv[0]);
 		}
 		execv(spec->executable, argv);
-		child_fail("cannot execute", spec->executable);
+		launch_child_fail("cannot execute", spec->executable);
 	}
 	/* also in the parent, so a signal to the group never races the child's setpgid */
 	setpgid(pid, pid);

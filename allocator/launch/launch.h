@@ -43,12 +43,21 @@ int hostfile_load(const char *path, struct hostlist *out, char *err, size_t errl
 
 /*
  * Hosts from a batch system, for when there is no -H and ./hosts is missing
- * or empty: SLURM_JOB_NODELIST if set and not empty, else the file named by
+ * or empty: SLURM_JOB_NODELIST if set and not empty (each host with its
+ * slots from SLURM_TASKS_PER_NODE when that is set), else the file named by
  * PBS_NODEFILE if set and not empty. Returns 0 with an empty list when
  * neither is set, 0 with the hosts, or -1 with a message in err for a
  * malformed value or an unreadable node file.
  */
 int clusterhosts_load(struct hostlist *out, char *err, size_t errlen);
+
+/*
+ * The task count of the Slurm allocation dsm runs in, the default node
+ * count when nodes go where Slurm says (like mpirun's): SLURM_NTASKS, else
+ * the sum of SLURM_TASKS_PER_NODE. 1 with *count set, 0 when neither is
+ * set, -1 with a message in err for a malformed value.
+ */
+int clusterhosts_task_count(uint32_t *count, char *err, size_t errlen);
 
 void hostlist_free(struct hostlist *l);
 
@@ -99,6 +108,9 @@ struct node_proc {
 	uint64_t lost_at;  /* ... at this time (mono_us, from its proxy) */
 	int remote;        /* started through ssh */
 	int stdin_fd;      /* remote: ssh's standard input, open until the job ends */
+	int via_srun;      /* a task of the job's one srun step: pid 0, no pipes */
+	int status_known;  /* via_srun: its shim said how it ended (in status) */
+	int no_status;     /* via_srun: reaped without a word; status is srun's */
 };
 
 /* launch_spec.stdin_node: every node reads dsm's standard input (dsm -i all) */
@@ -136,8 +148,8 @@ int launch_check_stdin(uint32_t stdin_node, int given, const struct hostlist *ho
 		       uint32_t nnodes, char *err, size_t errlen);
 
 /*
- * Whether DSM_WRAPPER and DSM_SSH split into words (shellwords.h), and
- * DSM_SSH, when not empty, names a command. 0, or -1 with "cannot parse
+ * Whether DSM_WRAPPER, DSM_SSH and DSM_SRUN split into words
+ * (shellwords.h), and DSM_SSH and DSM_SRUN, when not empty, name a command. 0, or -1 with "cannot parse
  * VAR=VALUE: why" in err (a usage error).
  */
 int launch_check_env(char *err, size_t errlen);
@@ -206,6 +218,9 @@ struct output_stream {
 	int reading;     /* in_fd is watched (not paused for a full buffer) */
 	int gone;        /* the writer is gone: read what is there, then close */
 	int queued;
+	int held;        /* fed by hand, yet only whole lines go out until closed */
+	void (*room)(void *ctx); /* fed by hand: some of buf went to the sink */
+	void *room_ctx;
 	struct output_stream *next;
 };
 
@@ -240,10 +255,97 @@ void output_writer_gone(struct output_stream *s);
 int output_done(const struct output_stream *s);
 /* Append n bytes to a stream fed by hand (what does not fit is dropped). */
 void output_put(struct output_stream *s, const char *p, size_t n);
+/*
+ * A stream fed by hand (output_put) that, like one reading a pipe, hands
+ * on only whole lines (or a full buffer) until output_fed_close(), which
+ * hands on the rest; done only once closed and empty. 0, or -1 when out of
+ * memory. The feeder may set s->room, called whenever part of the buffer
+ * went to the sink, to go on after output_room() said it was full.
+ */
+int output_init_fed(struct output_stream *s, struct output_sink *k, const char *tag);
+void output_fed_close(struct output_stream *s);
+/* How many bytes output_put() takes now. */
+size_t output_room(const struct output_stream *s);
+/* Put tag (copied; NULL: none) before the lines from now on; 0, or -1 when
+ * out of memory (the old tag stays). */
+int output_set_tag(struct output_stream *s, const char *tag);
 /* report() in this process (not in its children) writes into s from now on;
  * output_free(s) ends that. */
 void output_take_reports(struct output_stream *s);
 void output_free(struct output_stream *s);
+
+/* ---- one srun step for every node (srun.c, srunoutput.c) ---------------- */
+/*
+ * dsm -L srun starts every node with one `srun --ntasks=N
+ * --kill-on-bad-exit=1 --label --export=ALL --input=K ...` (DSM_SRUN
+ * replaces the srun command). srun exports its environment to the tasks,
+ * so DSM_SECRET reaches them without being on any command line. Each task
+ * runs a small shim, `/bin/sh -c SHIM`, that says where it runs, runs the
+ * program (with --dsm-node=slurm,N,PORT,HOST: libsm takes its node id from
+ * SLURM_PROCID), waits for it and says how it ended, on both its stdout and
+ * stderr, as lines starting with SRUN_TASK_MARK: "start HOST" and "end
+ * STATUS" (the shell's $?, 128+N for a program killed by signal N). So dsm
+ * learns each node's status from the one srun it started, as it would from
+ * one ssh per node. The shim ignores SIGTERM, SIGINT and SIGHUP itself, so
+ * that it outlives a program Slurm signals and can say how it ended.
+ */
+
+#define SRUN_TASK_MARK "\001dsm-srun-task "
+/* srun --label cuts lines into pieces of this many bytes (Slurm's
+ * SLURM_IO_MAX_MSG_LEN) */
+#define SRUN_PIECE 1024
+
+/*
+ * Fork and exec srun, in a process group of its own, with
+ * PR_SET_PDEATHSIG(SIGTERM) (on which srun ends its step), stdout and
+ * stderr into pipes whose read ends go into *out_fd and *err_fd, and the
+ * standard input of spec->stdin_node (srun --input). 0, or -1 with errno.
+ */
+int launch_srun(const struct launch_spec *spec, pid_t *pid, int *out_fd, int *err_fd);
+
+struct srun_output;
+struct srun_node_part;
+
+struct srun_output_hooks {
+	void (*reading)(void *ctx, struct srun_output *o, int on); /* watch o->in_fd */
+	void (*started)(void *ctx, uint32_t node, const char *host);
+	void (*ended)(void *ctx, uint32_t node, int status_code);   /* from stderr only */
+	void (*closed)(void *ctx, struct srun_output *o);           /* all read and handed on */
+	void *ctx;
+};
+
+/*
+ * One of srun's two output pipes (which: 0 stdout, 1 stderr), split by
+ * label into the streams nodes[2K + which] (fed streams: output_init_fed),
+ * srun's own lines into `own`. A stream without room stops the reading of
+ * the pipe until it has some again (backpressure, as for a node's pipe).
+ */
+struct srun_output {
+	int in_fd;       /* -1 once at its end */
+	int which;
+	uint32_t nnodes;
+	struct output_stream *nodes;
+	struct output_stream *own;
+	struct srun_node_part *part; /* per node: state between its pieces */
+	char *buf;
+	size_t len;
+	int reading, paused, busy, again, gone, eof, done;
+	struct srun_output_hooks hooks;
+};
+
+/* 0, or -1 when out of memory (or in_fd is not open). */
+int srun_output_init(struct srun_output *o, int in_fd, int which, uint32_t nnodes,
+		     struct output_stream *nodes, struct output_stream *own,
+		     const struct srun_output_hooks *hooks);
+/* o->in_fd is readable. */
+void srun_output_pump(struct srun_output *o);
+/* A stream it feeds has room again (its room hook). */
+void srun_output_resume(void *ctx);
+/* srun has exited: read what is left without waiting, then close. */
+void srun_output_writer_gone(struct srun_output *o);
+/* Everything read, handed on, every stream closed. */
+int srun_output_done(const struct srun_output *o);
+void srun_output_free(struct srun_output *o);
 
 /* ---- joining (rendezvous.c) --------------------------------------------- */
 /*

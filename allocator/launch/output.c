@@ -129,7 +129,7 @@ static size_t complete_part(const struct output_stream *s)
 
 	if (s->len == 0)
 		return 0;
-	if (s->in_fd < 0)
+	if (s->in_fd < 0 && !s->held)
 		return s->len;
 	nl = memrchr(s->buf, '\n', s->len);
 	if (nl)
@@ -163,6 +163,8 @@ static void stage(struct output_sink *k, struct output_stream *s)
 	}
 	memmove(s->buf, s->buf + done, s->len - done);
 	s->len -= done;
+	if (done && s->room)
+		s->room(s->room_ctx); /* its feeder may go on */
 	/* room again: read on (a gone writer's pipe at once: it may never
 	 * become readable again, and only EAGAIN closes it) */
 	if (s->in_fd >= 0 && s->len < OUTPUT_LINE_MAX) {
@@ -348,7 +350,40 @@ void output_writer_gone(struct output_stream *s)
 
 int output_done(const struct output_stream *s)
 {
-	return s->in_fd < 0 && s->len == 0;
+	return s->in_fd < 0 && !s->held && s->len == 0;
+}
+
+int output_init_fed(struct output_stream *s, struct output_sink *k, const char *tag)
+{
+	if (output_init(s, -1, k, tag) < 0)
+		return -1;
+	s->held = 1;
+	return 0;
+}
+
+void output_fed_close(struct output_stream *s)
+{
+	if (!s->held)
+		return;
+	s->held = 0;
+	offer(s);
+}
+
+size_t output_room(const struct output_stream *s)
+{
+	return OUTPUT_LINE_MAX - s->len;
+}
+
+int output_set_tag(struct output_stream *s, const char *tag)
+{
+	char *t = tag ? strdup(tag) : NULL;
+
+	if (tag && !t)
+		return -1;
+	free(s->tag);
+	s->tag = t;
+	s->tag_len = t ? strlen(t) : 0;
+	return 0;
 }
 
 void output_put(struct output_stream *s, const char *p, size_t n)

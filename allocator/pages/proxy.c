@@ -225,8 +225,11 @@ noreturn void proxy_run(struct pagetable *pt, uint32_t node, int control_fd, pid
 		die_errno("proxy for node %u: prctl", node);
 	if (getppid() != allocator)
 		_exit(1); /* the allocator is already gone */
-	signal(SIGINT, SIG_IGN); /* the allocator decides how the job ends */
+	/* the allocator decides how the job ends, even when a batch system
+	 * (scancel) sends SIGTERM to every process of the job at once */
+	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigio);
 	sigaddset(&sigio, SIGIO);

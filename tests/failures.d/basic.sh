@@ -18,11 +18,8 @@ conclude "kill -9 node 2" 137 'node 2 \(.*\) killed by signal 9'
 # closed first (a race CI once hit, made deterministic here)
 launch kill-node-late -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/kill-node-late" hold
 if wait_pidfiles 4; then
-	kill -STOP "$dsmpid"
-	kill -KILL "$(cat "$dir/node.2")"
-	: >"$dir/touch"
-	sleep 1 # the proxies keep running: the others fault and die meanwhile
-	kill -CONT "$dsmpid"
+	# the others read node 2's page at once: they fault and die meanwhile
+	kill_behind_dsm 2 touch "$dir/touch"
 else
 	stop_job
 fi
@@ -50,19 +47,36 @@ for sig in INT:130:Interrupt TERM:143:Terminated; do
 done
 
 # ---- e. a host that does not resolve -----------------------------------
-# (dsm starts it through ssh in both variants: DSM_SSH if set, else plain ssh)
-echo nonexistent-host.invalid >"$tmp/badhosts"
-launch bad-host -- -T 10 -H "$tmp/badhosts" -n 2 ./linger "$tmp/run/bad-host"
-t0=$SECONDS
-finish
-if [ "$status" -eq 0 ]; then
-	fail_because "expected a non-zero exit"
-elif [ "$status" -eq 124 ] || [ $((SECONDS - t0)) -ge 20 ]; then
-	fail_because "took $((SECONDS - t0)) s (expected well under 20 s)"
+# (dsm starts it through ssh in both variants: DSM_SSH if set, else plain
+# ssh; with srun, Slurm places the nodes and -H is a usage error)
+if [ -z "$srun" ]; then
+	echo nonexistent-host.invalid >"$tmp/badhosts"
+	launch bad-host -- -T 10 -H "$tmp/badhosts" -n 2 ./linger "$tmp/run/bad-host"
+	t0=$SECONDS
+	finish
+	if [ "$status" -eq 0 ]; then
+		fail_because "expected a non-zero exit"
+	elif [ "$status" -eq 124 ] || [ $((SECONDS - t0)) -ge 20 ]; then
+		fail_because "took $((SECONDS - t0)) s (expected well under 20 s)"
+	fi
+	expect_stderr 'nonexistent-host\.invalid'
+	expect_gone
+	report "host that does not resolve"
+else
+	# ---- e'. srun that cannot start the step: a job that does not exist;
+	# dsm says so, after srun's own message, and exits with srun's status
+	# at once (not after the join deadline)
+	launch bad-srun DSM_SRUN="srun --jobid=999999" -- "${hostargs[@]}" \
+		-n 2 ./linger "$tmp/run/bad-srun"
+	t0=$SECONDS
+	finish
+	[ $((SECONDS - t0)) -lt 20 ] || fail_because "took $((SECONDS - t0)) s (expected well under 20 s)"
+	expect_status 1
+	expect_stderr '^srun: error: Unable to confirm allocation for job 999999'
+	expect_stderr '^dsm: node 0 could not be started: srun exited with status 1; see srun.s message above$'
+	expect_gone
+	report "srun that cannot start the step"
 fi
-expect_stderr 'nonexistent-host\.invalid'
-expect_gone
-report "host that does not resolve"
 
 # ---- f. a program that does not exist ----------------------------------
 launch no-program -- "${hostargs[@]}" -n 2 ./no-such-program

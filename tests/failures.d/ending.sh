@@ -31,8 +31,10 @@ wait_file() {
 # judging by arrival order took the exit for a clean one, and the others
 # waited for node 1 in a barrier forever
 launch exit-late-notice -- "${hostargs[@]}" -n 4 ./linger "$tmp/run/exit-late-notice" exit
+# (with srun, node 1 is no child of dsm's: its pid file says which it is)
 if wait_pidfiles 4 && wait_file "$dir/ready.1" &&
-	proxy=$(job_child '^dsm: proxy for node 1 ') && node=$(job_child '--dsm-node=1,'); then
+	proxy=$(job_child '^dsm: proxy for node 1 ') &&
+	if [ -n "$srun" ]; then node=$(cat "$dir/node.1"); else node=$(job_child '--dsm-node=1,'); fi; then
 	kill -STOP "$proxy"
 	: >"$dir/exit"
 	gone_within 20 "$node" || fail_because "node 1 (pid $node) was not reaped within 20 s"

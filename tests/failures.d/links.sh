@@ -86,7 +86,7 @@ report "SIGINT to dsm while it waits for a flooding node"
 # off; once continued, the job finishes normally. Local nodes only: the
 # remote shell that waits for a node (set -m) takes a stop for its end.
 if [ -z "$hostfile" ]; then
-	launch stopped -- -S -n 4 ./linger "$tmp/run/stopped"
+	launch stopped -- "${hostargs[@]}" -S -n 4 ./linger "$tmp/run/stopped"
 	if wait_pidfiles 4; then
 		kill -STOP "${job_pids[2]}"
 		sleep 4

@@ -47,10 +47,7 @@ report "lock holder leaves with sm_node_exit"
 launch lock-killed -- "${hostargs[@]}" -n 4 ./lockfail killed "$tmp/run/lock-killed"
 if wait_pidfiles 4; then
 	sleep 0.5 # the others' LOCKs: queued now, or failed later as orphans
-	kill -STOP "$dsmpid"
-	kill -KILL "$(cat "$dir/node.1")"
-	sleep 1
-	kill -CONT "$dsmpid"
+	kill_behind_dsm 1
 else
 	stop_job
 fi

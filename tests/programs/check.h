@@ -2,15 +2,18 @@
  * check.h - what every test program shares: the node's id and the node
  * count, and fail(), which reports "node K: ..." on stderr in one write()
  * (so messages of several nodes never interleave) and exits 1; joining, the
- * argument, checked allocation and broadcast, and page alignment.
+ * argument, checked allocation and broadcast, page alignment, the pid file
+ * a test script waits for, and a sleep that signals do not cut short.
  */
 #ifndef DSM_TEST_CHECK_H
 #define DSM_TEST_CHECK_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sm.h"
@@ -135,6 +138,36 @@ static void *shared_pages_from_node0(size_t n)
 	}
 	bcast_pointer(&p, 0);
 	return p;
+}
+
+/* Write pid into DIR/node.K through a temporary name and rename(), so a
+ * reader never sees a partial file; fail() on any error. */
+static void write_pid_file(const char *dir) __attribute__((unused));
+static void write_pid_file(const char *dir)
+{
+	char tmp[4096], final[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s/.node.%d.tmp", dir, nid) >= (int)sizeof(tmp) ||
+	    snprintf(final, sizeof(final), "%s/node.%d", dir, nid) >= (int)sizeof(final))
+		fail("%s: name too long", dir);
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
+		fail("writing %s", tmp);
+	if (rename(tmp, final) < 0)
+		fail("renaming %s", tmp);
+}
+
+/* Sleep the whole of seconds: traffic from dsm (SIGIO) interrupts
+ * nanosleep, so sleep what is left; fail() on any other error. */
+static void sleep_seconds(time_t seconds) __attribute__((unused));
+static void sleep_seconds(time_t seconds)
+{
+	struct timespec t = {.tv_sec = seconds};
+
+	while (nanosleep(&t, &t) < 0)
+		if (errno != EINTR)
+			fail("nanosleep");
 }
 
 #endif /* DSM_TEST_CHECK_H */

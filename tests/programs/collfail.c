@@ -20,10 +20,7 @@
  * Each node writes "collfail: node K returned" if a call it should not
  * return from returns.
  */
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 
 #include "rawlink.h"
 
@@ -31,26 +28,16 @@ static void hostile(void)
 {
 	uint8_t msg[RAW_HEADER + 100];
 	uint32_t len = htole32(100);
-	sigset_t io;
 	int fd;
 
 	if (nid != 0) {
-		if (nid == 1) {
-			struct timespec t = {.tv_sec = 2};
-
-			/* SIGIO interrupts the sleep: sleep what is left */
-			while (nanosleep(&t, &t) < 0)
-				if (errno != EINTR)
-					fail("nanosleep");
-		}
+		if (nid == 1)
+			sleep_seconds(2); /* through SIGIO's interruptions */
 		sm_barrier();
 		return;
 	}
 	fd = link_fd();
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
-	if (sigprocmask(SIG_BLOCK, &io, NULL) < 0)
-		fail("sigprocmask");
+	block_sigio();
 	put_header(msg, RAW_BCAST_DATA, 0, 0, 0);
 	memcpy(msg + 12, &len, 4);
 	memset(msg + RAW_HEADER, 0x77, 100);

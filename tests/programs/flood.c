@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 
 #include "rawlink.h"
@@ -25,7 +24,6 @@ int main(int argc, char *argv[])
 	static uint8_t batch[BATCH * RAW_HEADER];
 	size_t off = 0;
 	int fd;
-	sigset_t io;
 
 	join(&argc, &argv);
 	if (argc != 2)
@@ -36,10 +34,7 @@ int main(int argc, char *argv[])
 		sm_barrier(); /* node 0 never comes: dsm ends the job */
 		fail("released from a barrier node 0 never reached");
 	}
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
-	if (sigprocmask(SIG_BLOCK, &io, NULL) < 0)
-		fail("sigprocmask");
+	block_sigio();
 	fd = link_fd(); /* non-blocking: libsm's */
 	for (int i = 0; i < BATCH; i++)
 		put_header(batch + i * RAW_HEADER, RAW_MALLOC, 0, 0, 64);

@@ -25,19 +25,6 @@
 #include "sm.h"
 #include "check.h"
 
-static void write_pid(const char *dir)
-{
-	char tmp[4096], final[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s/.node.%d.tmp", dir, nid);
-	snprintf(final, sizeof(final), "%s/node.%d", dir, nid);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0 ||
-	    rename(tmp, final) != 0)
-		fail("cannot write %s", final);
-}
-
 int main(int argc, char *argv[])
 {
 	const char *mode;
@@ -81,7 +68,7 @@ int main(int argc, char *argv[])
 			sm_lock(&s->lock);
 		sm_barrier();
 		if (killed)
-			write_pid(argv[2]);
+			write_pid_file(argv[2]);
 		if (nid == 1) {
 			if (killed)
 				for (;;)

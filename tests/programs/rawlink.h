@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <endian.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,22 +67,17 @@ static void put_header(uint8_t *out, uint8_t type, uint8_t flags, uint32_t page,
 	memcpy(out + 16, &a, 8);
 }
 
-/* Write pid into DIR/node.K through a temporary name and rename(), so a
- * reader never sees a partial file; fail() on any error. */
-static void write_pid_file(const char *dir) __attribute__((unused));
-static void write_pid_file(const char *dir)
+/* Block SIGIO: libsm's handler then reads nothing from the link (nor dies
+ * of an answer) while the test writes its own messages into it. */
+static void block_sigio(void) __attribute__((unused));
+static void block_sigio(void)
 {
-	char tmp[4096], final[4096];
-	FILE *f;
+	sigset_t io;
 
-	if (snprintf(tmp, sizeof(tmp), "%s/.node.%d.tmp", dir, nid) >= (int)sizeof(tmp) ||
-	    snprintf(final, sizeof(final), "%s/node.%d", dir, nid) >= (int)sizeof(final))
-		fail("%s: name too long", dir);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
-		fail("writing %s", tmp);
-	if (rename(tmp, final) < 0)
-		fail("renaming %s", tmp);
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	if (sigprocmask(SIG_BLOCK, &io, NULL) < 0)
+		fail("sigprocmask");
 }
 
 #endif /* DSM_TEST_RAWLINK_H */

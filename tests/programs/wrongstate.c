@@ -19,10 +19,7 @@
  * fail with "released from the barrier early". dsm ends the job long before
  * node 1 wakes.
  */
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 
 #include "rawlink.h"
 
@@ -32,7 +29,6 @@ int main(int argc, char *argv[])
 	size_t len = sizeof(msgs);
 	volatile long *slots;
 	const char *what;
-	sigset_t io;
 	int fd;
 
 	join(&argc, &argv);
@@ -44,14 +40,8 @@ int main(int argc, char *argv[])
 		slots = shared_alloc((size_t)nodes * sizeof(long));
 	bcast_pointer(&slots, nodes - 1);
 	if (nid != 0) {
-		if (nid == 1) {
-			struct timespec t = {.tv_sec = 2};
-
-			/* SIGIO interrupts the sleep: sleep what is left */
-			while (nanosleep(&t, &t) < 0)
-				if (errno != EINTR)
-					fail("nanosleep");
-		}
+		if (nid == 1)
+			sleep_seconds(2); /* through SIGIO's interruptions */
 		slots[nid] = 1;
 		sm_barrier();
 		for (int k = 1; k < nodes; k++)
@@ -63,10 +53,7 @@ int main(int argc, char *argv[])
 	fd = link_fd();
 	/* libsm must not read the EXIT_ACK (and die of it) before the proxy has
 	 * judged the second message: keep its SIGIO handler out */
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
-	if (sigprocmask(SIG_BLOCK, &io, NULL) < 0)
-		fail("sigprocmask");
+	block_sigio();
 	put_header(msgs, RAW_EXIT, 0, 0, 0);
 	if (strcmp(what, "fault") == 0) {
 		put_header(msgs + RAW_HEADER, RAW_FAULT, 0, 0, 1);

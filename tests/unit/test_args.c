@@ -2,7 +2,8 @@
  * test_args.c - sm__args_take (client/args.c): removing the one
  * `--dsm-node=NID,NODES,PORT,HOST` argument dsm puts at argv[1], leaving the
  * user's arguments exactly as they were, and refusing (with argv untouched)
- * every malformed or misplaced token.
+ * every malformed or misplaced token; and `--dsm-node=slurm,...`, whose node
+ * id is the task's SLURM_PROCID (dsm -L srun).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -229,4 +230,53 @@ Test(args, missing_fields)
 	expect_reject("--dsm-node0,1,5000,h");
 	expect_reject("-dsm-node=0,1,5000,h");
 	expect_reject("--DSM-NODE=0,1,5000,h");
+}
+
+/* ---- the node id from Slurm (dsm -L srun) -------------------------------- */
+
+Test(args, node_id_from_slurm)
+{
+	struct node_args a;
+	char *argv[] = {"prog", "--dsm-node=slurm,8,4242,head", "x", NULL};
+	char **av = argv;
+	int argc = 3;
+
+	setenv("SLURM_PROCID", "5", 1);
+	cr_assert_eq(sm__args_take(&argc, &av, &a), 0);
+	cr_assert_eq(a.nid, 5u);
+	cr_assert_eq(a.nnodes, 8u);
+	cr_assert_str_eq(a.port, "4242");
+	cr_assert_str_eq(a.host, "head");
+	cr_assert_eq(argc, 2);
+	cr_assert_str_eq(av[1], "x");
+	setenv("SLURM_PROCID", "0", 1);
+	expect_accept("--dsm-node=slurm,1,1,h", &a);
+	cr_assert_eq(a.nid, 0u);
+}
+
+/* SLURM_PROCID missing or not a node of the job: -2, argv untouched */
+Test(args, node_id_from_slurm_refused)
+{
+	static const char *const bad[] = {"8", "9", "-1", "", "x", "3x", " 3", "99999999999"};
+	char *argv[] = {"prog", "--dsm-node=slurm,8,4242,head", NULL};
+	char **av = argv;
+	int argc = 2;
+	struct node_args a;
+
+	save(argc, av);
+	unsetenv("SLURM_PROCID");
+	cr_assert_eq(sm__args_take(&argc, &av, &a), -2, "accepted without SLURM_PROCID");
+	expect_unchanged(argc, av);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("SLURM_PROCID", bad[i], 1);
+		cr_assert_eq(sm__args_take(&argc, &av, &a), -2, "SLURM_PROCID=%s accepted", bad[i]);
+		expect_unchanged(argc, av);
+	}
+	/* the rest of the token is checked as ever */
+	setenv("SLURM_PROCID", "1", 1);
+	expect_reject("--dsm-node=slurm,0,4242,head");
+	expect_reject("--dsm-node=slurm,8,0,head");
+	expect_reject("--dsm-node=slurm,8,4242,");
+	expect_reject("--dsm-node=slurm8,4242,head");
+	expect_reject("--dsm-node=SLURM,8,4242,head");
 }

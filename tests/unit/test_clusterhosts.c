@@ -3,7 +3,9 @@
  * Slurm node lists (plain names, one bracket group with numbers, ranges and
  * zero padding, suffixes, malformed lists), PBS node files (repeated lines as
  * slots, blanks, bad names), and clusterhosts_load's choice between
- * SLURM_JOB_NODELIST, PBS_NODEFILE and nothing. Criterion runs each test in
+ * SLURM_JOB_NODELIST, PBS_NODEFILE and nothing; Slurm's slots per host
+ * (SLURM_TASKS_PER_NODE) and task count (SLURM_NTASKS), well-formed and
+ * not. Criterion runs each test in
  * its own process, so setenv() here does not leak into other tests.
  */
 #include <criterion/criterion.h>
@@ -298,4 +300,111 @@ Test(clusterhosts, load_pbs_file_with_a_nul_byte)
 	snprintf(want, sizeof(want), "%s:2: a NUL byte; the file must be text", path);
 	cr_assert_str_eq(err, want);
 	cr_assert_eq(l.count, 0u);
+}
+
+/* ---- Slurm's slots per host and task count ------------------------------ */
+
+static uint32_t slots[8];
+
+static void tasks_ok(const char *value, size_t nhosts, const uint32_t *want)
+{
+	memset(slots, 0, sizeof(slots));
+	err[0] = '\0';
+	cr_assert_eq(clusterhosts_parse_tasks(value, slots, nhosts, err, sizeof(err)), 0,
+		     "'%s' refused: %s", value, err);
+	for (size_t i = 0; i < nhosts; i++)
+		cr_assert_eq(slots[i], want[i], "'%s': host %zu has %u slots, not %u", value, i,
+			     slots[i], want[i]);
+}
+
+static void tasks_bad(const char *value, size_t nhosts, const char *want)
+{
+	err[0] = '\0';
+	cr_assert_eq(clusterhosts_parse_tasks(value, slots, nhosts, err, sizeof(err)), -1,
+		     "accepted '%s'", value);
+	cr_assert_str_eq(err, want);
+}
+
+Test(clusterhosts, tasks_per_node_forms)
+{
+	tasks_ok("4", 1, (uint32_t[]){4});
+	tasks_ok("1(x2)", 2, (uint32_t[]){1, 1});
+	tasks_ok("2(x3),1", 4, (uint32_t[]){2, 2, 2, 1});
+	tasks_ok("3,1(x2),16", 4, (uint32_t[]){3, 1, 1, 16});
+}
+
+Test(clusterhosts, tasks_per_node_malformed)
+{
+	static const char *const bad[] = {"", "x", "0", "2(x0)", "2(3)", "2(x3", "2x3", "2(x3),",
+					  ",2", "2,,1", "-1", " 2", "2 ", "2(x)", "99999999999"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "SLURM_TASKS_PER_NODE=%s: expected task counts per "
+			 "host such as 2(x3),1", bad[i]);
+		tasks_bad(bad[i], 4, want);
+	}
+}
+
+Test(clusterhosts, tasks_per_node_must_match_the_hosts)
+{
+	tasks_bad("2(x3)", 2, "SLURM_TASKS_PER_NODE=2(x3) names more hosts than the 2 of "
+		  "SLURM_JOB_NODELIST");
+	tasks_bad("2,1", 3, "SLURM_TASKS_PER_NODE=2,1 names 2 hosts, SLURM_JOB_NODELIST 3");
+	tasks_bad("4", 2, "SLURM_TASKS_PER_NODE=4 names 1 host, SLURM_JOB_NODELIST 2");
+}
+
+Test(clusterhosts, load_slurm_with_slots)
+{
+	setenv("SLURM_JOB_NODELIST", "c[1-4]", 1);
+	setenv("SLURM_TASKS_PER_NODE", "2(x3),1", 1);
+	cr_assert_eq(clusterhosts_load(&l, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(l.count, 4u);
+	for (size_t i = 0; i < 4; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "c%zu", i + 1);
+		cr_assert_str_eq(l.hosts[i].name, name);
+		cr_assert_eq(l.hosts[i].slots, i < 3 ? 2u : 1u, "c%zu", i + 1);
+	}
+	/* node K runs on the host whose slots K falls into: c1 c1 c2 c2 c3 c3 c4 */
+	cr_assert_str_eq(hostlist_place(&l, 1), "c1");
+	cr_assert_str_eq(hostlist_place(&l, 2), "c2");
+	cr_assert_str_eq(hostlist_place(&l, 5), "c3");
+	cr_assert_str_eq(hostlist_place(&l, 6), "c4");
+	cr_assert_str_eq(hostlist_place(&l, 7), "c1");
+}
+
+Test(clusterhosts, load_slurm_with_bad_slots)
+{
+	setenv("SLURM_JOB_NODELIST", "c[1-2]", 1);
+	setenv("SLURM_TASKS_PER_NODE", "2(x3)", 1);
+	cr_assert_eq(clusterhosts_load(&l, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "SLURM_TASKS_PER_NODE=2(x3) names more hosts than the 2 of "
+		     "SLURM_JOB_NODELIST");
+	cr_assert_eq(l.count, 0u);
+}
+
+Test(clusterhosts, task_count)
+{
+	uint32_t n = 0;
+
+	unsetenv("SLURM_NTASKS");
+	unsetenv("SLURM_TASKS_PER_NODE");
+	cr_assert_eq(clusterhosts_task_count(&n, err, sizeof(err)), 0);
+	setenv("SLURM_TASKS_PER_NODE", "2(x3),1", 1);
+	cr_assert_eq(clusterhosts_task_count(&n, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(n, 7u, "the sum of SLURM_TASKS_PER_NODE");
+	setenv("SLURM_NTASKS", "5", 1);
+	cr_assert_eq(clusterhosts_task_count(&n, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(n, 5u, "SLURM_NTASKS comes first");
+	setenv("SLURM_NTASKS", "5x", 1);
+	cr_assert_eq(clusterhosts_task_count(&n, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "SLURM_NTASKS=5x: expected a task count");
+	unsetenv("SLURM_NTASKS");
+	setenv("SLURM_TASKS_PER_NODE", "2(x", 1);
+	cr_assert_eq(clusterhosts_task_count(&n, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "SLURM_TASKS_PER_NODE=2(x: expected task counts per host such as "
+		     "2(x3),1");
 }

@@ -1,6 +1,6 @@
 /*
  * test_launchcheck.c - the checks allocator/launch/ makes before any node
- * starts: launch_check_env (DSM_WRAPPER and DSM_SSH must split into words,
+ * starts: launch_check_env (DSM_WRAPPER, DSM_SSH and DSM_SRUN must split into words,
  * with the reason when they do not) and launch_check_stdin (dsm -i: a node
  * on another host cannot be given dsm's standard input; -i all needs a
  * regular file and nodes on this machine only). Criterion runs every test
@@ -59,6 +59,20 @@ Test(launchcheck, env_ssh_that_does_not_parse_or_names_nothing)
 	env_bad("cannot parse DSM_SSH=ssh -F \"x: unterminated double quote");
 	setenv("DSM_SSH", " \t", 1);
 	env_bad("cannot parse DSM_SSH= \t: it names no command");
+}
+
+Test(launchcheck, env_srun)
+{
+	unsetenv("DSM_WRAPPER");
+	unsetenv("DSM_SSH");
+	setenv("DSM_SRUN", "", 1); /* empty: plain srun */
+	env_ok();
+	setenv("DSM_SRUN", "srun --quiet --partition='my part'", 1);
+	env_ok();
+	setenv("DSM_SRUN", "srun --comment='x", 1);
+	env_bad("cannot parse DSM_SRUN=srun --comment='x: unterminated single quote");
+	setenv("DSM_SRUN", "  ", 1);
+	env_bad("cannot parse DSM_SRUN=  : it names no command");
 }
 
 /* ---- launch_check_stdin ------------------------------------------------ */
