@@ -116,7 +116,7 @@ $(B)/dsmcc: tools/dsmcc.in Makefile
 	mv $@.tmp $@
 
 # test programs and examples build as a user's program would: sm.h and libsm only
-$(B)/tests/%: tests/programs/%.c tests/programs/check.h $(B)/libsm.a client/sm.h
+$(B)/tests/%: tests/programs/%.c tests/programs/check.h tests/programs/meet.h $(B)/libsm.a client/sm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclient $< $(B)/libsm.a $(LDFLAGS) -o $@
 

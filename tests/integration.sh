@@ -304,8 +304,9 @@ done
 # increments of one counter (exact), false sharing between threads and
 # nodes, faults on the same pages at once, sm_malloc and the collectives
 # from threads, a node whose every thread blocks in read() while another
-# node takes its pages, a matrix product split over nodes x threads, and an
-# OpenMP program in every node.
+# node takes its pages, a matrix product split over nodes x threads, an
+# OpenMP program in every node; locks, conditions and transactions in
+# threads.
 for n in 2 4; do
 	for t in 1 2 4 8; do
 		for mode in atomic falseshare samepage calls blocked; do
@@ -314,6 +315,14 @@ for n in 2 4; do
 		done
 		expect_ok "matmul threads N=$n T=$t" "matmul-threads-$n-$t" -n "$n" ./matmul 96 "$t"
 		expect_ok "openmp N=$n T=$t" "openmp-$n-$t" -n "$n" ./openmp "$t"
+		# sm_lock_t held by threads (a plain counter exact, a try never
+		# taking a lock another thread of the node holds), conditions
+		# between threads of all nodes, transactions from every thread
+		# beside sm_malloc in the main one
+		for mode in locks cond txn; do
+			expect_ok "threadsync $mode N=$n T=$t" "threadsync-$mode-$n-$t" -n "$n" \
+				./threadsync "$mode" "$t"
+		done
 	done
 	expect_ok "threads private N=$n" "threads-private-$n" -n "$n" ./threads private
 done

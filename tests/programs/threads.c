@@ -41,6 +41,9 @@
 #include <time.h>
 
 #include "check.h"
+#include "meet.h"
+
+static struct meet step = MEET_INITIALIZER;
 
 #define MAX_THREADS 16
 #define COUNT 400
@@ -51,36 +54,6 @@
 
 static const char *mode;
 static int nthreads;
-/*
- * The threads of a node meet at a barrier of a mutex and a condition rather
- * than a pthread_barrier_t: ThreadSanitizer delivers signals to a thread
- * asleep in pthread_cond_wait(), not in pthread_barrier_wait(), and a
- * thread asleep with a page held for its last instruction must take
- * libsm's signal that ends the hold (see docs/design.md, ThreadSanitizer).
- */
-struct meet {
-	pthread_mutex_t lock;
-	pthread_cond_t all_here;
-	int parties, waiting;
-	unsigned long round;
-};
-static struct meet step = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-
-static void meet(struct meet *m)
-{
-	unsigned long round;
-
-	pthread_mutex_lock(&m->lock);
-	round = m->round;
-	if (++m->waiting == m->parties) {
-		m->waiting = 0;
-		m->round++;
-		pthread_cond_broadcast(&m->all_here);
-	}
-	while (m->round == round)
-		pthread_cond_wait(&m->all_here, &m->lock);
-	pthread_mutex_unlock(&m->lock);
-}
 static size_t ps;
 
 /* ---- atomic ------------------------------------------------------------ */
@@ -469,8 +442,6 @@ int main(int argc, char *argv[])
 		if (nid == 0)
 			for (int p = 0; p < SAME_PAGES; p++)
 				same[(size_t)p * ps / 8 + 1] = (uint64_t)p + 7;
-	} else if (strcmp(mode, "blocked") == 0) {
-		pid = blocked_setup();
 	} else if (strcmp(mode, "blocked") == 0) {
 		pid = blocked_setup();
 	} else if (strcmp(mode, "collective") == 0) {
