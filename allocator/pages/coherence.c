@@ -1,9 +1,10 @@
 /*
  * coherence.c - the page protocol's state machine (see coherence.h and the
  * transitions in docs/protocol.md): per-page transactions, page runs, first
- * touch and the run window.
+ * touch; the run window is readahead.c's.
  */
 #include "coherence.h"
+#include "readahead.h"
 
 #include <string.h>
 
@@ -207,36 +208,6 @@ static void advance(struct pagetable *pt, struct coherence_io *io, uint32_t page
 	}
 }
 
-/*
- * The stream node's fault on page continues: the one whose next page it is,
- * or else the least recently used one, restarted. Sets *window to the run
- * window: twice the stream's last one when the fault continues it (a
- * sequential scan), one page otherwise, as Linux readahead grows and drops
- * its window.
- */
-static struct ra_stream *find_stream(const struct pagetable *pt, struct node_slot *s,
-				     uint32_t page, uint32_t *window)
-{
-	uint32_t max = pt->prefetch < PT_MAX_WINDOW ? pt->prefetch : PT_MAX_WINDOW;
-	struct ra_stream *lru = &s->ra[0];
-
-	s->ra_clock++;
-	for (int i = 0; i < PT_STREAMS; i++) {
-		struct ra_stream *r = &s->ra[i];
-
-		if (r->window && r->next == page) {
-			r->used = s->ra_clock;
-			*window = max <= 1 ? 1 : r->window >= max / 2 ? max : 2 * r->window;
-			return r;
-		}
-		if (r->used < lru->used)
-			lru = r;
-	}
-	lru->used = s->ra_clock;
-	*window = 1;
-	return lru;
-}
-
 /* What the first page of a run looked like; the others must match it. */
 struct run_class {
 	int32_t writer;
@@ -364,7 +335,7 @@ int coh_fault(struct pagetable *pt, struct coherence_io *io, uint32_t node, uint
 		fault_pair(pt, io, node, (uint32_t)fault, page, write);
 		return 0;
 	}
-	stream = find_stream(pt, slot, page, &window);
+	stream = ra_find_stream(pt, slot, page, &window);
 	if (window > allocated - page)
 		window = allocated - page;
 	/* with other faults of the node on their way, their runs and this one
