@@ -58,6 +58,10 @@ int sm__threads_init(void)
 {
 	int rc = pthread_key_create(&exit_key, on_thread_exit);
 
+	/* before any thread can claim a slot: no slot holds a page */
+	for (uint32_t k = 0; k < SM_MAX_THREADS; k++)
+		sm__st.threads[k].held[0] = sm__st.threads[k].held[1] = -1;
+
 	if (rc != 0) {
 		sm__say("pthread_key_create: ", strerror(rc), NULL);
 		return -1;
@@ -73,9 +77,16 @@ static struct sm_thread *claim(pid_t tid)
 		pid_t none = 0;
 		uint32_t n;
 
+		sigset_t old;
+
 		if (!atomic_compare_exchange_strong(&t->tid, &none, tid))
 			continue;
-		/* a slot is left idle when given back: no hold, no wait */
+		/* under the state lock, as every reader of a slot: a slot below
+		 * nthreads (another thread claimed a higher one first) is looked
+		 * at by whoever dispatches. It is idle already: no hold (set up in
+		 * sm__threads_init, and by give_back), no wait */
+		sm__block_sigio(&old);
+		sm__lock();
 		t->held[0] = t->held[1] = -1;
 		if (sm__st.holds_pages && !t->have_timer && sm__hold_timer_create(t) < 0)
 			sm__say("no timer for the hold window of a thread: ", strerror(errno),
@@ -83,6 +94,8 @@ static struct sm_thread *claim(pid_t tid)
 		while ((n = atomic_load(&sm__st.nthreads)) < k + 1 &&
 		       !atomic_compare_exchange_weak(&sm__st.nthreads, &n, k + 1))
 			;
+		sm__release();
+		sm__restore_sigmask(&old);
 		self_index = (int)k + 1;
 		/* at its exit the slot is given back (keys below 32 cost no
 		 * allocation in glibc, and libsm's is made early) */
