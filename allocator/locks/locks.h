@@ -81,8 +81,8 @@ void lock_outbox_clear(struct lock_outbox *o); /* n = 0, keeps the memory */
 void lock_outbox_free(struct lock_outbox *o);
 
 /* ---- the operations (locktable.c) ---------------------------------------
- * node/tag: who asks (the tag is the message's `page`, 0 today: the thread
- * inside the node, echoed in LOCK_GRANT). lock, cond: addresses, 8-byte
+ * node/tag: who asks (the tag is the message's `page`: the thread inside
+ * the node, its slot + 1, echoed in LOCK_GRANT; a lock is a thread's). lock, cond: addresses, 8-byte
  * aligned (the caller checks them). now: mono_us(). Each returns 0 when it
  * did what was asked, or the enum dsm_error it answered the requester with
  * (a LOCK_NOTE_ERROR in the outbox).
