@@ -146,10 +146,13 @@ static void close_view(void)
 static void doom(void)
 {
 	doomed = 1;
+	/* every page closes (the cap of a doomed transaction is none) before
+	 * the pre-images go back: the thread that reads the link may not be
+	 * the owner, which may be writing on another CPU meanwhile; once
+	 * mprotect returns, each of its writes either landed or faults */
+	close_view();
 	txn_log_restore(&txlog, sm__st.alias);
 	restored = 1;
-	/* every page closes (the cap of a doomed transaction is none) */
-	close_view();
 }
 
 /*
@@ -210,8 +213,10 @@ void sm__txn_restart(struct sm_thread *me)
 
 void sm__txn_abandon(void)
 {
-	if (depth > 0)
+	if (depth > 0) {
+		close_view(); /* the owner may be another thread, still running */
 		roll_back();
+	}
 }
 
 /* ---- the fault handler's hooks ---------------------------------------- */
