@@ -36,7 +36,7 @@ if [ "$smoke" = --smoke ]; then
 else
 	iters=5000 pages=500 syncs=300 locks=5000 mm=512 jn=2048 jit=100 nodes_list="2 4 8 16"
 	transfers=2000
-	mib=64 passes=3 accesses=20000 reps=3
+	mib=64 passes=3 accesses=20000 reps=5
 fi
 
 # run PLACEMENT COMMAND...: keep the RESULT lines, tagged with the placement

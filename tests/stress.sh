@@ -133,15 +133,15 @@ repeat "integration wrongstate" env DSM_TEST_ONLY=wrongstate \
 # ---- end of links ----------------------------------------------------------
 
 # ---- libsm: forked children, threads, system calls and sleeps -------------
-# (the fork_child, threads, openmp and syscalls runs of tests/integration.sh,
-# local and through ssh; the daemon-style children are scenario l of
-# failures.sh)
-for prog in fork_child threads openmp syscalls; do
+# (the fork_child, threads, threadsync, openmp and syscalls runs of
+# tests/integration.sh, local and through ssh; the daemon-style children are
+# scenario l of failures.sh)
+for prog in fork_child threads threadsync openmp syscalls; do
 	repeat "integration $prog" env DSM_TEST_ONLY="$prog" \
 		"$here/integration.sh" "$dsm" "$progdir" stress
 done
 if [ -n "$hosts" ]; then
-	for prog in fork_child threads openmp; do
+	for prog in fork_child threads threadsync openmp; do
 		repeat "integration $prog (ssh)" env DSM_TEST_ARGS="-H $hosts" \
 			DSM_TEST_ONLY="$prog" "$here/integration.sh" "$dsm" "$progdir" ssh
 	done
