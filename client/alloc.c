@@ -89,8 +89,8 @@ void sm__alloc_mark(struct sm_alloc_mark *m)
  * free again; a chunk fetched meanwhile is not given back (sm_txn(3)). */
 void sm__alloc_rewind(const struct sm_alloc_mark *m)
 {
-	/* under the state lock: while a transaction runs, no other thread
-	 * holds chunk_lock for longer than a look at `owner` */
+	/* not under the state lock: while a transaction runs, another thread
+	 * holds chunk_lock only for a look at `owner` (txn.c, roll_back) */
 	pthread_mutex_lock(&chunk_lock);
 	chunk_next = m->next;
 	chunk_end = m->end;

@@ -147,6 +147,19 @@ static int fetch(struct sm_thread *me, uint32_t page, uint32_t first, uint32_t c
 	}
 }
 
+/* Under the state lock: the node has left (sm_node_exit), so the fault
+ * cannot be served: say so and die of it (1), or 0. */
+static int used_after_exit(struct sm_thread *me)
+{
+	if (!sm__st.closing && !sm__st.exited && sm__st.fd >= 0)
+		return 0;
+	me->looks_at_hold = 0;
+	sm__release();
+	sm__say("shared memory used after sm_node_exit", NULL);
+	sm__segv_default();
+	return 1;
+}
+
 static void on_segv(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
@@ -175,11 +188,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	}
 	sm__lock();
 	me->looks_at_hold = 1; /* at the end, below: nobody need poke it */
-	if (sm__st.closing || sm__st.exited || sm__st.fd < 0) {
-		me->looks_at_hold = 0;
-		sm__release();
-		sm__say("shared memory used after sm_node_exit", NULL);
-		sm__segv_default();
+	if (used_after_exit(me)) {
 		errno = saved;
 		return;
 	}
@@ -193,8 +202,15 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 	/* the hold ends (a nested fault of one instruction: a pair asks for
 	 * both pages again below, holding nothing while it waits) */
 	sm__hold_end(me);
-	/* another thread's transaction caps the view: wait for its end */
-	sm__txn_wait_turn(me);
+	/* another thread's transaction caps the view: wait for its end (the
+	 * node may have left meanwhile: sm_node_exit ends it) */
+	if (sm__txn_other(me)) {
+		sm__txn_wait_turn(me);
+		if (used_after_exit(me)) {
+			errno = saved;
+			return;
+		}
+	}
 	/* this thread's transaction: its first access to a page the node
 	 * holds is marked, with no message; a doomed one restarts here */
 	if (sm__txn_mine(me) && sm__txn_fault_local(me, page, write)) {

@@ -48,6 +48,8 @@ static void on_thread_exit(void *unused)
 	t = &sm__st.threads[self_index - 1];
 	sm__block_sigio(&old);
 	sm__lock();
+	if (sm__txn_mine(t))
+		sm__txn_abandon(); /* it exits inside its transaction: rolled back */
 	give_back(t);
 	self_index = 0;
 	sm__release();

@@ -37,7 +37,9 @@
 static struct txn_log txlog;
 static int have_log;
 static struct sm_thread *_Atomic owner; /* the thread whose transaction runs */
-static int depth;                   /* nesting: 0 when none runs */
+/* nesting: 0 when none runs; read without the lock too (sm__txn_running,
+ * sm__txn_forbid), hence the atomic accesses */
+static int depth;
 static volatile sig_atomic_t doomed;
 static int restored;                /* the pre-images are back (at the doom) */
 static sm_txn_t *outermost;
@@ -49,12 +51,12 @@ static __thread uint64_t rng;
 
 int sm__txn_running(void)
 {
-	return depth > 0;
+	return __atomic_load_n(&depth, __ATOMIC_RELAXED) > 0;
 }
 
 int sm__txn_mine(const struct sm_thread *me)
 {
-	return depth > 0 && me && atomic_load(&owner) == me;
+	return sm__txn_running() && me && atomic_load(&owner) == me;
 }
 
 int sm__txn_other(const struct sm_thread *me)
@@ -68,6 +70,10 @@ int sm__txn_other(const struct sm_thread *me)
  * (holding nothing) until it ends. */
 void sm__txn_wait_turn(struct sm_thread *me)
 {
+	/* its last instruction has run: a revoke of the page it held must not
+	 * wait for the end of someone else's transaction */
+	if (sm__txn_other(me))
+		sm__hold_end(me);
 	while (sm__txn_other(me)) {
 		uint32_t seen = atomic_load(&me->wake);
 
@@ -101,7 +107,7 @@ static void end_turn(void)
 {
 	uint32_t n = atomic_load(&sm__st.nthreads);
 
-	depth = 0;
+	__atomic_store_n(&depth, 0, __ATOMIC_RELAXED);
 	atomic_store(&owner, NULL);
 	for (uint32_t k = 0; k < n; k++)
 		if (sm__st.threads[k].waiting == SM_WAIT_TXN)
@@ -113,7 +119,7 @@ uint8_t sm__txn_cap(uint32_t page)
 	static const uint8_t cap[] = {[TM_NONE] = PA_NONE, [TM_READ] = PA_READ,
 				      [TM_WRITE] = PA_WRITE};
 
-	if (depth == 0)
+	if (!sm__txn_running())
 		return PA_WRITE;
 	if (doomed)
 		return PA_NONE;
@@ -162,7 +168,7 @@ static void doom(void)
  */
 void sm__txn_taking(uint32_t first, uint32_t count, int invalidate)
 {
-	if (depth == 0 || doomed)
+	if (!sm__txn_running() || doomed)
 		return;
 	for (uint32_t p = first; p < first + count; p++) {
 		uint8_t m = txn_log_mark(&txlog, p);
@@ -174,17 +180,30 @@ void sm__txn_taking(uint32_t first, uint32_t count, int invalidate)
 	}
 }
 
-/* End the transaction, its writes discarded (under the state lock). */
-static void roll_back(void)
+/*
+ * End the transaction, its writes discarded (under the state lock); with
+ * rewind, what it allocated is free again. sm_malloc's chunk mutex is
+ * taken with the state lock let go (a thread that holds the mutex for a
+ * look at `owner` may be in a handler that waits for the state lock), but
+ * before the transaction's end lets other threads allocate. The owner
+ * does not hold the mutex where it rolls back.
+ */
+static void roll_back(int rewind)
 {
 	struct sm_thread *o = atomic_load(&owner);
 
-	if (o)
+	if (o) {
 		sm__hold_end(o); /* its instruction will not run again */
+		o->trap_armed = 0; /* a trap flag set for it is gone with it */
+	}
 	if (!restored)
 		txn_log_restore(&txlog, sm__st.alias);
 	txn_log_clear(&txlog);
-	sm__alloc_rewind(&alloc_at_begin);
+	if (rewind) {
+		sm__release();
+		sm__alloc_rewind(&alloc_at_begin);
+		sm__lock();
+	}
 	doomed = 0;
 	restored = 0;
 	sm__txn_signals_off();
@@ -199,7 +218,7 @@ static void restart(struct sm_thread *me)
 {
 	sm_txn_t *t = outermost;
 
-	roll_back();
+	roll_back(1);
 	aborts_in_row++;
 	me->looks_at_hold = 0;
 	sm__release();
@@ -211,11 +230,13 @@ void sm__txn_restart(struct sm_thread *me)
 	restart(me);
 }
 
+/* Leaving, or the owner's thread exits: no rewind (the owner may be
+ * another thread, inside sm_malloc; and nothing allocates any more). */
 void sm__txn_abandon(void)
 {
-	if (depth > 0) {
+	if (sm__txn_running()) {
 		close_view(); /* the owner may be another thread, still running */
-		roll_back();
+		roll_back(0);
 	}
 }
 
@@ -352,8 +373,9 @@ SM_API void sm_txn_begin_(sm_txn_t *t, int restarted)
 
 	enter("SM_TXN_BEGIN");
 	me = lock_self("SM_TXN_BEGIN", &old);
+	sm__hold_end(me); /* the instruction that last faulted has run */
 	if (sm__txn_mine(me)) {
-		depth++; /* flattened into the outermost */
+		__atomic_store_n(&depth, depth + 1, __ATOMIC_RELAXED); /* flattened */
 		unlock_self(&old);
 		return;
 	}
@@ -369,7 +391,7 @@ SM_API void sm_txn_begin_(sm_txn_t *t, int restarted)
 	if (!have_log)
 		first_use();
 	atomic_store(&owner, me);
-	depth = 1;
+	__atomic_store_n(&depth, 1, __ATOMIC_RELAXED);
 	doomed = 0;
 	restored = 0;
 	outermost = t;
@@ -399,7 +421,7 @@ SM_API int sm_txn_commit(sm_txn_t *t)
 		return SM_TXN_CANCELLED;
 	}
 	if (depth > 1) {
-		depth--;
+		__atomic_store_n(&depth, depth - 1, __ATOMIC_RELAXED);
 		unlock_self(&old);
 		return 0;
 	}
@@ -432,7 +454,7 @@ SM_API void sm_txn_cancel(sm_txn_t *t)
 		not_in_transaction("sm_txn_cancel");
 	}
 	cancelled_levels += (unsigned)depth - 1;
-	roll_back();
+	roll_back(1);
 	aborts_in_row = 0;
 	sm__txn_signals_reset();
 	unlock_self(&old);

@@ -46,7 +46,9 @@ int sm__txn_signal(int sig, const siginfo_t *si)
 {
 	struct sm_thread *me = sm__self_known();
 
-	if (si->si_code <= 0 || !me)
+	/* (no lock for a node without a transaction: the signal may come from
+	 * a thread that holds it, say a stack overflow inside libsm) */
+	if (si->si_code <= 0 || !me || !sm__txn_running())
 		return 0; /* not a transaction's: its normal meaning */
 	sm__lock();
 	if (!sm__txn_mine(me)) {

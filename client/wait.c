@@ -161,12 +161,28 @@ static int lock_error(uint64_t code)
 	return code >= DSM_ERR_LOCK_OWNER_GONE && code <= DSM_ERR_SYNC_TABLE_FULL;
 }
 
+/* Codes that answer a collective (sm_barrier, sm_bcast, sm_bcast_buf,
+ * sm_malloc_collective), not a plain call. */
+static int collective_error(uint64_t code)
+{
+	return code >= DSM_ERR_BCAST_ROOT && code <= DSM_ERR_SIZE_MISMATCH;
+}
+
+/* Does thread t wait in a collective? (A collective allocation waits for
+ * its CHUNK with tag 0, a plain one with its own tag.) */
+static int in_collective(const struct sm_thread *t)
+{
+	return t->awaited_type == MSG_BARRIER_DONE || t->awaited_type == MSG_BCAST_DONE ||
+	       t->awaited_type == MSG_BCAST_BUF_GO || (t->awaited_type == MSG_CHUNK && t->tag == 0);
+}
+
 /*
  * The thread whose call m answers: the oldest waiting for its type (calls
  * of one type are answered in the order they were sent: MALLOC and the
  * collectives are served in order), or for a LOCK_GRANT the one whose tag
- * it echoes in `page`. An ERROR answers a lock call (by tag, else the
- * oldest) or any other call, by its code.
+ * it echoes in `page`. An ERROR answers, by its code, a lock call (by
+ * tag, else the oldest), a collective, or any other call; a CHUNK answers
+ * sm_malloc_collective or sm_malloc, as its flag says.
  */
 struct sm_thread *sm__reply_owner(const struct msg *m)
 {
@@ -183,7 +199,13 @@ struct sm_thread *sm__reply_owner(const struct msg *m)
 		if (!any || t->order < any->order)
 			any = t;
 		locking = t->awaited_type == MSG_LOCK_GRANT;
-		if (error ? locking != lock_error(m->arg) : t->awaited_type != m->type)
+		if (error ? locking != lock_error(m->arg) ||
+				    (!locking && in_collective(t) != collective_error(m->arg))
+			  : t->awaited_type != m->type)
+			continue;
+		/* sm_malloc and sm_malloc_collective both wait for a CHUNK: the
+		 * flag tells which one it answers */
+		if (m->type == MSG_CHUNK && ((m->flags & MSGF_COLLECTIVE) != 0) != (t->tag == 0))
 			continue;
 		if (locking && t->tag == m->page)
 			return t;
@@ -239,10 +261,7 @@ static void one_collective_at_a_time(const struct msg *m)
 	for (uint32_t k = 0; k < n; k++) {
 		struct sm_thread *t = &sm__st.threads[k];
 
-		if (t->waiting == SM_WAIT_REPLY && !t->done &&
-		    (t->awaited_type == MSG_BARRIER_DONE || t->awaited_type == MSG_BCAST_DONE ||
-		     t->awaited_type == MSG_BCAST_BUF_GO ||
-		     (t->awaited_type == MSG_CHUNK && t->tag == 0)))
+		if (t->waiting == SM_WAIT_REPLY && !t->done && in_collective(t))
 			sm__die("two threads of this node are in collectives at once (", msg_type_name(m->type),
 				" and the reply ", msg_type_name(t->awaited_type),
 				"): sm_barrier, sm_bcast and the other collectives are called by one "

@@ -322,8 +322,9 @@ for n in 2 4; do
 		# sm_lock_t held by threads (a plain counter exact, a try never
 		# taking a lock another thread of the node holds), conditions
 		# between threads of all nodes, transactions from every thread
-		# beside sm_malloc in the main one
-		for mode in locks cond txn; do
+		# beside sm_malloc in the main one, sm_malloc_collective in one
+		# thread beside sm_malloc in the others
+		for mode in locks cond txn mallocs; do
 			expect_ok "threadsync $mode N=$n T=$t" "threadsync-$mode-$n-$t" -n "$n" \
 				./threadsync "$mode" "$t"
 		done

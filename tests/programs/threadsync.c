@@ -19,10 +19,14 @@
  *          the thread's slot; some also sm_malloc and fill a block inside,
  *          some are cancelled. Meanwhile the main thread of each node
  *          allocates with sm_malloc and fills its blocks, outside any
- *          transaction. At the end the sum of the balances is unchanged,
+ *          transaction, each on a page of its own (sm_txn(3), Threads). At the end the sum of the balances is unchanged,
  *          every thread's slot equals the transfers it saw committed, and
  *          every block still holds what its owner wrote (a rollback gave
  *          back only the transaction's own allocations).
+ *   mallocs thread 0 of every node calls sm_malloc_collective over and over
+ *          while the node's other threads call sm_malloc: each waits for a
+ *          CHUNK, and each gets its own (the same collective addresses at
+ *          every node, plain blocks that nobody else writes).
  * Exits 0 when every check holds.
  */
 #include <pthread.h>
@@ -44,6 +48,7 @@
 
 static const char *mode;
 static int nthreads;
+static size_t ps;
 static struct meet step = MEET_INITIALIZER;
 
 /* what node 0 allocates and broadcasts: everything every mode shares */
@@ -236,10 +241,13 @@ static void txn_main(void)
 {
 	while (__atomic_load_n(&txn_threads_done, __ATOMIC_SEQ_CST) < nthreads &&
 	       main_nblocks < MAIN_BLOCKS) {
-		uint64_t *b = sm_malloc(8 * sizeof(uint64_t));
+		/* a page of its own: outside a transaction, a thread must not
+		 * write a page another thread's transaction writes (sm_txn(3)) */
+		uint64_t *b = sm_malloc(2 * ps);
 
 		if (!b)
 			fail("sm_malloc beside transactions returned NULL");
+		b = page_align(b);
 		fill(b, main_tag(main_nblocks));
 		main_blocks[main_nblocks++] = b;
 	}
@@ -263,6 +271,48 @@ static void txn_check(void)
 			     (unsigned long long)mine_committed[t]);
 }
 
+/* ---- mallocs ------------------------------------------------------------ */
+
+#define COLL_ALLOCS 40
+#define PLAIN_ALLOCS 120
+
+/* Node 0's collective allocations, which every node compares with its own. */
+static uintptr_t *coll_addr;
+
+/* Thread 0: sm_malloc_collective, the node's one collective caller; the
+ * others: sm_malloc at the same time. Both wait for a CHUNK, and each must
+ * get its own. */
+static void mallocs_worker(int t)
+{
+	meet(&step);
+	if (t == 0) {
+		for (int k = 0; k < COLL_ALLOCS; k++) {
+			uintptr_t a = (uintptr_t)sm_malloc_collective((size_t)(k % 3 + 1) * 4096);
+
+			if (!a)
+				fail("sm_malloc_collective returned NULL");
+			if (nid == 0)
+				coll_addr[k] = a;
+			sm_barrier();
+			if (coll_addr[k] != a)
+				fail("collective allocation %d: %#lx here, %#lx at node 0", k,
+				     (unsigned long)a, (unsigned long)coll_addr[k]);
+		}
+		return;
+	}
+	uint64_t *mine[PLAIN_ALLOCS];
+
+	for (int k = 0; k < PLAIN_ALLOCS; k++) {
+		/* every fourth one larger than 8 pages: a MALLOC of its own */
+		mine[k] = sm_malloc(k % 4 == 0 ? 9 * 4096 : 8 * sizeof(uint64_t));
+		if (!mine[k])
+			fail("sm_malloc returned NULL");
+		fill(mine[k], (uint64_t)global(t) << 32 | (uint64_t)k);
+	}
+	for (int k = 0; k < PLAIN_ALLOCS; k++)
+		check_block(mine[k], (uint64_t)global(t) << 32 | (uint64_t)k, "an sm_malloc");
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static void *worker(void *arg)
@@ -273,6 +323,8 @@ static void *worker(void *arg)
 		locks_worker(t);
 	else if (strcmp(mode, "cond") == 0)
 		cond_worker(t);
+	else if (strcmp(mode, "mallocs") == 0)
+		mallocs_worker(t);
 	else
 		txn_worker(t);
 	return NULL;
@@ -286,16 +338,18 @@ int main(int argc, char **argv)
 	join(&argc, &argv);
 	if (argc < 2 || argc > 3 ||
 	    (strcmp(argv[1], "locks") != 0 && strcmp(argv[1], "cond") != 0 &&
-	     strcmp(argv[1], "txn") != 0))
-		fail("usage: threadsync locks|cond|txn [THREADS]");
+	     strcmp(argv[1], "txn") != 0 && strcmp(argv[1], "mallocs") != 0))
+		fail("usage: threadsync locks|cond|txn|mallocs [THREADS]");
 	mode = argv[1];
 	nthreads = argc == 3 ? atoi(argv[2]) : 4;
 	if (nthreads < 1 || nthreads > MAX_THREADS || nodes > 16)
 		fail("THREADS must be 1..%d, and at most 16 nodes", MAX_THREADS);
 	if (strcmp(mode, "cond") == 0 && nodes * nthreads % 2 != 0)
 		fail("cond needs an even number of threads in all");
+	ps = page_size();
 	values = (size_t)nodes * (size_t)nthreads / 2 * ITEMS;
 	sh = shared_from_node0(sizeof(*sh) + values);
+	coll_addr = shared_from_node0(COLL_ALLOCS * sizeof(*coll_addr));
 	if (nid == 0)
 		for (int a = 0; a < ACCOUNTS; a++)
 			sh->balance[a] = START_BALANCE;
