@@ -185,7 +185,12 @@ static void finish_txn(struct pagetable *pt, struct coherence_io *io, uint32_t p
 	if (e->txn_write) {
 		bits_zero(readers, pt->words);
 		e->writer = live ? (int32_t)node : PT_NONE;
-	} else if (live) {
+	} else if (live && e->writer != (int32_t)node) {
+		/* a read fault of the writer itself (another thread's, queued
+		 * behind the node's write or its prefetched run) leaves it the
+		 * writer, and only that: were it a reader too, the next write
+		 * fault would invalidate it twice, once for the data and once
+		 * as a reader, and its second answer would be one too many */
 		bit_set(readers, node);
 	}
 }

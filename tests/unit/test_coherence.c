@@ -1376,6 +1376,57 @@ Test(coherence, second_fault_of_a_node_on_its_page_is_granted_without_data)
 	cr_assert_eq(faulting(1), 0);
 }
 
+/*
+ * A thread of node 1 write-faults page 0, whose run takes page 1 along
+ * (prefetched, writable); another thread of node 1 read-faults page 1
+ * before that grant arrives, so its FAULT queues behind the run. Its read
+ * then leaves node 1 the writer and nothing else: a writer that were a
+ * reader too would get two INVALIDATEs from the next write fault (one
+ * WANT_DATA, one as a reader) and answer both, and its second answer, after
+ * the first had ended its part, was "a reply to a request that was never
+ * sent" (or, the other way round, "acknowledgement without the page from
+ * the writer"), closing its link.
+ */
+Test(coherence, read_fault_of_the_writer_behind_its_run_leaves_it_writer_only)
+{
+	const char *why = NULL;
+
+	pt->prefetch = 2;
+	make_writer(2, 0);
+	make_writer(2, 1);
+	set_window(1, 0, 1);
+	fault_seq_ok(1, 0, 1, 40); /* INVALIDATE WANT_DATA 0..1 to node 2 */
+	expect_count(1);
+	expect_msg(0, 2, MSG_INVALIDATE, MSGF_WANT_DATA, 0, 0);
+	expect_run(0, 2, -1);
+	fault_seq_ok(1, 1, 0, 41); /* queued behind the run's page 1 */
+	expect_count(1);
+	cr_assert_eq(coh_reply(pt, &io, 2, 0, 2, run_bytes(2, 0x40), &why), 0, "%s", why);
+	/* the run, writable, then the read: no data, node 1's copy is valid */
+	expect_count(3);
+	expect_msg(1, 1, MSG_GRANT, MSGF_WRITE, 0, 2 * DSM_PAGE_SIZE);
+	cr_assert_eq(recs[1].arg, 40u);
+	expect_msg(2, 1, MSG_GRANT, 0, 1, 0);
+	cr_assert_eq(recs[2].arg, 41u);
+	cr_assert_eq(E(1)->writer, 1, "node 1 still writes page 1");
+	cr_assert_eq(nreaders(1), 0, "page 1: its writer is no reader besides");
+	cr_assert_eq(faulting(1), 0);
+	/* node 3 writes page 1: one INVALIDATE WANT_DATA to node 1, whose one
+	 * answer grants it */
+	nrec = 0;
+	set_window(3, 9, 1);
+	fault_seq_ok(3, 1, 1, 42);
+	expect_count(1);
+	expect_msg(0, 1, MSG_INVALIDATE, MSGF_WANT_DATA, 1, 0);
+	cr_assert_eq(coh_reply(pt, &io, 1, 1, 1, run_bytes(1, 0x51), &why), 0, "%s", why);
+	expect_count(2);
+	expect_msg(1, 3, MSG_GRANT, MSGF_WRITE, 1, DSM_PAGE_SIZE);
+	cr_assert_eq(recs[1].arg, 42u);
+	cr_assert_eq(E(1)->requester, PT_NONE, "nothing pending on page 1");
+	/* a second answer from node 1 is one too many */
+	cr_assert_eq(coh_reply(pt, &io, 1, 1, 1, NULL, &why), -1);
+}
+
 Test(coherence, more_faults_outstanding_than_slots_is_refused)
 {
 	const char *why = NULL;
