@@ -86,19 +86,31 @@ void sm__txn_wait_turn(struct sm_thread *me)
 }
 
 /* The same from an API call (no lock taken). */
-void sm__txn_wait_outside(const char *call)
+/* This thread's slot, with libsm's signals blocked and the state lock taken. */
+static struct sm_thread *lock_self(const char *call, sigset_t *old)
 {
 	struct sm_thread *me;
-	sigset_t old;
 
-	sm__block_sigio(&old);
+	sm__block_sigio(old);
 	me = sm__self();
 	if (!me)
 		sm__die(call, ": no slot for this thread", NULL);
 	sm__lock();
-	sm__txn_wait_turn(me);
+	return me;
+}
+
+static void unlock_self(const sigset_t *old)
+{
 	sm__release();
-	sm__restore_sigmask(&old);
+	sm__restore_sigmask(old);
+}
+
+void sm__txn_wait_outside(const char *call)
+{
+	sigset_t old;
+
+	sm__txn_wait_turn(lock_self(call, &old));
+	unlock_self(&old);
 }
 
 /* Under the state lock: the transaction is over; the threads waiting for
@@ -345,25 +357,6 @@ static void seed(const struct sm_thread *me)
 	      (uint64_t)atomic_load(&me->tid) * 0xbf58476d1ce4e5b9ull;
 	if (rng == 0)
 		rng = 1;
-}
-
-/* This thread's slot, with libsm's signals blocked and the state lock taken. */
-static struct sm_thread *lock_self(const char *call, sigset_t *old)
-{
-	struct sm_thread *me;
-
-	sm__block_sigio(old);
-	me = sm__self();
-	if (!me)
-		sm__die(call, ": no slot for this thread", NULL);
-	sm__lock();
-	return me;
-}
-
-static void unlock_self(const sigset_t *old)
-{
-	sm__release();
-	sm__restore_sigmask(old);
 }
 
 SM_API void sm_txn_begin_(sm_txn_t *t, int restarted)
